@@ -1,0 +1,329 @@
+// Blossom's signaling server: y-webrtc's signaling protocol (subscribe / unsubscribe /
+// publish / ping) plus peer-id claims and unicast publish. See README.md for the protocol,
+// the close codes and the limits. It never logs or stores topics, peer ids or payloads.
+import type { IncomingMessage, Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocket, WebSocketServer, type RawData } from 'ws'
+import { TokenBucket } from './bucket'
+import { CloseCode, closeCodeOfWsError } from './codes'
+import { resolveLimits, type SignalingLimits } from './limits'
+import { parseClientMessage, type ClientMessage } from './protocol'
+import { TopicRegistry } from './topics'
+
+export interface SignalingServerOptions extends Partial<SignalingLimits> {
+  /** Attach to this server's 'upgrade' event; otherwise call handleUpgrade yourself. */
+  server?: Server
+  /** The only path that is upgraded. Default '/signal'. */
+  path?: string
+}
+
+export interface SignalingStats {
+  connections: number
+  topics: number
+  subscriptions: number
+  connectionsAccepted: number
+  /** Upgrades answered with an HTTP error: wrong path, server full or shutting down. */
+  upgradesRefused: number
+  messagesReceived: number
+  /** Messages delivered to a receiver (one publish to n receivers counts n). */
+  messagesRelayed: number
+  messagesDropped: number
+  dropped: { slowReceiver: number; noRecipient: number; notSubscribed: number }
+  claimsRefused: number
+  /** Closes decided by the server (or by ws on a protocol error), by close code. */
+  closes: Record<number, number>
+}
+
+export interface SignalingServer {
+  readonly limits: Readonly<SignalingLimits>
+  readonly path: string
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void
+  stats(): SignalingStats
+  /** Close every connection with 1001 and stop; resolves when all sockets are gone. */
+  close(): Promise<void>
+}
+
+class Connection {
+  alive = true
+  closing = false
+  idleTimer: NodeJS.Timeout | undefined
+  graceTimer: NodeJS.Timeout | undefined
+  readonly messages: TokenBucket
+  readonly bytes: TokenBucket
+
+  constructor(
+    readonly socket: WebSocket,
+    limits: SignalingLimits,
+  ) {
+    this.messages = new TokenBucket(limits.messageBurst, limits.messagesPerSecond)
+    this.bytes = new TokenBucket(limits.byteBurst, limits.bytesPerSecond)
+  }
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0)
+  return data.byteLength
+}
+
+function toText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8')
+  return data.toString('utf8')
+}
+
+function refuseUpgrade(socket: Duplex, status: 404 | 503, text: string): void {
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+  }
+  socket.destroy()
+}
+
+export function createSignalingServer(options: SignalingServerOptions = {}): SignalingServer {
+  const { server, path = '/signal', ...overrides } = options
+  const limits = resolveLimits(overrides)
+  // permessage-deflate stays off: ciphertext does not compress and inflation is a memory risk.
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: limits.maxPayloadBytes,
+    perMessageDeflate: false,
+  })
+  const connections = new Set<Connection>()
+  const registry = new TopicRegistry<Connection>()
+  const counters = {
+    connectionsAccepted: 0,
+    upgradesRefused: 0,
+    messagesReceived: 0,
+    messagesRelayed: 0,
+    dropped: { slowReceiver: 0, noRecipient: 0, notSubscribed: 0 },
+    claimsRefused: 0,
+  }
+  const closes = new Map<number, number>()
+  let shuttingDown = false
+  let allClosed: (() => void) | undefined
+
+  const countClose = (code: number): void => {
+    closes.set(code, (closes.get(code) ?? 0) + 1)
+  }
+
+  // Forget everything a connection holds as soon as we decide it is going away,
+  // so a peer that never completes the close handshake holds no topic or claim.
+  const release = (conn: Connection): void => {
+    conn.closing = true
+    clearTimeout(conn.idleTimer)
+    registry.removeAll(conn)
+  }
+
+  const closeConn = (conn: Connection, code: number, reason: string): void => {
+    if (conn.closing) return
+    release(conn)
+    countClose(code)
+    conn.socket.close(code, reason)
+    conn.graceTimer = setTimeout(() => conn.socket.terminate(), limits.closeGraceMs)
+    conn.graceTimer.unref()
+  }
+
+  const armIdle = (conn: Connection): void => {
+    clearTimeout(conn.idleTimer)
+    conn.idleTimer = undefined
+    if (conn.closing || registry.topicsOf(conn) > 0) return
+    conn.idleTimer = setTimeout(() => closeConn(conn, CloseCode.idle, 'no subscription'), limits.subscribeTimeoutMs)
+    conn.idleTimer.unref()
+  }
+
+  // Send if the receiver keeps up; a receiver whose buffer is full loses the message
+  // (counted) rather than growing server memory. One message always fits an empty buffer.
+  const deliver = (conn: Connection, payload: string, size: number): void => {
+    if (conn.closing || conn.socket.readyState !== WebSocket.OPEN) return
+    const buffered = conn.socket.bufferedAmount
+    if (buffered > 0 && buffered + size > limits.maxBufferedBytes) {
+      counters.dropped.slowReceiver++
+      return
+    }
+    conn.socket.send(payload)
+    counters.messagesRelayed++
+  }
+
+  const subscribe = (conn: Connection, topics: readonly string[], peers: ReadonlyMap<string, string>): void => {
+    // Check every limit before changing anything, so a refused subscribe leaves no trace.
+    const fresh = new Set(topics.filter((t) => !registry.isSubscribed(conn, t)))
+    if (registry.topicsOf(conn) + fresh.size > limits.maxTopicsPerConnection) {
+      return closeConn(conn, CloseCode.tooManyTopics, 'too many topics')
+    }
+    let newTopics = 0
+    for (const t of fresh) {
+      if (!registry.has(t)) newTopics++
+      else if (registry.subscriberCount(t) >= limits.maxPeersPerTopic) {
+        return closeConn(conn, CloseCode.topicFull, 'topic full')
+      }
+    }
+    if (
+      registry.topicCount + newTopics > limits.maxTopics ||
+      registry.subscriptions + fresh.size > limits.maxSubscriptions
+    ) {
+      return closeConn(conn, CloseCode.tryAgainLater, 'server full')
+    }
+    for (const t of topics) {
+      if (!registry.subscribe(conn, t, peers.get(t) ?? null)) counters.claimsRefused++
+    }
+    armIdle(conn)
+  }
+
+  const publish = (conn: Connection, topic: string, data: unknown, to: string | null): void => {
+    if (!registry.isSubscribed(conn, topic)) {
+      counters.dropped.notSubscribed++
+      return
+    }
+    let receivers: Iterable<Connection>
+    if (to !== null) {
+      const target = registry.byPeerId(topic, to)
+      if (target === undefined || target === conn) {
+        counters.dropped.noRecipient++
+        return
+      }
+      receivers = [target]
+    } else {
+      receivers = registry.subscribers(topic)
+    }
+    let payload: string
+    try {
+      // Rebuilt rather than forwarded, so only these fields ever reach other peers.
+      payload = JSON.stringify({ type: 'publish', topic, data, clients: registry.subscriberCount(topic) })
+    } catch {
+      // e.g. data nested too deeply for the serializer
+      return closeConn(conn, CloseCode.invalidPayload, 'unserializable data')
+    }
+    const size = Buffer.byteLength(payload)
+    for (const receiver of receivers) {
+      if (receiver !== conn) deliver(receiver, payload, size)
+    }
+  }
+
+  const dispatch = (conn: Connection, message: ClientMessage): void => {
+    switch (message.type) {
+      case 'subscribe':
+        return subscribe(conn, message.topics, message.peers)
+      case 'unsubscribe':
+        for (const t of message.topics) registry.unsubscribe(conn, t)
+        return armIdle(conn)
+      case 'publish':
+        return publish(conn, message.topic, message.data, message.to)
+      case 'ping': {
+        const pong = JSON.stringify({ type: 'pong' })
+        return deliver(conn, pong, pong.length)
+      }
+    }
+  }
+
+  const withinRate = (conn: Connection, size: number): boolean => {
+    if (conn.messages.take(1) && conn.bytes.take(size)) return true
+    closeConn(conn, CloseCode.rateLimited, 'rate limit')
+    return false
+  }
+
+  const onMessage = (conn: Connection, data: RawData, isBinary: boolean): void => {
+    if (conn.closing) return
+    counters.messagesReceived++
+    if (!withinRate(conn, byteLength(data))) return
+    if (isBinary) return closeConn(conn, CloseCode.unsupportedData, 'text frames only')
+    const parsed = parseClientMessage(toText(data), limits)
+    if (!parsed.ok) return closeConn(conn, parsed.code, parsed.reason)
+    dispatch(conn, parsed.message)
+  }
+
+  const onConnection = (socket: WebSocket): void => {
+    const conn = new Connection(socket, limits)
+    connections.add(conn)
+    counters.connectionsAccepted++
+    socket.on('message', (data, isBinary) => onMessage(conn, data, isBinary))
+    socket.on('pong', () => {
+      conn.alive = true
+    })
+    // Control frames bypass 'message'; count client pings so they cannot be flooded for free.
+    socket.on('ping', (data) => {
+      if (!conn.closing) withinRate(conn, data.length)
+    })
+    socket.on('error', (error) => {
+      // ws has already started closing with the matching status (1009, 1007, 1002).
+      if (conn.closing) return
+      countClose(closeCodeOfWsError(error))
+      release(conn)
+      conn.graceTimer = setTimeout(() => socket.terminate(), limits.closeGraceMs)
+      conn.graceTimer.unref()
+    })
+    socket.on('close', () => {
+      release(conn)
+      clearTimeout(conn.graceTimer)
+      connections.delete(conn)
+      if (connections.size === 0) allClosed?.()
+    })
+    armIdle(conn)
+  }
+
+  // One timer for all connections: terminate those that missed the last ping, ping the rest.
+  const heartbeat = setInterval(() => {
+    for (const conn of connections) {
+      if (conn.closing) continue
+      if (!conn.alive) {
+        release(conn)
+        countClose(CloseCode.abnormal)
+        conn.socket.terminate()
+        continue
+      }
+      conn.alive = false
+      conn.socket.ping()
+    }
+  }, limits.pingIntervalMs)
+  heartbeat.unref()
+
+  const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    let pathname: string
+    try {
+      pathname = new URL(request.url ?? '/', 'http://localhost').pathname
+    } catch {
+      pathname = ''
+    }
+    if (pathname !== path) {
+      counters.upgradesRefused++
+      return refuseUpgrade(socket, 404, 'Not Found')
+    }
+    if (shuttingDown || connections.size >= limits.maxConnections) {
+      counters.upgradesRefused++
+      return refuseUpgrade(socket, 503, 'Service Unavailable')
+    }
+    wss.handleUpgrade(request, socket, head, onConnection)
+  }
+
+  server?.on('upgrade', handleUpgrade)
+
+  const stats = (): SignalingStats => ({
+    connections: connections.size,
+    topics: registry.topicCount,
+    subscriptions: registry.subscriptions,
+    connectionsAccepted: counters.connectionsAccepted,
+    upgradesRefused: counters.upgradesRefused,
+    messagesReceived: counters.messagesReceived,
+    messagesRelayed: counters.messagesRelayed,
+    messagesDropped: counters.dropped.slowReceiver + counters.dropped.noRecipient + counters.dropped.notSubscribed,
+    dropped: { ...counters.dropped },
+    claimsRefused: counters.claimsRefused,
+    closes: Object.fromEntries(closes),
+  })
+
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    if (closing !== undefined) return closing
+    shuttingDown = true
+    clearInterval(heartbeat)
+    server?.off('upgrade', handleUpgrade)
+    const done = new Promise<void>((resolve) => {
+      if (connections.size === 0) resolve()
+      else allClosed = resolve
+    })
+    for (const conn of connections) closeConn(conn, CloseCode.goingAway, 'server shutting down')
+    closing = done.then(() => new Promise<void>((resolve) => wss.close(() => resolve())))
+    return closing
+  }
+
+  return { limits, path, handleUpgrade, stats, close }
+}
