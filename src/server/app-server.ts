@@ -1,0 +1,65 @@
+// One HTTP server for the app: static files from dist/ plus the signaling socket at /signal.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { securityHeaders } from './headers'
+import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './signaling'
+import { createStaticHandler } from './static'
+
+export interface AppServerOptions {
+  host: string
+  /** 0 picks a free port (tests). */
+  port: number
+  distRoot: string
+  signaling?: Omit<SignalingServerOptions, 'server'>
+}
+
+export interface AppServer {
+  readonly http: Server
+  readonly signaling: SignalingServer
+  /** Resolves with the http:// URL once listening. */
+  listen(): Promise<string>
+  close(): Promise<void>
+}
+
+export function createAppServer(options: AppServerOptions): AppServer {
+  let headers: Readonly<Record<string, string>> = securityHeaders(options.host, options.port)
+  const serveStatic = createStaticHandler({ root: options.distRoot, headers: () => headers })
+  const http = createServer((req, res) => {
+    if ((req.url ?? '/').split('?', 1)[0] === signaling.path) {
+      res.writeHead(426, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' })
+      res.end('WebSocket only\n')
+      return
+    }
+    serveStatic(req, res)
+  })
+  // Slow or half-open HTTP clients must not hold sockets for Node's generous defaults.
+  http.headersTimeout = 10_000
+  http.requestTimeout = 30_000
+  http.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    socket.destroy()
+  })
+  const signaling = createSignalingServer({ ...options.signaling, server: http })
+
+  const listen = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      http.once('error', reject)
+      http.listen(options.port, options.host, () => {
+        http.off('error', reject)
+        const { port } = http.address() as AddressInfo
+        // With port 0 the real port is only known now; it still comes from our own socket.
+        headers = securityHeaders(options.host, port)
+        const host = options.host.includes(':') ? `[${options.host}]` : options.host
+        resolve(`http://${host}:${port}/`)
+      })
+    })
+
+  const close = async (): Promise<void> => {
+    const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
+    await signaling.close()
+    http.closeAllConnections()
+    await stopped
+  }
+
+  return { http, signaling, listen, close }
+}
