@@ -1,0 +1,455 @@
+// A document that exists in the clear only in this device's memory.
+//
+//   plain      the plaintext Y.Doc the model edits; never stored, never sent
+//   transport  a Y.Doc whose map `frames` holds frame id -> frame bytes: this is
+//              what peers sync (y-webrtc) and what the store keeps
+//
+// Local edits are batched into frames. A frame from anywhere (the transport doc,
+// the server relay, the store) is applied only if it parses, belongs to this
+// document, its signature holds, its author may write its epoch, and it opens.
+// Anyone in the room can write to the transport doc, so honest replicas remove
+// entries that can never be valid and put back valid frames someone deleted.
+import * as Y from 'yjs'
+import { ObservableV2 } from 'lib0/observable'
+import { CryptoError, toBase64Url, wipe, type DeviceIdentity, type DocId, type FrameId, type SecretKey, type SigningPublicKey } from '../crypto'
+import { FrameKind, openFrame, parseFrame, sealFrame, type FrameFault, type SignedFrame } from './frame'
+import { Roster, type RosterBase } from './roster'
+import { decodeRosterEntry, decodeSnapshot, encodeRosterEntry, encodeSnapshot, type Coverage } from './payload'
+import type { PublicIdentity } from '../crypto'
+import type { DocStore } from '../store'
+
+/** What happened to one incoming frame. */
+export type Verdict =
+  | 'accepted'
+  | 'duplicate' // already held, or already inside a snapshot we hold
+  | FrameFault // 'malformed' | 'wrong-doc' | 'forged': can never be valid
+  | 'unauthorized' // signed, but its author is not (yet) a writer: held back
+  | 'unknown-epoch' // signed, but we hold no key for its epoch (yet): held back
+  | 'undecryptable' // signed by a writer, but does not open under the epoch's key
+  | 'bad-payload' // opened, but what is inside is not valid
+
+export type DocStats = Record<Verdict | 'healed' | 'garbage-removed' | 'pending-dropped', number>
+
+export interface SecureDocOptions {
+  readonly docId: DocId
+  /** Document key per epoch. The highest epoch is the one new frames are written in. */
+  readonly keys: ReadonlyMap<number, SecretKey>
+  readonly roster: RosterBase
+  readonly identity: DeviceIdentity
+  readonly store?: DocStore
+  /** How long local edits gather before they become one frame. */
+  readonly batchMs?: number
+}
+
+export type DocErrorCode = 'read-only' | 'no-key'
+
+export class DocError extends Error {
+  override readonly name = 'DocError'
+  constructor(readonly code: DocErrorCode, message: string) {
+    super(message)
+  }
+}
+
+type DocEvents = {
+  /** A frame entered the log: `local` when this device wrote it. The relay sends local ones. */
+  frame: (frame: SignedFrame, local: boolean) => void
+  /** Storage failed (full, say); everything stays in memory and is saved again on the next change. */
+  'store-error': (error: unknown) => void
+}
+
+/** Pending frames we cannot judge yet are kept up to this many; a flood cannot grow memory further. */
+export const MAX_PENDING_FRAMES = 4096
+/** Stored updates gather until this many, then one full state replaces them. */
+const APPENDS_BEFORE_REPLACE = 200
+const DEFAULT_BATCH_MS = 300
+
+// Transaction origins, so each observer knows who caused a change.
+const REMOTE = Symbol('remote')
+const STORED = Symbol('stored')
+
+const authorKey = (pk: SigningPublicKey): string => toBase64Url(pk)
+
+export class SecureDoc extends ObservableV2<DocEvents> {
+  readonly docId: DocId
+  readonly plain = new Y.Doc()
+  readonly transport = new Y.Doc()
+  readonly frames: Y.Map<Uint8Array> = this.transport.getMap('frames')
+  readonly stats: DocStats = {
+    accepted: 0,
+    duplicate: 0,
+    malformed: 0,
+    'wrong-doc': 0,
+    forged: 0,
+    unauthorized: 0,
+    'unknown-epoch': 0,
+    undecryptable: 0,
+    'bad-payload': 0,
+    healed: 0,
+    'garbage-removed': 0,
+    'pending-dropped': 0,
+  }
+
+  private readonly identity: DeviceIdentity
+  private readonly roster: Roster
+  private readonly keys = new Map<number, SecretKey>()
+  private readonly store: DocStore | undefined
+  private readonly batchMs: number
+
+  /** Valid frames we hold and would put back if deleted (frames inside a snapshot are dropped). */
+  private readonly accepted = new Map<FrameId, SignedFrame>()
+  private readonly pending = new Map<FrameId, SignedFrame>()
+  /** Counters of every frame applied, per author: what a snapshot can claim to cover. */
+  private readonly counters = new Map<string, Set<number>>()
+  private readonly authorKeys = new Map<string, SigningPublicKey>()
+  /** Next free counter per author (also raised by snapshots, whose frames we may never see). */
+  private readonly highWater = new Map<string, number>()
+  private readonly snapshots = new Map<FrameId, Coverage>()
+  /** Set when a roster entry or a key arrives: held frames may now be judged. */
+  private retryPending = false
+
+  private queue: Uint8Array[] = []
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private saving: Promise<void> = Promise.resolve()
+  private appendsSinceReplace = 0
+  private storeFailed = false
+  private closed = false
+
+  constructor(options: SecureDocOptions) {
+    super()
+    if (options.keys.size === 0) throw new DocError('no-key', 'A document needs at least one key.')
+    this.docId = options.docId
+    this.identity = options.identity
+    this.roster = new Roster(options.roster)
+    for (const [epoch, key] of options.keys) this.keys.set(epoch, key.slice() as SecretKey)
+    this.store = options.store
+    this.batchMs = options.batchMs ?? DEFAULT_BATCH_MS
+
+    this.plain.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== REMOTE) this.enqueue(update)
+    })
+    this.frames.observe((event, txn) => {
+      if (txn.origin !== this) this.onTransportChange(event)
+    })
+    this.transport.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== STORED) this.persist(update)
+    })
+  }
+
+  /** Opens a document and replays what the store holds for it. */
+  static async open(options: SecureDocOptions): Promise<SecureDoc> {
+    const doc = new SecureDoc(options)
+    if (options.store) {
+      for (const update of await options.store.load(options.docId)) Y.applyUpdate(doc.transport, update, STORED)
+    }
+    return doc
+  }
+
+  get epoch(): number {
+    return Math.max(...this.keys.keys())
+  }
+
+  get canWrite(): boolean {
+    return this.roster.isWriter(this.identity.signingPublicKey, this.epoch)
+  }
+
+  writers(epoch = this.epoch): PublicIdentity[] {
+    return this.roster.writers(epoch)
+  }
+
+  /** Frames held back until a roster entry or an epoch key arrives. */
+  get pendingCount(): number {
+    return this.pending.size
+  }
+
+  /** A frame from outside the transport doc (the server relay, a QR code). */
+  receive(bytes: unknown): Verdict {
+    const { verdict } = this.ingest(bytes)
+    this.settle()
+    return verdict
+  }
+
+  /** A key for another epoch (after a rotation); frames waiting for it are applied. */
+  addKey(epoch: number, key: SecretKey): void {
+    this.keys.set(epoch, key.slice() as SecretKey)
+    this.retryPending = true
+    this.settle()
+  }
+
+  /** Lets `member` write this document from the current epoch on. */
+  addWriter(member: PublicIdentity): SignedFrame {
+    const frame = this.write(FrameKind.roster, encodeRosterEntry(member))
+    this.settle()
+    return frame
+  }
+
+  /** Turns the edits gathered so far into one frame now. */
+  flush(): SignedFrame | undefined {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.queue.length === 0) return undefined
+    const update = this.queue.length === 1 ? this.queue[0] : Y.mergeUpdates(this.queue)
+    this.queue = []
+    return this.write(FrameKind.update, update)
+  }
+
+  /**
+   * Writes a snapshot of the whole state and removes the frames it covers, here and
+   * in the transport doc. Roster entries are kept: they prove who may write.
+   */
+  compact(): SignedFrame {
+    this.flush()
+    const coverage = new Map<string, number>()
+    for (const author of this.counters.keys()) coverage.set(author, this.prefix(author))
+    const before = [...this.accepted.keys()]
+    const snapshot = this.write(FrameKind.snapshot, encodeSnapshot(coverage, Y.encodeStateAsUpdate(this.plain), this.authorKeys))
+    // Writing the snapshot dropped the frames it covers from `accepted`; drop them from the transport doc too.
+    const covered = before.filter((id) => !this.accepted.has(id))
+    this.transport.transact(() => {
+      for (const id of covered) this.frames.delete(id)
+    }, this)
+    this.saveAll()
+    return snapshot
+  }
+
+  /** Resolves when everything so far has reached the store (or failed, see 'store-error'). */
+  whenSaved(): Promise<void> {
+    return this.saving
+  }
+
+  /** Flushes, saves, and forgets keys and plaintext. The object is unusable afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    if (this.canWrite) this.flush()
+    clearTimeout(this.timer)
+    this.closed = true
+    await this.saving
+    for (const key of this.keys.values()) wipe(key)
+    this.keys.clear()
+    this.plain.destroy()
+    this.transport.destroy()
+    super.destroy()
+  }
+
+  // --- incoming -------------------------------------------------------------
+
+  private ingest(bytes: unknown): { verdict: Verdict; frame?: SignedFrame } {
+    const parsed = parseFrame(bytes, this.docId)
+    if (!parsed.ok) return { verdict: this.count(parsed.fault) }
+    const frame = parsed.frame
+    if (this.accepted.has(frame.id) || this.pending.has(frame.id) || this.isCovered(frame)) {
+      return { verdict: this.count('duplicate'), frame }
+    }
+    return { verdict: this.count(this.admit(frame)), frame }
+  }
+
+  private admit(frame: SignedFrame): Verdict {
+    const key = this.keys.get(frame.epoch)
+    const allowed =
+      frame.kind === FrameKind.roster
+        ? this.roster.mayAdd(frame.author, frame.epoch)
+        : this.roster.isWriter(frame.author, frame.epoch)
+    if (!key || !allowed) {
+      this.hold(frame)
+      return key ? 'unauthorized' : 'unknown-epoch'
+    }
+    let payload: Uint8Array
+    try {
+      payload = openFrame(frame, key)
+    } catch (e) {
+      if (e instanceof CryptoError) return 'undecryptable'
+      throw e
+    }
+    try {
+      this.apply(frame, payload)
+    } catch {
+      // A writer's frame whose content does not decode (PayloadError, or Yjs refusing the update).
+      return 'bad-payload'
+    }
+    this.pending.delete(frame.id)
+    this.record(frame, false)
+    return 'accepted'
+  }
+
+  private apply(frame: SignedFrame, payload: Uint8Array): void {
+    switch (frame.kind) {
+      case FrameKind.update:
+        Y.applyUpdate(this.plain, payload, REMOTE)
+        return
+      case FrameKind.snapshot: {
+        const { coverage, state } = decodeSnapshot(payload)
+        Y.applyUpdate(this.plain, state, REMOTE)
+        this.noteSnapshot(frame, coverage)
+        return
+      }
+      case FrameKind.roster:
+        if (this.roster.add(frame.epoch, decodeRosterEntry(payload))) this.retryPending = true
+        return
+    }
+  }
+
+  private noteSnapshot(frame: SignedFrame, coverage: Coverage): void {
+    this.snapshots.set(frame.id, coverage)
+    for (const [author, count] of coverage) {
+      if (count > (this.highWater.get(author) ?? 0)) this.highWater.set(author, count)
+    }
+    // Frames inside the snapshot need no healing any more.
+    for (const f of this.accepted.values()) {
+      if (this.isCovered(f)) {
+        this.accepted.delete(f.id)
+        this.snapshots.delete(f.id)
+      }
+    }
+  }
+
+  private hold(frame: SignedFrame): void {
+    if (this.pending.size >= MAX_PENDING_FRAMES) {
+      const oldest = this.pending.keys().next().value
+      if (oldest !== undefined) this.pending.delete(oldest)
+      this.stats['pending-dropped']++
+    }
+    this.pending.set(frame.id, frame)
+  }
+
+  /** Re-judges held frames until nothing more can be applied (a roster entry may unlock others). */
+  private settle(): void {
+    while (this.retryPending) {
+      this.retryPending = false
+      for (const frame of [...this.pending.values()]) {
+        this.pending.delete(frame.id)
+        const verdict = this.admit(frame)
+        if (verdict === 'accepted') this.count('accepted')
+      }
+    }
+  }
+
+  private onTransportChange(event: Y.YMapEvent<Uint8Array>): void {
+    const added: string[] = []
+    const deleted: string[] = []
+    event.changes.keys.forEach((change, key) => (change.action === 'delete' ? deleted : added).push(key))
+    const remove: string[] = []
+    const restore = new Set<FrameId>()
+    // Additions first: a snapshot that arrives with the deletions it caused must be
+    // known before we decide that those deletions need healing.
+    for (const key of added) {
+      const { verdict, frame } = this.ingest(this.frames.get(key))
+      const neverValid = !frame || verdict === 'undecryptable' || verdict === 'bad-payload'
+      if (neverValid || frame.id !== key) {
+        remove.push(key)
+        this.stats['garbage-removed']++
+        if (this.accepted.has(key as FrameId)) restore.add(key as FrameId)
+        if (frame && !neverValid && this.accepted.has(frame.id) && !this.frames.has(frame.id)) restore.add(frame.id)
+      }
+    }
+    this.settle()
+    for (const key of deleted) {
+      if (this.accepted.has(key as FrameId)) {
+        restore.add(key as FrameId)
+        this.stats.healed++
+      }
+    }
+    if (remove.length === 0 && restore.size === 0) return
+    this.transport.transact(() => {
+      for (const key of remove) this.frames.delete(key)
+      for (const id of restore) this.frames.set(id, this.accepted.get(id)!.bytes)
+    }, this)
+  }
+
+  // --- outgoing -------------------------------------------------------------
+
+  private enqueue(update: Uint8Array): void {
+    if (this.closed) return
+    this.queue.push(update)
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined
+        try {
+          this.flush()
+        } catch (e) {
+          this.emit('store-error', [e])
+        }
+      }, this.batchMs)
+    }
+  }
+
+  private write(kind: FrameKind, payload: Uint8Array): SignedFrame {
+    const epoch = this.epoch
+    const key = this.keys.get(epoch)
+    if (!key) throw new DocError('no-key', 'This device holds no key for this document.')
+    const me = this.identity.signingPublicKey
+    const allowed = kind === FrameKind.roster ? this.roster.mayAdd(me, epoch) : this.roster.isWriter(me, epoch)
+    if (!allowed) {
+      this.queue = []
+      throw new DocError('read-only', 'This device may read this document but not change it.')
+    }
+    const counter = this.highWater.get(authorKey(me)) ?? 0
+    const frame = sealFrame({ kind, docId: this.docId, epoch, counter }, payload, key, this.identity)
+    if (kind === FrameKind.roster) this.apply(frame, payload)
+    this.record(frame, true)
+    if (kind === FrameKind.snapshot) this.noteSnapshot(frame, decodeSnapshot(payload).coverage)
+    return frame
+  }
+
+  private record(frame: SignedFrame, local: boolean): void {
+    const author = authorKey(frame.author)
+    this.authorKeys.set(author, frame.author)
+    let seen = this.counters.get(author)
+    if (!seen) this.counters.set(author, (seen = new Set()))
+    seen.add(frame.counter)
+    if (frame.counter + 1 > (this.highWater.get(author) ?? 0)) this.highWater.set(author, frame.counter + 1)
+    if (!this.isCovered(frame)) this.accepted.set(frame.id, frame)
+    if (this.frames.get(frame.id) === undefined) this.transport.transact(() => this.frames.set(frame.id, frame.bytes), this)
+    this.emit('frame', [frame, local])
+  }
+
+  // --- coverage -------------------------------------------------------------
+
+  /** How many of `author`'s frames, from counter 0 on, the state holds without a gap. */
+  private prefix(author: string): number {
+    let n = 0
+    for (const coverage of this.snapshots.values()) n = Math.max(n, coverage.get(author) ?? 0)
+    const seen = this.counters.get(author)
+    while (seen?.has(n)) n++
+    return n
+  }
+
+  private isCovered(frame: SignedFrame): boolean {
+    if (frame.kind === FrameKind.roster) return false
+    const author = authorKey(frame.author)
+    for (const [id, coverage] of this.snapshots) {
+      if (id !== frame.id && (coverage.get(author) ?? 0) > frame.counter) return true
+    }
+    return false
+  }
+
+  // --- storage --------------------------------------------------------------
+
+  private persist(update: Uint8Array): void {
+    if (!this.store || this.closed) return
+    if (this.storeFailed || ++this.appendsSinceReplace >= APPENDS_BEFORE_REPLACE) return this.saveAll()
+    const store = this.store
+    this.saving = this.saving.then(() => store.append(this.docId, update)).catch((e: unknown) => this.storeError(e))
+  }
+
+  private saveAll(): void {
+    if (!this.store) return
+    const store = this.store
+    const state = Y.encodeStateAsUpdate(this.transport)
+    this.appendsSinceReplace = 0
+    this.saving = this.saving
+      .then(() => store.replace(this.docId, state))
+      .then(() => {
+        this.storeFailed = false
+      })
+      .catch((e: unknown) => this.storeError(e))
+  }
+
+  private storeError(e: unknown): void {
+    this.storeFailed = true
+    this.emit('store-error', [e])
+  }
+
+  private count(verdict: Verdict): Verdict {
+    this.stats[verdict]++
+    return verdict
+  }
+}

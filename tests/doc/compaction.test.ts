@@ -1,0 +1,108 @@
+// A snapshot is the whole state, signed by a writer. It lets replicas drop the frames
+// it covers: stored bytes shrink, and a new replica rebuilds the same state.
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { newIdentity } from '../../src/crypto'
+import { SecureDoc } from '../../src/doc'
+import { MemoryStore, makeCore, options, replica, syncTransports, text, type } from './fixtures'
+
+function edit(doc: SecureDoc, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const t = doc.plain.getText('notes')
+    t.insert(Math.floor(t.length / 2), `edit ${i}; `)
+    if (i % 3 === 0 && t.length > 10) t.delete(2, 5)
+    doc.flush()
+  }
+}
+
+describe('compaction', () => {
+  it('after a snapshot the stored bytes shrink and a new replica rebuilds the same state', async () => {
+    const core = makeCore(2)
+    const store = new MemoryStore()
+    const a = await SecureDoc.open(options(core, core.members[0]!, { store }))
+    edit(a, 200)
+    await a.whenSaved()
+    const before = store.bytes(core.docId)
+    const framesBefore = a.frames.size
+    a.compact()
+    await a.whenSaved()
+    const after = store.bytes(core.docId)
+    expect(after).toBeLessThan(before / 2)
+    expect(a.frames.size).toBe(1) // the snapshot alone
+
+    // A new phone that starts from the compacted transport doc alone.
+    const fresh = replica(core, newIdentity())
+    Y.applyUpdate(fresh.transport, Y.encodeStateAsUpdate(a.transport), 'peer')
+    expect(text(fresh)).toBe(text(a))
+    // Reopening from the store rebuilds it too.
+    const reopened = await SecureDoc.open(options(core, core.members[0]!, { store }))
+    expect(text(reopened)).toBe(text(a))
+    expect(framesBefore).toBeGreaterThan(150)
+  })
+
+  it('edits made concurrently with a snapshot are not lost', () => {
+    const core = makeCore(2)
+    const [a, b] = core.members.map((m) => replica(core, m)) as [SecureDoc, SecureDoc]
+    edit(a, 20)
+    syncTransports(a, b)
+    // b edits offline while a compacts.
+    type(b, 0, 'B-OFFLINE ')
+    b.flush()
+    a.compact()
+    syncTransports(a, b)
+    expect(text(a)).toBe(text(b))
+    expect(text(a)).toContain('B-OFFLINE')
+    const fresh = replica(core, newIdentity())
+    Y.applyUpdate(fresh.transport, Y.encodeStateAsUpdate(b.transport), 'peer')
+    expect(text(fresh)).toBe(text(a))
+  })
+
+  it('a replica that sees the snapshot does not heal the frames it covers', () => {
+    const core = makeCore(2)
+    const [a, b] = core.members.map((m) => replica(core, m)) as [SecureDoc, SecureDoc]
+    edit(a, 10)
+    syncTransports(a, b)
+    a.compact()
+    syncTransports(a, b)
+    expect(b.stats.healed).toBe(0)
+    expect(b.frames.size).toBe(1)
+    expect(text(b)).toBe(text(a))
+  })
+
+  it('a later snapshot covers the earlier one, and counters continue after a reload', async () => {
+    const core = makeCore(1)
+    const store = new MemoryStore()
+    const a = await SecureDoc.open(options(core, core.members[0]!, { store }))
+    edit(a, 5)
+    a.compact()
+    edit(a, 5)
+    const second = a.compact()
+    expect(a.frames.size).toBe(1)
+    expect(a.frames.has(second.id)).toBe(true)
+    await a.close()
+    const again = await SecureDoc.open(options(core, core.members[0]!, { store }))
+    type(again, 0, 'after reload ')
+    const f = again.flush()!
+    expect(f.counter).toBe(second.counter + 1)
+  })
+
+  it('a storage failure loses nothing: the next change saves everything', async () => {
+    const core = makeCore(1)
+    const store = new MemoryStore()
+    const a = await SecureDoc.open(options(core, core.members[0]!, { store }))
+    const errors: unknown[] = []
+    a.on('store-error', (e) => errors.push(e))
+    store.failing = true
+    type(a, 0, 'saved later ')
+    a.flush()
+    await a.whenSaved()
+    expect(errors).toHaveLength(1)
+    expect(text(a)).toBe('saved later ')
+    store.failing = false
+    type(a, 0, 'and now ')
+    a.flush()
+    await a.whenSaved()
+    const reopened = await SecureDoc.open(options(core, core.members[0]!, { store }))
+    expect(text(reopened)).toBe('and now saved later ')
+  })
+})
