@@ -34,7 +34,7 @@ const MiB = 1024 * KiB
 
 export const DEFAULT_LIMITS: Readonly<SignalingLimits> = Object.freeze({
   maxPayloadBytes: 256 * KiB,
-  maxConnections: 4096,
+  maxConnections: 2048,
   maxTopics: 65_536,
   maxSubscriptions: 524_288,
   maxTopicsPerConnection: 512,
@@ -45,7 +45,7 @@ export const DEFAULT_LIMITS: Readonly<SignalingLimits> = Object.freeze({
   messagesPerSecond: 50,
   byteBurst: 2 * MiB,
   bytesPerSecond: 512 * KiB,
-  maxBufferedBytes: 1 * MiB,
+  maxBufferedBytes: 512 * KiB,
   subscribeTimeoutMs: 30_000,
   pingIntervalMs: 30_000,
   closeGraceMs: 2_000,
