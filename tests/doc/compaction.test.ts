@@ -106,3 +106,27 @@ describe('compaction', () => {
     expect(text(reopened)).toBe('and now saved later ')
   })
 })
+
+describe('coverage claims only what the snapshot holds', () => {
+  it('a replica missing a frame from the middle of an author\'s run does not claim it', () => {
+    const core = makeCore(3)
+    const [a, b, c] = core.members.map((m) => replica(core, m)) as [SecureDoc, SecureDoc, SecureDoc]
+    const sent: Uint8Array[] = []
+    a.on('frame', (f, local) => local && sent.push(f.bytes))
+    for (const s of ['one ', 'two ', 'three ']) {
+      type(a, 0, s)
+      a.flush()
+    }
+    // c gets frames 0 and 2 but not 1, then compacts.
+    c.receive(sent[0])
+    c.receive(sent[2])
+    const snapshot = c.compact()
+    // Later everyone gets everything.
+    for (const r of [b, c]) for (const bytes of sent) r.receive(bytes)
+    b.receive(snapshot.bytes)
+    a.receive(snapshot.bytes)
+    expect(text(c)).toBe('three two one ')
+    expect(text(b)).toBe(text(a))
+    expect(text(c)).toBe(text(a))
+  })
+})

@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import * as Y from 'yjs'
-import type { SecureDoc } from '../../src/doc'
-import { makeCore, replica, syncTransports } from './fixtures'
+import { newIdentity } from '../../src/crypto'
+import { FrameKind, openFrame, parseFrame, type SecureDoc } from '../../src/doc'
+import { makeCore, replica, syncTransports, type Core } from './fixtures'
 
 type Op =
   | { kind: 'insert'; r: number; pos: number; s: string }
@@ -30,6 +31,20 @@ function snapshotOf(doc: SecureDoc) {
   return { text: doc.plain.getText('notes').toString(), map: doc.plain.getMap('brief').toJSON() }
 }
 
+/** What every replica must end with: all updates ever written, applied to a plain Y.Doc. */
+function reference(core: Core, sent: Uint8Array[]) {
+  const doc = new Y.Doc()
+  for (const bytes of sent) {
+    const parsed = parseFrame(bytes, core.docId)
+    if (!parsed.ok) throw new Error('a replica sent an invalid frame')
+    if (parsed.frame.kind === FrameKind.update) Y.applyUpdate(doc, openFrame(parsed.frame, core.key))
+  }
+  return { text: doc.getText('notes').toString(), map: doc.getMap('brief').toJSON() }
+}
+
+// fast-check keeps arrays short by default; long runs are where gaps and races happen.
+const ops = (arb: fc.Arbitrary<Op>) => fc.array(arb, { minLength: 10, maxLength: 80, size: 'max' })
+
 function run(doc: SecureDoc, o: Op): void {
   const t = doc.plain.getText('notes')
   if (o.kind === 'insert') t.insert(Math.min(o.pos, t.length), o.s)
@@ -44,12 +59,12 @@ function run(doc: SecureDoc, o: Op): void {
 describe('convergence', () => {
   it('frames in any order, with duplicates, drops and resends, give one plaintext', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 70 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (ops, seeds) => {
+      fc.property(ops(op), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (script, seeds) => {
         const core = makeCore(3)
         const replicas = core.members.map((m) => replica(core, m))
         const sent: Uint8Array[] = []
         replicas.forEach((r) => r.on('frame', (f, local) => local && sent.push(f.bytes)))
-        for (const o of ops) {
+        for (const o of script) {
           if (o.kind === 'deliver') {
             if (sent.length > 0) replicas[o.to]!.receive(sent[o.frame % sent.length])
           } else if (o.kind !== 'sync') run(replicas[o.r]!, o)
@@ -68,12 +83,24 @@ describe('convergence', () => {
         })
         const [first, ...rest] = replicas.map(snapshotOf)
         for (const other of rest) expect(other).toEqual(first)
+        // Converged, and nothing lost.
+        const expected = reference(core, sent)
+        expect(first).toEqual(expected)
+        // Each snapshot on its own, plus every update, rebuilds everything on a new phone:
+        // a snapshot must never claim frames it does not hold.
+        const updates = sent.filter((b) => b[1] === FrameKind.update)
+        for (const snapshot of sent.filter((b) => b[1] === FrameKind.snapshot)) {
+          const fresh = replica(core, newIdentity())
+          fresh.receive(snapshot)
+          for (const u of updates) fresh.receive(u)
+          expect(snapshotOf(fresh)).toEqual(expected)
+        }
         for (const r of replicas) {
           expect(r.stats.forged + r.stats.malformed + r.stats['bad-payload'] + r.stats.undecryptable).toBe(0)
           expect(r.pendingCount).toBe(0)
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     )
   })
 
@@ -83,10 +110,10 @@ describe('convergence', () => {
       fc.record({ kind: fc.constant('sync' as const), a: replicaIx, b: replicaIx }),
     )
     fc.assert(
-      fc.property(fc.array(syncOp, { maxLength: 70 }), (ops) => {
+      fc.property(ops(syncOp), (script) => {
         const core = makeCore(3)
         const replicas = core.members.map((m) => replica(core, m))
-        for (const o of ops) {
+        for (const o of script) {
           if (o.kind === 'sync') {
             if (o.a !== o.b) syncTransports(replicas[o.a]!, replicas[o.b]!)
           } else if (o.kind !== 'deliver') run(replicas[o.r]!, o)
@@ -104,7 +131,7 @@ describe('convergence', () => {
         expect(states[1]).toEqual(states[0])
         expect(states[2]).toEqual(states[0])
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     )
   })
 })
