@@ -13,6 +13,7 @@ export type HashPurpose =
   | 'room'
   | 'room-password'
   | 'relay-room'
+  | 'relay-key'
   | 'lobby-room'
   | 'lobby-key'
   | 'store-index'

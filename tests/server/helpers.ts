@@ -18,16 +18,16 @@ export interface Harness {
   stop(): Promise<void>
 }
 
-export async function startSignaling(options: Omit<SignalingServerOptions, 'server'> = {}): Promise<Harness> {
+export async function startSignaling(options: Omit<SignalingServerOptions, 'server'> = {}, port = 0): Promise<Harness> {
   const http = createServer((_req, res) => {
     res.writeHead(404)
     res.end()
   })
   const signaling = createSignalingServer({ ...options, server: http })
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
-  const { port } = http.address() as AddressInfo
+  await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve))
+  const bound = (http.address() as AddressInfo).port
   return {
-    url: `ws://127.0.0.1:${port}/signal`,
+    url: `ws://127.0.0.1:${bound}/signal`,
     http,
     signaling,
     async stop() {

@@ -1,0 +1,115 @@
+// Links a document to its room: the y-webrtc mesh carrying its transport doc, and
+// the relay through the signaling server beside it. Reconnects by itself.
+import { ObservableV2 } from 'lib0/observable'
+import { WebrtcProvider } from 'y-webrtc'
+import type { SecretKey } from '../crypto'
+import type { SecureDoc } from '../doc'
+import { FrameRelay, type RelayStats } from './relay'
+import { roomKeys, type RoomKeys } from './rooms'
+import type { Provider, ProviderConstructor } from './signaling'
+
+export interface TransportSettings {
+  /** Signaling servers, e.g. ws://127.0.0.1:4173/signal. */
+  readonly signalingUrls: readonly string[]
+  /** STUN/TURN servers. Empty: only direct connections (fine on one network). */
+  readonly iceServers: readonly RTCIceServer[]
+  /** Use TURN relays only, so other peers never learn this phone's IP address. */
+  readonly relayOnly: boolean
+  /** Relay frames through the signaling server beside the mesh (default on). */
+  readonly serverRelay?: boolean
+  readonly maxConns?: number
+  readonly targetConns?: number
+  /** A WebRTC implementation for Node (benchmarks); browsers have their own. */
+  readonly wrtc?: unknown
+}
+
+export interface LinkStatus {
+  /** Connected to at least one signaling server. */
+  readonly online: boolean
+  /** Phones connected directly over WebRTC. */
+  readonly peers: number
+  /** Set once a peer or the relay delivered something, then updated. */
+  readonly lastReceivedAt: number | undefined
+}
+
+type LinkEvents = { status: (status: LinkStatus) => void }
+
+const DEFAULT_MAX_CONNS = 20
+const DEFAULT_TARGET_CONNS = 6
+
+/** The signaling URL of the server that served this page. */
+export function defaultSignalingUrl(location: { protocol: string; host: string }): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signal`
+}
+
+export class RoomLink extends ObservableV2<LinkEvents> {
+  readonly keys: RoomKeys
+  readonly provider: Provider
+  readonly relay: FrameRelay | undefined
+  private lastReceivedAt: number | undefined
+  private readonly emitStatus = (): void => this.emit('status', [this.status()])
+
+  constructor(
+    readonly doc: SecureDoc,
+    documentKey: SecretKey,
+    settings: TransportSettings,
+  ) {
+    super()
+    this.keys = roomKeys(documentKey)
+    const Provider = WebrtcProvider as unknown as ProviderConstructor
+    const maxConns = settings.maxConns ?? DEFAULT_MAX_CONNS
+    this.provider = new Provider(this.keys.name, doc.transport, {
+      signaling: [...settings.signalingUrls],
+      password: this.keys.password,
+      maxConns,
+      targetConns: Math.min(settings.targetConns ?? DEFAULT_TARGET_CONNS, maxConns),
+      filterBcConns: true,
+      peerOpts: {
+        config: { iceServers: [...settings.iceServers], iceTransportPolicy: settings.relayOnly ? 'relay' : 'all' },
+        ...(settings.wrtc ? { wrtc: settings.wrtc } : {}),
+      },
+    })
+    this.relay = settings.serverRelay === false ? undefined : new FrameRelay(doc, this.keys)
+    for (const socket of this.provider.signalingConns) {
+      this.relay?.attach(socket)
+      socket.on('connect', this.emitStatus)
+      socket.on('disconnect', this.emitStatus)
+    }
+    doc.on('frame', this.onFrame)
+    this.provider.on('peers', this.emitStatus)
+  }
+
+  status(): LinkStatus {
+    let peers = 0
+    this.provider.room?.webrtcConns.forEach((c) => c.connected && peers++)
+    return {
+      online: this.provider.signalingConns.some((s) => s.connected),
+      peers,
+      lastReceivedAt: this.lastReceivedAt,
+    }
+  }
+
+  get relayStats(): RelayStats | undefined {
+    return this.relay?.stats
+  }
+
+  /** Leaves the room: closes peer connections and the relay. */
+  leave(): void {
+    this.relay?.stop()
+    this.doc.off('frame', this.onFrame)
+    for (const socket of this.provider.signalingConns) {
+      socket.off('connect', this.emitStatus)
+      socket.off('disconnect', this.emitStatus)
+    }
+    this.provider.off('peers', this.emitStatus)
+    this.provider.destroy()
+    super.destroy()
+  }
+
+  /** A frame from another phone was accepted, by the mesh or the relay. */
+  private readonly onFrame = (_frame: unknown, local: boolean): void => {
+    if (local) return
+    this.lastReceivedAt = Date.now()
+    this.emitStatus()
+  }
+}

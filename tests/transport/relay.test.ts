@@ -1,0 +1,107 @@
+// The relay through the signaling server: frames reach subscribed phones in one
+// server hop, large frames arrive whole, garbage is refused, and the server sees
+// nothing but sealed pieces.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { WebsocketClient } from 'lib0/websocket'
+import { toBase64Url } from '../../src/crypto'
+import type { SecureDoc } from '../../src/doc'
+import { FrameRelay, RELAY_PIECE_BYTES, roomKeys } from '../../src/transport'
+import type { SignalingSocket } from '../../src/transport/signaling'
+import { startSignaling, waitFor, type Harness } from '../server/helpers'
+import { makeCore, replica, text, type } from '../doc/fixtures'
+import { Wiretap } from './wiretap'
+
+beforeAll(() => {
+  // lib0's client (the one y-webrtc uses) expects a global WebSocket, as in a browser.
+  ;(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket
+})
+
+let harness: Harness | undefined
+const sockets: WebsocketClient[] = []
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy()
+  await harness?.stop()
+})
+
+async function phone(url: string, doc: SecureDoc, key: Parameters<typeof roomKeys>[0]) {
+  const socket = new WebsocketClient(url)
+  sockets.push(socket)
+  const relay = new FrameRelay(doc, roomKeys(key))
+  relay.attach(socket as unknown as SignalingSocket)
+  await waitFor(() => socket.connected, 'signaling connection')
+  return { socket, relay }
+}
+
+describe('frame relay through the signaling server', () => {
+  it('delivers frames, small and large, and the server sees only sealed pieces', async () => {
+    harness = await startSignaling()
+    const tap = new Wiretap(harness.http)
+    const core = makeCore(2)
+    const [a, b] = core.members.map((m) => replica(core, m)) as [SecureDoc, SecureDoc]
+    await phone(harness.url, a, core.key)
+    const pb = await phone(harness.url, b, core.key)
+    await waitFor(() => harness!.signaling.stats().subscriptions === 2, 'both subscribed')
+
+    type(a, 0, 'MARKER meet at the fountain ')
+    a.flush()
+    await waitFor(() => text(b) === text(a), 'small frame relayed')
+
+    const big = 'MARKER '.repeat(Math.ceil((3 * RELAY_PIECE_BYTES) / 7))
+    type(a, 0, big)
+    a.flush()
+    await waitFor(() => text(b) === text(a), 'large frame relayed whole', 10_000)
+    expect(pb.relay.stats.received).toBe(2)
+    expect(pb.relay.stats.refused).toBe(0)
+
+    const wire = tap.all()
+    expect(wire.length).toBeGreaterThan(3 * RELAY_PIECE_BYTES)
+    const needles = ['MARKER', core.docId, toBase64Url(core.members[0]!.signingPublicKey), roomKeys(core.key).password]
+    for (const needle of needles) expect(wire.includes(Buffer.from(needle)), needle).toBe(false)
+    // The raw header bytes (document id) are not on the wire either.
+    expect(wire.includes(Buffer.from(core.docId, 'base64url'))).toBe(false)
+  })
+
+  it('refuses garbage and pieces sealed with another key, and keeps working', async () => {
+    harness = await startSignaling()
+    const core = makeCore(2)
+    const [a, b] = core.members.map((m) => replica(core, m)) as [SecureDoc, SecureDoc]
+    await phone(harness.url, a, core.key)
+    const pb = await phone(harness.url, b, core.key)
+    const evil = new WebsocketClient(harness.url)
+    sockets.push(evil)
+    await waitFor(() => evil.connected, 'attacker connected')
+    const topic = roomKeys(core.key).relayTopic
+    evil.send({ type: 'subscribe', topics: [topic] })
+    for (const data of ['', 'not base64 !!', 'AAAA', toBase64Url(new Uint8Array(500))]) evil.send({ type: 'publish', topic, data })
+    // A validly sealed piece for another room's key.
+    const other = makeCore(1)
+    const foreign = replica(other, other.members[0]!)
+    const foreignRelay = new FrameRelay(foreign, { ...roomKeys(other.key), relayTopic: topic })
+    foreignRelay.attach(evil as unknown as SignalingSocket)
+    type(foreign, 0, 'foreign')
+    foreign.flush()
+    await waitFor(() => pb.relay.stats.refused >= 5, 'garbage refused')
+    type(a, 0, 'still fine')
+    a.flush()
+    await waitFor(() => text(b) === 'still fine', 'relay keeps working')
+    expect(b.stats.accepted).toBe(1)
+  })
+
+  it('re-subscribes after the signaling server restarts', async () => {
+    harness = await startSignaling()
+    const port = new URL(harness.url).port
+    const core = makeCore(2)
+    const [a, b] = core.members.map((m) => replica(core, m)) as [SecureDoc, SecureDoc]
+    const pa = await phone(harness.url, a, core.key)
+    const pb = await phone(harness.url, b, core.key)
+    await harness.stop()
+    await waitFor(() => !pa.socket.connected && !pb.socket.connected, 'disconnected')
+    harness = await startSignaling({}, Number(port))
+    await waitFor(() => pa.socket.connected && pb.socket.connected, 'reconnected', 10_000)
+    await waitFor(() => harness!.signaling.stats().subscriptions === 2, 'subscribed again')
+    type(a, 0, 'after restart')
+    a.flush()
+    await waitFor(() => text(b) === 'after restart', 'relayed after restart')
+  })
+})
