@@ -5,16 +5,16 @@
 //   offset  size  field
 //   0       1     format version (1)
 //   1       1     kind: 1 update, 2 snapshot, 3 roster entry
-//   2       32    document id
-//   34      4     epoch (u32, big endian)
-//   38      32    author: Ed25519 public key
-//   70      4     counter: the author's frame number in this document (u32)
-//   74      n     key-committing AEAD box of the payload; associated data = bytes 0..74
-//   74+n    64    Ed25519 signature, purpose 'frame', over bytes 0..74+n
+//   2       4     epoch (u32, big endian)
+//   6       32    author: Ed25519 public key
+//   38      4     counter: the author's frame number in this document (u32)
+//   42      n     key-committing AEAD box of the payload; associated data = document id || bytes 0..42
+//   42+n    64    Ed25519 signature, purpose 'frame', over document id || bytes 0..42+n
 //
-// The header is authenticated twice (AEAD and signature): a frame replayed into
-// another document or epoch fails both. Only holders of the document key ever see
-// a frame in the clear; the relay and the store wrap frames again.
+// The document id is bound by the AEAD and the signature but never sent: a frame says
+// nothing about which document it belongs to, and one replayed into another document
+// or epoch fails both checks. Only holders of the document key see a frame at all in
+// the mesh; the relay and the store wrap frames again.
 import {
   AEAD_OVERHEAD,
   SIGNATURE_BYTES,
@@ -36,7 +36,7 @@ import {
 } from '../crypto'
 
 export const FRAME_VERSION = 1
-export const HEADER_BYTES = 74
+export const HEADER_BYTES = 42
 export const MIN_FRAME_BYTES = HEADER_BYTES + AEAD_OVERHEAD + SIGNATURE_BYTES
 /** Larger frames are refused unread: a peer cannot make us hash or hold gigabytes. */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024
@@ -60,10 +60,10 @@ export interface SignedFrame extends FrameHeader {
 
 export const frameIdOf = (bytes: Uint8Array): FrameId => toBase64Url(contentHash(bytes)) as FrameId
 
-function encodeHeader(h: FrameHeader): Uint8Array {
-  const docId = fromBase64Url(h.docId)
-  if (docId.length !== 32) throw new RangeError('A document id is 32 bytes.')
-  return concat(Uint8Array.of(FRAME_VERSION, h.kind), docId, u32(h.epoch), h.author, u32(h.counter))
+function docIdBytes(docId: DocId): Uint8Array {
+  const bytes = fromBase64Url(docId)
+  if (bytes.length !== 32) throw new RangeError('A document id is 32 bytes.')
+  return bytes
 }
 
 export function sealFrame(
@@ -72,22 +72,23 @@ export function sealFrame(
   key: SecretKey,
   author: DeviceIdentity,
 ): SignedFrame {
-  const header = encodeHeader({ ...h, author: author.signingPublicKey })
-  const signed = concat(header, seal(key, payload, header))
-  const bytes = concat(signed, sign('frame', signed, author.signingSecretKey))
+  const doc = docIdBytes(h.docId)
+  const header = concat(Uint8Array.of(FRAME_VERSION, h.kind), u32(h.epoch), author.signingPublicKey, u32(h.counter))
+  const signed = concat(header, seal(key, payload, concat(doc, header)))
+  const bytes = concat(signed, sign('frame', concat(doc, signed), author.signingSecretKey))
   return { ...h, author: author.signingPublicKey, id: frameIdOf(bytes), bytes }
 }
 
 /** Why a frame was turned away, in words a person can act on. */
-export type FrameFault = 'malformed' | 'wrong-doc' | 'forged'
+export type FrameFault = 'malformed' | 'forged'
 
 export type ParsedFrame = { ok: true; frame: SignedFrame } | { ok: false; fault: FrameFault }
 
 const isKind = (k: number): k is FrameKind => k === 1 || k === 2 || k === 3
 
 /**
- * Checks layout, document and signature. Needs no key, so a peer can reject
- * garbage and forgeries before doing anything else with them. Never throws.
+ * Checks layout and signature (which binds the document). Needs no key, so a peer
+ * can reject garbage and forgeries before anything else. Never throws.
  */
 export function parseFrame(bytes: unknown, docId: DocId): ParsedFrame {
   if (!(bytes instanceof Uint8Array) || bytes.length < MIN_FRAME_BYTES || bytes.length > MAX_FRAME_BYTES) {
@@ -95,18 +96,21 @@ export function parseFrame(bytes: unknown, docId: DocId): ParsedFrame {
   }
   const kind = bytes[1]
   if (bytes[0] !== FRAME_VERSION || kind === undefined || !isKind(kind)) return { ok: false, fault: 'malformed' }
-  if (toBase64Url(bytes.subarray(2, 34)) !== docId) return { ok: false, fault: 'wrong-doc' }
-  const author = bytes.slice(38, 70) as SigningPublicKey
+  const author = bytes.slice(6, 38) as SigningPublicKey
   const signedEnd = bytes.length - SIGNATURE_BYTES
-  if (!verify('frame', bytes.subarray(0, signedEnd), bytes.subarray(signedEnd), author)) {
+  if (!verify('frame', concat(docIdBytes(docId), bytes.subarray(0, signedEnd)), bytes.subarray(signedEnd), author)) {
     return { ok: false, fault: 'forged' }
   }
   return {
     ok: true,
-    frame: { kind, docId, epoch: readU32(bytes, 34), author, counter: readU32(bytes, 70), id: frameIdOf(bytes), bytes },
+    frame: { kind, docId, epoch: readU32(bytes, 2), author, counter: readU32(bytes, 38), id: frameIdOf(bytes), bytes },
   }
 }
 
 /** Opens a signed frame's payload. Throws CryptoError when the key is wrong or the box was changed. */
 export const openFrame = (frame: SignedFrame, key: SecretKey): Uint8Array =>
-  open(key, frame.bytes.subarray(HEADER_BYTES, frame.bytes.length - SIGNATURE_BYTES), frame.bytes.subarray(0, HEADER_BYTES))
+  open(
+    key,
+    frame.bytes.subarray(HEADER_BYTES, frame.bytes.length - SIGNATURE_BYTES),
+    concat(docIdBytes(frame.docId), frame.bytes.subarray(0, HEADER_BYTES)),
+  )

@@ -22,7 +22,7 @@ import type { DocStore } from '../store'
 export type Verdict =
   | 'accepted'
   | 'duplicate' // already held, or already inside a snapshot we hold
-  | FrameFault // 'malformed' | 'wrong-doc' | 'forged': can never be valid
+  | FrameFault // 'malformed' | 'forged' (also: signed for another document): can never be valid
   | 'unauthorized' // signed, but its author is not (yet) a writer: held back
   | 'unknown-epoch' // signed, but we hold no key for its epoch (yet): held back
   | 'undecryptable' // signed by a writer, but does not open under the epoch's key
@@ -78,7 +78,6 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     accepted: 0,
     duplicate: 0,
     malformed: 0,
-    'wrong-doc': 0,
     forged: 0,
     unauthorized: 0,
     'unknown-epoch': 0,
