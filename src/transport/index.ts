@@ -1,4 +1,8 @@
-// The transport layer: y-webrtc rooms keyed by document keys, plus a ciphertext relay.
+// The transport layer: y-webrtc rooms keyed by document keys, sealed topics on the
+// signaling server (the frame relay, invite lobbies), one socket per server.
 export { RoomLink, defaultSignalingUrl, type TransportSettings, type LinkStatus } from './room-link'
 export { roomKeys, type RoomKeys } from './rooms'
-export { FrameRelay, relayMessages, RELAY_PIECE_BYTES, type RelayStats } from './relay'
+export { FrameRelay } from './relay'
+export { SealedTopic, sealPieces, PIECE_BYTES, type TopicStats } from './sealed-topic'
+export { holdSignaling, releaseSignaling } from './sockets'
+export type { SignalingSocket } from './signaling'

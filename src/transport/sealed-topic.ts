@@ -1,0 +1,141 @@
+// A sealed channel on a signaling topic: messages are sealed under a key only the
+// members hold, cut into pieces that fit the server's message limit, and put back
+// together on arrival. The server relays opaque pieces of at most one size class.
+//
+// One piece = base64url(seal(key, id (16) | index (u16) | count (u16) | bytes)), the topic as associated data.
+import { concat, CryptoError, fromBase64Url, open, randomBytes, seal, toBase64Url, utf8, type RoomName, type SecretKey } from '../crypto'
+import type { SignalingSocket } from './signaling'
+
+/** A piece stays well under the server's 256 KiB message limit once sealed and base64-encoded. */
+export const PIECE_BYTES = 96 * 1024
+const HEADER_BYTES = 20
+const MAX_PARTIAL_MESSAGES = 16
+
+export interface TopicStats {
+  sent: number
+  received: number
+  refused: number
+}
+
+interface Partial {
+  readonly count: number
+  readonly pieces: (Uint8Array | undefined)[]
+  received: number
+}
+
+export function sealPieces(message: Uint8Array, key: SecretKey, topic: RoomName): string[] {
+  const id = randomBytes(16)
+  const count = Math.max(1, Math.ceil(message.length / PIECE_BYTES))
+  const out: string[] = []
+  for (let i = 0; i < count; i++) {
+    const header = new Uint8Array(HEADER_BYTES)
+    header.set(id)
+    const view = new DataView(header.buffer)
+    view.setUint16(16, i)
+    view.setUint16(18, count)
+    out.push(toBase64Url(seal(key, concat(header, message.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES)), utf8(topic))))
+  }
+  return out
+}
+
+export class SealedTopic {
+  readonly stats: TopicStats = { sent: 0, received: 0, refused: 0 }
+  private readonly partial = new Map<string, Partial>()
+  private readonly sockets = new Set<SignalingSocket>()
+  private closed = false
+
+  constructor(
+    readonly topic: RoomName,
+    private readonly key: SecretKey,
+    private readonly maxMessageBytes: number,
+    private readonly onMessage: (message: Uint8Array) => void,
+  ) {}
+
+  /** Listens and sends on a signaling socket; re-subscribes whenever it reconnects. */
+  attach(socket: SignalingSocket): void {
+    if (this.closed || this.sockets.has(socket)) return
+    this.sockets.add(socket)
+    socket.on('connect', this.subscribe)
+    socket.on('message', this.onPublish)
+    if (socket.connected) this.subscribe()
+  }
+
+  get online(): boolean {
+    return [...this.sockets].some((s) => s.connected)
+  }
+
+  /** Sends to every phone subscribed now. Returns false if no socket is connected. */
+  send(message: Uint8Array): boolean {
+    const pieces = sealPieces(message, this.key, this.topic)
+    let sent = false
+    for (const socket of this.sockets) {
+      if (!socket.connected) continue
+      for (const data of pieces) socket.send({ type: 'publish', topic: this.topic, data })
+      sent = true
+    }
+    if (sent) this.stats.sent++
+    return sent
+  }
+
+  close(): void {
+    this.closed = true
+    for (const socket of this.sockets) {
+      socket.off('connect', this.subscribe)
+      socket.off('message', this.onPublish)
+      if (socket.connected) socket.send({ type: 'unsubscribe', topics: [this.topic] })
+    }
+    this.sockets.clear()
+    this.partial.clear()
+  }
+
+  private readonly subscribe = (): void => {
+    for (const socket of this.sockets) if (socket.connected) socket.send({ type: 'subscribe', topics: [this.topic] })
+  }
+
+  private readonly onPublish = (raw: unknown): void => {
+    const m = raw as { type?: unknown; topic?: unknown; data?: unknown } | null
+    if (m?.type !== 'publish' || m.topic !== this.topic || typeof m.data !== 'string') return
+    let plain: Uint8Array
+    try {
+      plain = open(this.key, fromBase64Url(m.data), utf8(this.topic))
+    } catch (e) {
+      if (!(e instanceof CryptoError)) throw e
+      this.stats.refused++
+      return
+    }
+    const message = this.collect(plain)
+    if (message) {
+      this.stats.received++
+      this.onMessage(message)
+    }
+  }
+
+  private collect(plain: Uint8Array): Uint8Array | undefined {
+    if (plain.length < HEADER_BYTES) return this.refuse()
+    const view = new DataView(plain.buffer, plain.byteOffset, plain.length)
+    const index = view.getUint16(16)
+    const count = view.getUint16(18)
+    const piece = plain.subarray(HEADER_BYTES)
+    if (count === 0 || index >= count || (count - 1) * PIECE_BYTES >= this.maxMessageBytes || piece.length > PIECE_BYTES) {
+      return this.refuse()
+    }
+    if (count === 1) return piece
+    const id = toBase64Url(plain.subarray(0, 16))
+    let entry = this.partial.get(id)
+    if (!entry) {
+      if (this.partial.size >= MAX_PARTIAL_MESSAGES) this.partial.delete(this.partial.keys().next().value!)
+      entry = { count, pieces: new Array<Uint8Array | undefined>(count), received: 0 }
+      this.partial.set(id, entry)
+    }
+    if (entry.count !== count || entry.pieces[index]) return this.refuse()
+    entry.pieces[index] = piece.slice()
+    if (++entry.received < count) return undefined
+    this.partial.delete(id)
+    return concat(...(entry.pieces as Uint8Array[]))
+  }
+
+  private refuse(): undefined {
+    this.stats.refused++
+    return undefined
+  }
+}
