@@ -33,7 +33,7 @@ import type { BlossomDB, VaultHeader } from './db'
 import { fromIdbError, storeError } from './errors'
 
 /** Names of the secrets the app keeps. Closed, so a typo cannot create a stray record. */
-export type SecretName = 'identity' | 'settings' | `action:${string}`
+export type SecretName = 'identity' | 'settings' | 'actions' | `action:${string}`
 
 const WRAPPED_BYTES = 32 + 73 // master key + AEAD overhead
 

@@ -1,23 +1,42 @@
-// Frames relayed through the signaling server beside the WebRTC mesh: a frame this
-// phone writes reaches every phone subscribed to the room in one server hop, even
-// where WebRTC cannot connect. Sealed under the room's relay key, so the server
-// sees no frame header (no author keys, no counters).
+// The relay through the signaling server, beside the WebRTC mesh. It carries
+// (1) every frame this phone writes, so it reaches every subscribed phone in one
+// server hop even where WebRTC cannot connect, and (2) catch-up: on (re)subscribing,
+// a phone sends its transport doc's state vector; one other phone answers with what
+// it lacks (and its own state vector, so the asker can send back what that phone lacks).
+// Everything is sealed under the room's relay key: the server sees no frame header.
+//
+// Message = kind (1) | body.  1 frame: frame bytes.  2 hello: id (8) | state vector.
+// 3 catch-up: id (8) | u32 length | update | state vector of the sender (may be empty).
+import * as Y from 'yjs'
+import { concat, randomBytes, readU32, toBase64Url, u32 } from '../crypto'
 import { MAX_FRAME_BYTES, type SecureDoc, type SignedFrame } from '../doc'
 import type { RoomKeys } from './rooms'
 import { SealedTopic, type TopicStats } from './sealed-topic'
 import type { SignalingSocket } from './signaling'
 
+const FRAME = 1
+const HELLO = 2
+const CATCH_UP = 3
+/** Answers to a hello wait a random time up to this; one answer seen cancels the others. */
+const ANSWER_WINDOW_MS = 800
+const MAX_RELAY_MESSAGE = 4 * MAX_FRAME_BYTES
+
 export class FrameRelay {
   private readonly topic: SealedTopic
+  /** Hellos we may answer, by id, until someone else does. */
+  private readonly answering = new Map<string, ReturnType<typeof setTimeout>>()
+  /** Our own recent hellos: only the phone that asked sends back what the answerer lacks. */
+  private readonly asked = new Set<string>()
+  private readonly origin = Symbol('relay')
   private readonly onFrame = (frame: SignedFrame, local: boolean): void => {
-    if (local) this.topic.send(frame.bytes)
+    if (local) this.topic.send(concat(Uint8Array.of(FRAME), frame.bytes))
   }
 
   constructor(
     private readonly doc: SecureDoc,
     keys: RoomKeys,
   ) {
-    this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, MAX_FRAME_BYTES, (frame) => doc.receive(frame))
+    this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, MAX_RELAY_MESSAGE, (m) => this.onMessage(m), () => this.hello())
     doc.on('frame', this.onFrame)
   }
 
@@ -31,6 +50,62 @@ export class FrameRelay {
 
   stop(): void {
     this.doc.off('frame', this.onFrame)
+    for (const timer of this.answering.values()) clearTimeout(timer)
+    this.answering.clear()
     this.topic.close()
   }
+
+  private hello(): void {
+    const id = randomBytes(8)
+    this.asked.add(toBase64Url(id))
+    if (this.asked.size > 8) this.asked.delete(this.asked.values().next().value!)
+    this.topic.send(concat(Uint8Array.of(HELLO), id, Y.encodeStateVector(this.doc.transport)))
+  }
+
+  private onMessage(m: Uint8Array): void {
+    const body = m.subarray(1)
+    try {
+      if (m[0] === FRAME) this.doc.receive(body)
+      else if (m[0] === HELLO && body.length >= 8) this.scheduleAnswer(body.subarray(0, 8), body.subarray(8))
+      else if (m[0] === CATCH_UP && body.length >= 12) this.onCatchUp(body)
+    } catch {
+      // A peer's malformed state vector or update: ignored. Frames inside updates are
+      // validated one by one by the document anyway.
+    }
+  }
+
+  private scheduleAnswer(id: Uint8Array, theirs: Uint8Array): void {
+    const key = toBase64Url(id)
+    if (this.answering.has(key)) return
+    const diff = Y.encodeStateAsUpdate(this.doc.transport, theirs)
+    this.answering.set(
+      key,
+      setTimeout(() => {
+        this.answering.delete(key)
+        this.topic.send(concat(Uint8Array.of(CATCH_UP), id, u32(diff.length), diff, Y.encodeStateVector(this.doc.transport)))
+      }, Math.random() * ANSWER_WINDOW_MS),
+    )
+  }
+
+  private onCatchUp(body: Uint8Array): void {
+    const key = toBase64Url(body.subarray(0, 8))
+    const pending = this.answering.get(key)
+    if (pending) {
+      // Someone answered first: our answer would only repeat theirs.
+      clearTimeout(pending)
+      this.answering.delete(key)
+    }
+    const length = readU32(body, 8)
+    const update = body.subarray(12, 12 + length)
+    const theirs = body.subarray(12 + length)
+    if (update.length > 0) Y.applyUpdate(this.doc.transport, update, this.origin)
+    if (theirs.length > 0 && this.asked.has(key)) {
+      // Send back what the answering phone lacks (often nothing).
+      const back = Y.encodeStateAsUpdate(this.doc.transport, theirs)
+      if (!isEmptyUpdate(back)) this.topic.send(concat(Uint8Array.of(CATCH_UP), randomBytes(8), u32(back.length), back))
+    }
+  }
 }
+
+/** An update with no structs and no deletions (Yjs encodes that as two zero bytes). */
+const isEmptyUpdate = (u: Uint8Array): boolean => u.length <= 2 && u.every((b) => b === 0)

@@ -49,6 +49,8 @@ export class SealedTopic {
     private readonly key: SecretKey,
     private readonly maxMessageBytes: number,
     private readonly onMessage: (message: Uint8Array) => void,
+    /** Called each time a socket (re)subscribes: the moment to catch up on what was missed. */
+    private readonly onSubscribed: () => void = () => {},
   ) {}
 
   /** Listens and sends on a signaling socket; re-subscribes whenever it reconnects. */
@@ -89,7 +91,13 @@ export class SealedTopic {
   }
 
   private readonly subscribe = (): void => {
-    for (const socket of this.sockets) if (socket.connected) socket.send({ type: 'subscribe', topics: [this.topic] })
+    let any = false
+    for (const socket of this.sockets) {
+      if (!socket.connected) continue
+      socket.send({ type: 'subscribe', topics: [this.topic] })
+      any = true
+    }
+    if (any) this.onSubscribed()
   }
 
   private readonly onPublish = (raw: unknown): void => {

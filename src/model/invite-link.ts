@@ -1,0 +1,68 @@
+// A one-time invite link: https://host/#/join/<code>. The code travels only in the
+// URL fragment, which browsers never send to a server, and is cleared from the
+// address bar as soon as the app reads it.
+//
+// code = base64url(version (1) | tier (1) | expires at, unix seconds (u32) | secret (32) | check (2))
+// The check (first bytes of a hash) tells a mistyped or cut-off link from an unknown one.
+import { concat, contentHash, equalBytes, fromBase64Url, randomKey, readU32, toBase64Url, u32, type SecretKey } from '../crypto'
+
+export type InviteTier = 'core' | 'participant'
+
+export interface Invite {
+  readonly tier: InviteTier
+  readonly expiresAt: number // ms since epoch
+  readonly secret: SecretKey
+}
+
+export type InviteLinkProblem = 'malformed' | 'incomplete' | 'expired'
+
+export class InviteLinkError extends Error {
+  override readonly name = 'InviteLinkError'
+  constructor(readonly problem: InviteLinkProblem) {
+    super(
+      {
+        malformed: 'This is not a Blossom invite link. Ask the person who invited you for a new one.',
+        incomplete: 'This invite link is incomplete or mistyped. Copy the whole link again, or scan the QR code.',
+        expired: 'This invite has expired. Ask the person who invited you for a new one.',
+      }[problem],
+    )
+  }
+}
+
+const VERSION = 1
+const CODE_BYTES = 1 + 1 + 4 + 32 + 2
+const tierByte: Record<InviteTier, number> = { core: 1, participant: 2 }
+
+const check = (body: Uint8Array): Uint8Array => contentHash(body).subarray(0, 2)
+
+export function newInvite(tier: InviteTier, expiresAt: number): Invite {
+  return { tier, expiresAt, secret: randomKey() }
+}
+
+export function encodeInvite(invite: Invite): string {
+  const body = concat(Uint8Array.of(VERSION, tierByte[invite.tier]), u32(Math.floor(invite.expiresAt / 1000)), invite.secret)
+  return toBase64Url(concat(body, check(body)))
+}
+
+export const inviteUrl = (origin: string, invite: Invite): string => `${origin}/#/join/${encodeInvite(invite)}`
+
+/** Reads an invite code (or a whole link). Throws InviteLinkError with a message a person can act on. */
+export function decodeInvite(codeOrLink: string, now = Date.now()): Invite {
+  const code = codeOrLink.trim().replace(/^.*#\/join\//, '')
+  if (!/^[A-Za-z0-9_-]+$/.test(code)) throw new InviteLinkError('malformed')
+  let bytes: Uint8Array
+  try {
+    bytes = fromBase64Url(code)
+  } catch {
+    throw new InviteLinkError('incomplete')
+  }
+  if (bytes[0] !== VERSION && bytes.length > 0) throw new InviteLinkError('malformed')
+  if (bytes.length !== CODE_BYTES) throw new InviteLinkError('incomplete')
+  const body = bytes.subarray(0, CODE_BYTES - 2)
+  if (!equalBytes(bytes.subarray(CODE_BYTES - 2), check(body))) throw new InviteLinkError('incomplete')
+  const tier = bytes[1] === 1 ? 'core' : bytes[1] === 2 ? 'participant' : undefined
+  if (!tier) throw new InviteLinkError('malformed')
+  const expiresAt = readU32(bytes, 2) * 1000
+  if (expiresAt <= now) throw new InviteLinkError('expired')
+  return { tier, expiresAt, secret: bytes.slice(6, 38) as SecretKey }
+}

@@ -1,0 +1,125 @@
+// The invite handshake, spoken on a lobby: a sealed topic whose name and key both
+// come from the invite's secret, so only holders of the link can speak there.
+//
+//   joiner -> lobby  join     its public keys, signed with its own key (it holds them)
+//   core   -> lobby  welcome  sealed to the joiner's box key: the keys and trusted writers
+//   core   -> lobby  refused  why: used, expired or revoked
+import {
+  concat,
+  deriveKey,
+  fromBase64Url,
+  fromUtf8,
+  keyedHash,
+  openSealed,
+  sealTo,
+  sign,
+  toBase64Url,
+  u32,
+  utf8,
+  verify,
+  type DeviceIdentity,
+  type PublicIdentity,
+  type RoomName,
+  type SecretKey,
+  type SigningPublicKey,
+} from '../crypto'
+import { roomKeys } from '../transport'
+import { accessFromJson, accessToJson, identityFromJson, identityToJson, type AccessJson, type DocAccess } from './access'
+import { ModelError } from './errors'
+import type { InviteTier } from './invite-link'
+
+export type RefusalReason = 'used' | 'expired' | 'revoked'
+
+export interface Lobby {
+  readonly topic: RoomName
+  readonly key: SecretKey
+}
+
+/** The lobby of an invite: a topic and a key only holders of the link can compute. */
+export function lobbyOf(secret: SecretKey): Lobby {
+  const keys = roomKeys(deriveKey(secret, 'lobby-key'))
+  return { topic: keys.relayTopic, key: keys.relayKey }
+}
+
+/** A stable id for an invite, for the core plan's list of invites. */
+export const inviteIdOf = (secret: SecretKey): string => toBase64Url(keyedHash(secret, 'lobby-room'))
+
+export interface JoinRequest {
+  readonly t: 'join'
+  readonly joiner: PublicIdentity
+  readonly at: number
+}
+
+export interface Welcome {
+  readonly tier: InviteTier
+  readonly plan?: DocAccess
+  readonly brief?: DocAccess
+  readonly admittedBy: PublicIdentity
+}
+
+export type LobbyMessage =
+  | JoinRequest
+  | { readonly t: 'welcome'; readonly to: SigningPublicKey; readonly box: Uint8Array }
+  | { readonly t: 'refused'; readonly to: SigningPublicKey; readonly why: RefusalReason }
+
+const requestBytes = (secret: SecretKey, joiner: PublicIdentity, at: number): Uint8Array =>
+  concat(keyedHash(secret, 'lobby-room'), joiner.signingPublicKey, joiner.boxPublicKey, u32(Math.floor(at / 1000)))
+
+export function joinRequest(secret: SecretKey, me: DeviceIdentity, at = Date.now()): Uint8Array {
+  const joiner: PublicIdentity = me
+  const sig = sign('join-request', requestBytes(secret, joiner, at), me.signingSecretKey)
+  return utf8(JSON.stringify({ t: 'join', joiner: identityToJson(joiner), at, sig: toBase64Url(sig) }))
+}
+
+export function welcome(to: PublicIdentity, w: Welcome): Uint8Array {
+  const payload: { tier: InviteTier; plan?: AccessJson; brief?: AccessJson; by: [string, string] } = {
+    tier: w.tier,
+    by: identityToJson(w.admittedBy),
+    ...(w.plan ? { plan: accessToJson(w.plan) } : {}),
+    ...(w.brief ? { brief: accessToJson(w.brief) } : {}),
+  }
+  const box = sealTo(to.boxPublicKey, utf8(JSON.stringify(payload)))
+  return utf8(JSON.stringify({ t: 'welcome', to: toBase64Url(to.signingPublicKey), box: toBase64Url(box) }))
+}
+
+export const refusal = (to: PublicIdentity, why: RefusalReason): Uint8Array =>
+  utf8(JSON.stringify({ t: 'refused', to: toBase64Url(to.signingPublicKey), why }))
+
+/** Reads a lobby message; a join request's signature is checked here. Throws ModelError 'bad-message'. */
+export function readLobbyMessage(secret: SecretKey, bytes: Uint8Array): LobbyMessage {
+  let m: Record<string, unknown>
+  try {
+    m = JSON.parse(fromUtf8(bytes)) as Record<string, unknown>
+  } catch {
+    throw badMessage()
+  }
+  if (m?.t === 'join') {
+    const joiner = identityFromJson(m.joiner)
+    if (typeof m.at !== 'number' || typeof m.sig !== 'string') throw badMessage()
+    if (!verify('join-request', requestBytes(secret, joiner, m.at), fromBase64Url(m.sig), joiner.signingPublicKey)) throw badMessage()
+    return { t: 'join', joiner, at: m.at }
+  }
+  if (typeof m?.to !== 'string') throw badMessage()
+  const to = fromBase64Url(m.to) as SigningPublicKey
+  if (m.t === 'welcome' && typeof m.box === 'string') return { t: 'welcome', to, box: fromBase64Url(m.box) }
+  if (m.t === 'refused' && (m.why === 'used' || m.why === 'expired' || m.why === 'revoked')) return { t: 'refused', to, why: m.why }
+  throw badMessage()
+}
+
+export function openWelcome(me: DeviceIdentity, box: Uint8Array): Welcome {
+  let w: Record<string, unknown>
+  try {
+    w = JSON.parse(fromUtf8(openSealed(me, box))) as Record<string, unknown>
+  } catch {
+    throw badMessage()
+  }
+  if (w.tier !== 'core' && w.tier !== 'participant') throw badMessage()
+  return {
+    tier: w.tier,
+    admittedBy: identityFromJson(w.by),
+    ...(w.plan ? { plan: accessFromJson(w.plan) } : {}),
+    ...(w.brief ? { brief: accessFromJson(w.brief) } : {}),
+  }
+}
+
+const badMessage = () => new ModelError('bad-message', 'A message in the invite lobby could not be read; it was ignored.')

@@ -1,0 +1,260 @@
+// A phone, unlocked: its identity, its actions (each open, synced and answering
+// invites while the app runs), and the way to join new ones. Locking closes all of
+// it and forgets every key.
+import { ObservableV2 } from 'lib0/observable'
+import { fromUtf8, identityFromSeed, newIdentity, publicPart, randomKey, toBase64Url, utf8, type DeviceIdentity } from '../crypto'
+import { SecureDoc, newDocId } from '../doc'
+import { Vault, type BlossomDB } from '../store'
+import { RoomLink, holdSignaling, releaseSignaling, SealedTopic, type LinkStatus, type SignalingSocket, type TransportSettings } from '../transport'
+import type { DocAccess } from './access'
+import { decodeAction, encodeAction, newActionId, type ActionId, type ActionRecord, type Role } from './action'
+import { ModelError } from './errors'
+import { addInvite, InviteDesk, invitesOf, stateOf, type InviteState } from './invites'
+import { decodeInvite, inviteUrl, type Invite, type InviteTier } from './invite-link'
+import { joinRequest, lobbyOf, openWelcome, readLobbyMessage, type RefusalReason } from './lobby'
+import { PlanView } from './plan'
+
+export interface ActionSummary {
+  readonly id: ActionId
+  readonly role: Role
+  readonly title: string
+}
+
+export interface InviteSummary {
+  readonly id: string
+  readonly tier: InviteTier
+  readonly state: InviteState
+  readonly expiresAt: number
+}
+
+/** One action, open on this phone: its plan (core) and its room. */
+export class ActionSession {
+  readonly plan: PlanView | undefined
+  private desk: InviteDesk | undefined
+
+  constructor(
+    readonly record: ActionRecord,
+    readonly planDoc: SecureDoc | undefined,
+    readonly link: RoomLink | undefined,
+    me: DeviceIdentity,
+    sockets: readonly SignalingSocket[],
+  ) {
+    this.plan = planDoc ? new PlanView(planDoc.plain) : undefined
+    if (planDoc && record.plan) this.desk = new InviteDesk(planDoc, () => record.plan!, me, sockets)
+  }
+
+  get id(): ActionId {
+    return this.record.id
+  }
+
+  status(): LinkStatus {
+    return this.link?.status() ?? { online: false, peers: 0, lastReceivedAt: undefined }
+  }
+
+  invites(): InviteSummary[] {
+    if (!this.planDoc) return []
+    const out: InviteSummary[] = []
+    invitesOf(this.planDoc.plain).forEach((e, id) => out.push({ id, tier: e.tier, state: stateOf(e), expiresAt: e.expiresAt }))
+    return out.sort((a, b) => a.expiresAt - b.expiresAt)
+  }
+
+  async close(): Promise<void> {
+    this.desk?.close()
+    this.link?.leave()
+    await this.planDoc?.close()
+  }
+}
+
+export type JoinProblem = RefusalReason | 'link'
+
+export class JoinError extends Error {
+  override readonly name = 'JoinError'
+  constructor(
+    readonly problem: JoinProblem,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+const refusalText: Record<RefusalReason, string> = {
+  used: 'This invite was already used. Each invite works once: ask for a new one.',
+  expired: 'This invite has expired. Ask the person who invited you for a new one.',
+  revoked: 'This invite was withdrawn. Ask the person who invited you for a new one.',
+}
+
+type JoinEvents = { waiting: (coreOnline: boolean) => void }
+
+/** A join in progress: asks in the lobby until a core phone answers. */
+export class JoinAttempt extends ObservableV2<JoinEvents> {
+  readonly done: Promise<ActionId>
+  private stop: () => void = () => {}
+
+  constructor(start: (attempt: JoinAttempt, settle: (r: Promise<ActionId>) => void) => () => void) {
+    super()
+    let settle!: (r: Promise<ActionId>) => void
+    this.done = new Promise<ActionId>((resolve) => (settle = (r) => resolve(r)))
+    this.stop = start(this, settle)
+    this.done.finally(() => this.cancel()).catch(() => {})
+  }
+
+  cancel(): void {
+    this.stop()
+    this.stop = () => {}
+  }
+}
+
+const INVITE_VALID_MS = 7 * 24 * 3600_000
+const JOIN_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000]
+
+export class Phone {
+  private readonly sessions = new Map<ActionId, ActionSession>()
+  private readonly holder = {}
+  private readonly sockets: SignalingSocket[]
+
+  private constructor(
+    private readonly vault: Vault,
+    readonly identity: DeviceIdentity,
+    readonly transport: TransportSettings,
+  ) {
+    this.sockets = transport.signalingUrls.map((url) => holdSignaling(url, this.holder))
+  }
+
+  /** First run: makes the vault and this phone's identity. */
+  static async setUp(db: BlossomDB, passphrase: string, transport: TransportSettings): Promise<Phone> {
+    const vault = await Vault.create(db, passphrase)
+    const identity = newIdentity()
+    await vault.putSecret('identity', identity.seed)
+    await vault.putSecret('actions', utf8('[]'))
+    return Phone.start(vault, identity, transport)
+  }
+
+  /** Opens the vault (StoreError 'wrong-passphrase' if not right) and every action in it. */
+  static async unlock(db: BlossomDB, passphrase: string, transport: TransportSettings): Promise<Phone> {
+    const vault = await Vault.unlock(db, passphrase)
+    const seed = await vault.getSecret('identity')
+    if (!seed) throw new ModelError('corrupt-record', 'This phone’s identity is missing from its storage.')
+    return Phone.start(vault, identityFromSeed(seed), transport)
+  }
+
+  private static async start(vault: Vault, identity: DeviceIdentity, transport: TransportSettings): Promise<Phone> {
+    const phone = new Phone(vault, identity, transport)
+    for (const id of await phone.actionIds()) {
+      const bytes = await vault.getSecret(`action:${id}`)
+      if (bytes) await phone.open(decodeAction(bytes))
+    }
+    return phone
+  }
+
+  list(): ActionSummary[] {
+    return [...this.sessions.values()].map((s) => ({ id: s.id, role: s.record.role, title: s.plan?.read().title ?? '' }))
+  }
+
+  get(id: ActionId): ActionSession {
+    const s = this.sessions.get(id)
+    if (!s) throw new ModelError('unknown-action', 'This action is not on this phone.')
+    return s
+  }
+
+  /** A new action with this phone as its first core member. */
+  async createAction(title: string): Promise<ActionId> {
+    const plan: DocAccess = {
+      docId: newDocId(),
+      keys: new Map([[0, randomKey()]]),
+      roster: { epoch: 0, writers: [publicPart(this.identity)] },
+    }
+    const record: ActionRecord = { id: newActionId(), role: 'core', plan }
+    await this.save(record)
+    const session = await this.open(record)
+    session.plan!.set('title', title)
+    session.planDoc!.flush()
+    return record.id
+  }
+
+  /** A one-time invite link for `tier`, recorded in the plan so any core phone can answer it. */
+  invite(id: ActionId, tier: InviteTier, origin: string, validForMs = INVITE_VALID_MS): string {
+    const session = this.get(id)
+    if (!session.planDoc?.canWrite) throw new ModelError('not-core', 'Only core members can invite.')
+    return inviteUrl(origin, addInvite(session.planDoc, this.identity, tier, validForMs))
+  }
+
+  /** Joins with an invite link or code. InviteLinkError for a bad link; `done` rejects with JoinError. */
+  join(link: string): JoinAttempt {
+    const invite = decodeInvite(link)
+    return new JoinAttempt((attempt, settle) => this.runJoin(invite, attempt, settle))
+  }
+
+  /** Closes every action and forgets every key. */
+  async lock(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => s.close()))
+    this.sessions.clear()
+    for (const url of this.transport.signalingUrls) releaseSignaling(url, this.holder)
+    this.vault.lock()
+  }
+
+  private runJoin(invite: Invite, attempt: JoinAttempt, settle: (r: Promise<ActionId>) => void): () => void {
+    const me = this.identity
+    const { topic, key } = lobbyOf(invite.secret)
+    let tries = 0
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const lobby = new SealedTopic(topic, key, 64 * 1024, (bytes) => {
+      let m
+      try {
+        m = readLobbyMessage(invite.secret, bytes)
+      } catch {
+        return
+      }
+      if (m.t === 'join' || toBase64Url(m.to) !== toBase64Url(me.signingPublicKey)) return
+      if (m.t === 'refused') return settle(Promise.reject(new JoinError(m.why, refusalText[m.why])))
+      try {
+        const w = openWelcome(me, m.box)
+        if (!w.plan) throw new ModelError('bad-message', 'The welcome carried no plan.')
+        const record: ActionRecord = { id: newActionId(), role: 'core', plan: w.plan }
+        settle(this.save(record).then(() => this.open(record)).then(() => record.id))
+      } catch {
+        // A welcome that does not open for us is someone else's, or forged: keep waiting.
+      }
+    })
+    for (const socket of this.sockets) lobby.attach(socket)
+    const ask = (): void => {
+      const sent = lobby.send(joinRequest(invite.secret, me))
+      attempt.emit('waiting', [sent])
+      timer = setTimeout(ask, JOIN_RETRY_MS[Math.min(tries++, JOIN_RETRY_MS.length - 1)])
+    }
+    ask()
+    return () => {
+      clearTimeout(timer)
+      lobby.close()
+    }
+  }
+
+  private async open(record: ActionRecord): Promise<ActionSession> {
+    let planDoc: SecureDoc | undefined
+    let link: RoomLink | undefined
+    if (record.plan) {
+      planDoc = await SecureDoc.open({
+        docId: record.plan.docId,
+        keys: record.plan.keys,
+        roster: record.plan.roster,
+        identity: this.identity,
+        store: this.vault.docStore,
+      })
+      const key = record.plan.keys.get(Math.max(...record.plan.keys.keys()))!
+      link = new RoomLink(planDoc, key, this.transport)
+    }
+    const session = new ActionSession(record, planDoc, link, this.identity, this.sockets)
+    this.sessions.set(record.id, session)
+    return session
+  }
+
+  private async actionIds(): Promise<ActionId[]> {
+    const bytes = await this.vault.getSecret('actions')
+    return bytes ? (JSON.parse(fromUtf8(bytes)) as ActionId[]) : []
+  }
+
+  private async save(record: ActionRecord): Promise<void> {
+    await this.vault.putSecret(`action:${record.id}`, encodeAction(record))
+    const ids = await this.actionIds()
+    if (!ids.includes(record.id)) await this.vault.putSecret('actions', utf8(JSON.stringify([...ids, record.id])))
+  }
+}
