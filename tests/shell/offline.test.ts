@@ -1,0 +1,211 @@
+// The offline shell in a real browser (Debian's Chromium through playwright-core): after one visit
+// the app starts, and deep links open, with the server gone; the CSP holds (no violations, libsodium's
+// wasm loads under it); a new version waits until the user presses "Reload".
+// Run with `npm run test:browser` (private network namespace: Chromium reaches only loopback).
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { createAppServer, type AppServer } from '../../src/server/app-server'
+import { strings } from '../../src/ui/strings'
+
+const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+const WAIT_MS = 30_000
+
+const builds = inject('shellBuilds')
+
+interface Running {
+  server: AppServer
+  url: string
+  port: number
+}
+
+async function serve(dist: string, port = 0): Promise<Running> {
+  const server = createAppServer({ host: '127.0.0.1', port, distRoot: dist })
+  const url = await server.listen()
+  return { server, url, port: Number(new URL(url).port) }
+}
+
+/** Records every CSP violation the page sees: the DOM event, and Chromium's console/log reports. */
+async function watchCsp(context: BrowserContext, page: Page): Promise<() => Promise<string[]>> {
+  const reports: string[] = []
+  page.on('console', (message) => {
+    if (/content security policy/i.test(message.text())) reports.push(`console: ${message.text()}`)
+  })
+  const cdp = await context.newCDPSession(page)
+  cdp.on('Log.entryAdded', ({ entry }) => {
+    if (entry.source === 'security' || /content security policy/i.test(entry.text)) reports.push(`log: ${entry.text}`)
+  })
+  await cdp.send('Log.enable')
+  return async () => {
+    const events = await page
+      .evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])
+      .catch(() => [] as string[])
+    return [...reports, ...events.map((e) => `event: ${e}`)]
+  }
+}
+
+async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ serviceWorkers: 'allow' })
+  context.setDefaultTimeout(WAIT_MS)
+  context.setDefaultNavigationTimeout(WAIT_MS)
+  // Runs before the app's own scripts (injected by the browser, not subject to the page's CSP).
+  await context.addInitScript(() => {
+    const seen: string[] = []
+    ;(window as unknown as { __cspViolations: string[] }).__cspViolations = seen
+    document.addEventListener('securitypolicyviolation', (e) => {
+      seen.push(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} in ${e.sourceFile}:${e.lineNumber}`)
+    })
+  })
+  return context
+}
+
+/** The shell is up: heading, libsodium loaded under the CSP, and which build is running. */
+async function expectShell(page: Page, buildId: string): Promise<void> {
+  await page.locator('h1', { hasText: strings.appName }).waitFor()
+  await page.locator('[data-crypto="ready"]', { hasText: strings.ready }).waitFor()
+  await page.getByText(strings.version(buildId), { exact: true }).waitFor()
+}
+
+async function waitControlled(page: Page): Promise<void> {
+  try {
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: WAIT_MS })
+  } catch (error) {
+    const state = await page
+      .evaluate(async () => {
+        const r = await navigator.serviceWorker.getRegistration()
+        return JSON.stringify({ registered: r !== undefined, active: r?.active?.state, installing: r?.installing?.state, waiting: r?.waiting?.state })
+      })
+      .catch((e: unknown) => String(e))
+    throw new Error(`the service worker never controlled the page: ${state}`, { cause: error })
+  }
+}
+
+let browser: Browser
+const contexts: BrowserContext[] = []
+const servers: AppServer[] = []
+
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: WAIT_MS })
+})
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)))
+  await Promise.all(servers.splice(0).map((s) => s.close().catch(() => undefined)))
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe('built bundle', () => {
+  it('never needs eval (the CSP has no unsafe-eval)', async () => {
+    const assets = path.join(builds.a.dist, 'assets')
+    const files = [
+      ...(await readdir(assets)).filter((f) => f.endsWith('.js')).map((f) => path.join(assets, f)),
+      path.join(builds.a.dist, 'sw.js'),
+    ]
+    expect(files.length).toBeGreaterThan(1)
+    for (const file of files) {
+      const code = await readFile(file, 'utf8')
+      expect(code, file).not.toMatch(/(?<![\w$.])eval\s*\(/)
+      expect(code, file).not.toMatch(/(?<![\w$.])Function\s*\(/)
+    }
+    const html = await readFile(path.join(builds.a.dist, 'index.html'), 'utf8')
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/) // no inline script
+    expect(html).not.toMatch(/<style|\sstyle=/) // no inline style
+  })
+})
+
+describe('offline shell', () => {
+  it('starts and opens deep links with no network after one visit, under the CSP', async () => {
+    const first = await serve(builds.a.dist)
+    servers.push(first.server)
+    const context = await newContext(browser)
+    contexts.push(context)
+    const page = await context.newPage()
+    const violations = await watchCsp(context, page)
+
+    const response = await page.goto(first.url)
+    expect(response?.status()).toBe(200)
+    const csp = response?.headers()['content-security-policy'] ?? ''
+    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'")
+    expect(csp).not.toContain("'unsafe-eval'") // only 'wasm-unsafe-eval'
+    expect(csp).not.toContain("'unsafe-inline'")
+    await expectShell(page, builds.a.buildId)
+    await waitControlled(page)
+
+    // No network from here on: the only server is gone.
+    await first.server.close()
+    await expect(fetch(first.url)).rejects.toThrow()
+
+    const reloaded = await page.reload()
+    expect(reloaded?.fromServiceWorker()).toBe(true)
+    expect(reloaded?.headers()['content-security-policy']).toBe(csp) // the cached page keeps its CSP
+    await expectShell(page, builds.a.buildId)
+
+    const deep = await context.newPage()
+    const deepViolations = await watchCsp(context, deep)
+    const deepResponse = await deep.goto(new URL('/a/some-action', first.url).href)
+    expect(deepResponse?.fromServiceWorker()).toBe(true)
+    await expectShell(deep, builds.a.buildId)
+    expect(new URL(deep.url()).pathname).toBe('/a/some-action')
+
+    // Nothing but the precache is served: the signaling path and unknown files go to the (dead) network.
+    const offlineFetch = (p: string): Promise<string> =>
+      deep.evaluate((u) => fetch(u).then((r) => `status ${r.status}`, () => 'network error'), p)
+    expect(await offlineFetch('/signal')).toBe('network error')
+    expect(await offlineFetch('/not-precached.json')).toBe('network error')
+
+    expect(await violations()).toEqual([])
+    expect(await deepViolations()).toEqual([])
+  })
+})
+
+describe('update prompt', () => {
+  it('shows when a new version waits, and Reload activates it', async () => {
+    const v1 = await serve(builds.a.dist)
+    servers.push(v1.server)
+    const context = await newContext(browser)
+    contexts.push(context)
+    const page = await context.newPage()
+    const violations = await watchCsp(context, page)
+    await page.goto(v1.url)
+    await expectShell(page, builds.a.buildId)
+    await waitControlled(page)
+    const reload = page.getByRole('status').getByRole('button', { name: strings.updateReload })
+    expect(await reload.count()).toBe(0)
+
+    // Deploy version B on the same origin.
+    await v1.server.close()
+    const v2 = await serve(builds.b.dist, v1.port)
+    servers.push(v2.server)
+
+    // A navigation makes the browser check sw.js; B installs and waits. The page still runs A.
+    await page.reload()
+    await expectShell(page, builds.a.buildId)
+    await reload.waitFor()
+    await page.getByRole('status').getByText(strings.updateReady).waitFor()
+
+    // It does not take over by itself: another page of the same browser still gets A.
+    const other = await context.newPage()
+    await other.goto(v1.url)
+    await expectShell(other, builds.a.buildId)
+    await other.close()
+
+    await Promise.all([page.waitForEvent('load', { timeout: WAIT_MS }), reload.click()])
+    await expectShell(page, builds.b.buildId)
+    await waitControlled(page)
+    expect(await page.getByRole('button', { name: strings.updateReload }).count()).toBe(0)
+    expect(await violations()).toEqual([])
+  })
+})
