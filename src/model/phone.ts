@@ -92,8 +92,15 @@ export class JoinAttempt extends ObservableV2<JoinEvents> {
 
   constructor(start: (attempt: JoinAttempt, settle: (r: Promise<ActionId>) => void) => () => void) {
     super()
-    let settle!: (r: Promise<ActionId>) => void
-    this.done = new Promise<ActionId>((resolve) => (settle = (r) => resolve(r)))
+    let resolve!: (r: Promise<ActionId>) => void
+    this.done = new Promise<ActionId>((r) => (resolve = r))
+    let settled = false
+    // A join request is repeated, so answers can arrive twice: only the first counts.
+    const settle = (result: Promise<ActionId>): void => {
+      if (settled) return void result.catch(() => {})
+      settled = true
+      resolve(result)
+    }
     this.stop = start(this, settle)
     this.done.finally(() => this.cancel()).catch(() => {})
   }

@@ -7,7 +7,8 @@ import type { SecureDoc } from '../doc'
 import { FrameRelay } from './relay'
 import type { TopicStats as RelayStats } from './sealed-topic'
 import { roomKeys, type RoomKeys } from './rooms'
-import type { Provider, ProviderConstructor } from './signaling'
+import type { Provider, ProviderConstructor, SignalingSocket } from './signaling'
+import { holdSignaling, releaseSignaling } from './sockets'
 
 export interface TransportSettings {
   /** Signaling servers, e.g. ws://127.0.0.1:4173/signal. */
@@ -18,6 +19,8 @@ export interface TransportSettings {
   readonly relayOnly: boolean
   /** Relay frames through the signaling server beside the mesh (default on). */
   readonly serverRelay?: boolean
+  /** Connect to peers over WebRTC (default on). Off only where there is no WebRTC (Node tests). */
+  readonly mesh?: boolean
   readonly maxConns?: number
   readonly targetConns?: number
   /** A WebRTC implementation for Node (benchmarks); browsers have their own. */
@@ -45,8 +48,9 @@ export function defaultSignalingUrl(location: { protocol: string; host: string }
 
 export class RoomLink extends ObservableV2<LinkEvents> {
   readonly keys: RoomKeys
-  readonly provider: Provider
+  readonly provider: Provider | undefined
   readonly relay: FrameRelay | undefined
+  private readonly sockets: SignalingSocket[]
   private lastReceivedAt: number | undefined
   private readonly emitStatus = (): void => this.emit('status', [this.status()])
 
@@ -57,9 +61,10 @@ export class RoomLink extends ObservableV2<LinkEvents> {
   ) {
     super()
     this.keys = roomKeys(documentKey)
+    this.sockets = settings.signalingUrls.map((url) => holdSignaling(url, this))
     const Provider = WebrtcProvider as unknown as ProviderConstructor
     const maxConns = settings.maxConns ?? DEFAULT_MAX_CONNS
-    this.provider = new Provider(this.keys.name, doc.transport, {
+    this.provider = settings.mesh === false ? undefined : new Provider(this.keys.name, doc.transport, {
       signaling: [...settings.signalingUrls],
       password: this.keys.password,
       maxConns,
@@ -71,20 +76,20 @@ export class RoomLink extends ObservableV2<LinkEvents> {
       },
     })
     this.relay = settings.serverRelay === false ? undefined : new FrameRelay(doc, this.keys)
-    for (const socket of this.provider.signalingConns) {
+    for (const socket of this.sockets) {
       this.relay?.attach(socket)
       socket.on('connect', this.emitStatus)
       socket.on('disconnect', this.emitStatus)
     }
     doc.on('frame', this.onFrame)
-    this.provider.on('peers', this.emitStatus)
+    this.provider?.on('peers', this.emitStatus)
   }
 
   status(): LinkStatus {
     let peers = 0
-    this.provider.room?.webrtcConns.forEach((c) => c.connected && peers++)
+    this.provider?.room?.webrtcConns.forEach((c) => c.connected && peers++)
     return {
-      online: this.provider.signalingConns.some((s) => s.connected),
+      online: this.sockets.some((s) => s.connected),
       peers,
       lastReceivedAt: this.lastReceivedAt,
     }
@@ -98,12 +103,13 @@ export class RoomLink extends ObservableV2<LinkEvents> {
   leave(): void {
     this.relay?.stop()
     this.doc.off('frame', this.onFrame)
-    for (const socket of this.provider.signalingConns) {
+    for (const socket of this.sockets) {
       socket.off('connect', this.emitStatus)
       socket.off('disconnect', this.emitStatus)
     }
-    this.provider.off('peers', this.emitStatus)
-    this.provider.destroy()
+    this.provider?.off('peers', this.emitStatus)
+    this.provider?.destroy()
+    for (const socket of this.sockets) releaseSignaling(socket.url, this)
     super.destroy()
   }
 

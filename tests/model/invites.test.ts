@@ -1,0 +1,127 @@
+// The invite handshake between phones, end to end in Node: real vaults (fake-indexeddb),
+// a real signaling server on 127.0.0.1, the sealed relay. (The WebRTC mesh is switched
+// off here because Node has no browser WebRTC; the browser tests run with it.)
+import 'fake-indexeddb/auto'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { openBlossomDB } from '../../src/store'
+import { InviteLinkError, JoinError, Phone, decodeInvite } from '../../src/model'
+import type { TransportSettings } from '../../src/transport'
+import { startSignaling, waitFor, type Harness } from '../server/helpers'
+
+beforeAll(() => {
+  ;(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket
+})
+
+let harness: Harness | undefined
+const phones: Phone[] = []
+afterEach(async () => {
+  await Promise.all(phones.splice(0).map((p) => p.lock()))
+  await harness?.stop()
+})
+
+let n = 0
+// Each phone gets its own socket (a distinct URL), as separate devices would.
+const settings = (url: string): TransportSettings => ({ signalingUrls: [`${url}?phone=${++n}`], iceServers: [], relayOnly: false, mesh: false })
+
+async function newPhone(url: string): Promise<Phone> {
+  const phone = await Phone.setUp(await openBlossomDB(`phone-${++n}`), 'a long passphrase', settings(url))
+  phones.push(phone)
+  return phone
+}
+
+const ORIGIN = 'http://127.0.0.1:4173'
+
+describe('one-time invites', () => {
+  it('a core member invites another; the new phone gets the plan and both edit it', async () => {
+    harness = await startSignaling()
+    const a = await newPhone(harness.url)
+    const id = await a.createAction('Spring mob')
+    a.get(id).plan!.set('notes', 'meet by the fountain')
+    const link = a.invite(id, 'core', ORIGIN)
+    expect(link.startsWith(`${ORIGIN}/#/join/`)).toBe(true)
+    expect(a.get(id).invites().map((i) => i.state)).toEqual(['open'])
+
+    const b = await newPhone(harness.url)
+    const joined = await b.join(link).done
+    const plan = b.get(joined).plan!
+    await waitFor(() => plan.read().notes === 'meet by the fountain', 'plan synced to the new phone', 10_000)
+    expect(plan.read().title).toBe('Spring mob')
+    expect(a.get(id).invites().map((i) => i.state)).toEqual(['used'])
+
+    plan.set('notes', 'meet by the fountain, north side')
+    b.get(joined).planDoc!.flush()
+    await waitFor(() => a.get(id).plan!.read().notes === 'meet by the fountain, north side', 'edit from the new core phone', 10_000)
+  })
+
+  it('a second phone opening a used link is told so and gets nothing', async () => {
+    harness = await startSignaling()
+    const a = await newPhone(harness.url)
+    const id = await a.createAction('Mob')
+    const link = a.invite(id, 'core', ORIGIN)
+    const b = await newPhone(harness.url)
+    await b.join(link).done
+    const c = await newPhone(harness.url)
+    const error = await c.join(link).done.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(JoinError)
+    expect((error as JoinError).problem).toBe('used')
+    expect((error as JoinError).message).toMatch(/already used/)
+    expect(c.list()).toEqual([])
+  })
+
+  it('a join waits while no core phone is online and completes when one comes', async () => {
+    harness = await startSignaling()
+    const db = await openBlossomDB(`phone-${++n}`)
+    const transport = settings(harness.url)
+    let a = await Phone.setUp(db, 'a long passphrase', transport)
+    const id = await a.createAction('Mob')
+    const link = a.invite(id, 'core', ORIGIN)
+    await a.lock()
+
+    const b = await newPhone(harness.url)
+    const attempt = b.join(link)
+    const waits: boolean[] = []
+    attempt.on('waiting', (online) => waits.push(online))
+    await waitFor(() => waits.length >= 2, 'asked twice with nobody answering', 10_000)
+    expect(b.list()).toEqual([])
+
+    a = await Phone.unlock(db, 'a long passphrase', transport)
+    phones.push(a)
+    const joined = await attempt.done
+    await waitFor(() => b.get(joined).plan!.read().title === 'Mob', 'plan arrived', 10_000)
+  })
+
+  it('bad links get their own clear message and no access', () => {
+    const expect_ = (link: string, problem: string) => {
+      try {
+        decodeInvite(link, Date.now())
+      } catch (e) {
+        expect(e).toBeInstanceOf(InviteLinkError)
+        expect((e as InviteLinkError).problem).toBe(problem)
+        expect((e as InviteLinkError).message.length).toBeGreaterThan(20)
+        return
+      }
+      throw new Error(`expected ${problem} for ${link}`)
+    }
+    expect_('https://example.org/#/join/hello world', 'malformed')
+    expect_('not a link at all', 'malformed')
+    expect_('', 'malformed')
+    // Build real links to cut and to expire.
+    return (async () => {
+      harness = await startSignaling()
+      const a = await newPhone(harness.url)
+      const id = await a.createAction('Mob')
+      const link = a.invite(id, 'core', ORIGIN)
+      expect(decodeInvite(link).tier).toBe('core')
+      expect_(link.slice(0, -3), 'incomplete')
+      const typo = link.slice(0, -5) + (link.at(-5) === 'A' ? 'B' : 'A') + link.slice(-4)
+      expect_(typo, 'incomplete')
+      const expired = a.invite(id, 'core', ORIGIN, 1)
+      await new Promise((r) => setTimeout(r, 1100))
+      expect_(expired, 'expired')
+    })()
+  })
+})
