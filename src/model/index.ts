@@ -5,3 +5,6 @@ export { decodeInvite, InviteLinkError, type InviteTier, type InviteLinkProblem 
 export { ModelError, type ModelErrorCode } from './errors'
 export type { ActionId, Role } from './action'
 export type { InviteState } from './invites'
+export { openDevice, isSetUp, type Device } from './device'
+export { DEFAULT_SETTINGS, type DeviceSettings } from './settings'
+export { StoreError } from '../store'

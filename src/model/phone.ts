@@ -13,6 +13,7 @@ import { addInvite, InviteDesk, invitesOf, stateOf, type InviteState } from './i
 import { decodeInvite, inviteUrl, type Invite, type InviteTier } from './invite-link'
 import { joinRequest, lobbyOf, openWelcome, readLobbyMessage, type RefusalReason } from './lobby'
 import { PlanView } from './plan'
+import { applySettings, decodeSettings, encodeSettings, type DeviceSettings } from './settings'
 
 export interface ActionSummary {
   readonly id: ActionId
@@ -31,16 +32,32 @@ export interface InviteSummary {
 export class ActionSession {
   readonly plan: PlanView | undefined
   private desk: InviteDesk | undefined
+  private roomLink: RoomLink | undefined
 
   constructor(
     readonly record: ActionRecord,
     readonly planDoc: SecureDoc | undefined,
-    readonly link: RoomLink | undefined,
-    me: DeviceIdentity,
-    sockets: readonly SignalingSocket[],
+    private readonly me: DeviceIdentity,
+    private readonly sockets: readonly SignalingSocket[],
+    transport: TransportSettings,
   ) {
     this.plan = planDoc ? new PlanView(planDoc.plain) : undefined
-    if (planDoc && record.plan) this.desk = new InviteDesk(planDoc, () => record.plan!, me, sockets)
+    this.connect(transport)
+  }
+
+  get link(): RoomLink | undefined {
+    return this.roomLink
+  }
+
+  /** (Re)joins the room with these settings. */
+  connect(transport: TransportSettings): void {
+    this.desk?.close()
+    this.roomLink?.leave()
+    const { planDoc, record } = this
+    if (!planDoc || !record.plan) return
+    const key = record.plan.keys.get(Math.max(...record.plan.keys.keys()))!
+    this.roomLink = new RoomLink(planDoc, key, transport)
+    this.desk = new InviteDesk(planDoc, () => record.plan!, this.me, this.sockets)
   }
 
   get id(): ActionId {
@@ -60,7 +77,7 @@ export class ActionSession {
 
   async close(): Promise<void> {
     this.desk?.close()
-    this.link?.leave()
+    this.roomLink?.leave()
     await this.planDoc?.close()
   }
 }
@@ -122,9 +139,25 @@ export class Phone {
   private constructor(
     private readonly vault: Vault,
     readonly identity: DeviceIdentity,
-    readonly transport: TransportSettings,
+    private readonly baseTransport: TransportSettings,
+    private current: DeviceSettings,
   ) {
-    this.sockets = transport.signalingUrls.map((url) => holdSignaling(url, this.holder))
+    this.sockets = baseTransport.signalingUrls.map((url) => holdSignaling(url, this.holder))
+  }
+
+  get settings(): DeviceSettings {
+    return this.current
+  }
+
+  get transport(): TransportSettings {
+    return applySettings(this.baseTransport, this.current)
+  }
+
+  /** Saves new settings and reconnects every room with them. */
+  async updateSettings(patch: Partial<DeviceSettings>): Promise<void> {
+    this.current = { ...this.current, ...patch }
+    await this.vault.putSecret('settings', encodeSettings(this.current))
+    for (const session of this.sessions.values()) session.connect(this.transport)
   }
 
   /** First run: makes the vault and this phone's identity. */
@@ -145,7 +178,7 @@ export class Phone {
   }
 
   private static async start(vault: Vault, identity: DeviceIdentity, transport: TransportSettings): Promise<Phone> {
-    const phone = new Phone(vault, identity, transport)
+    const phone = new Phone(vault, identity, transport, decodeSettings(await vault.getSecret('settings')))
     for (const id of await phone.actionIds()) {
       const bytes = await vault.getSecret(`action:${id}`)
       if (bytes) await phone.open(decodeAction(bytes))
@@ -195,7 +228,7 @@ export class Phone {
   async lock(): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => s.close()))
     this.sessions.clear()
-    for (const url of this.transport.signalingUrls) releaseSignaling(url, this.holder)
+    for (const url of this.baseTransport.signalingUrls) releaseSignaling(url, this.holder)
     this.vault.lock()
   }
 
@@ -236,20 +269,16 @@ export class Phone {
   }
 
   private async open(record: ActionRecord): Promise<ActionSession> {
-    let planDoc: SecureDoc | undefined
-    let link: RoomLink | undefined
-    if (record.plan) {
-      planDoc = await SecureDoc.open({
-        docId: record.plan.docId,
-        keys: record.plan.keys,
-        roster: record.plan.roster,
-        identity: this.identity,
-        store: this.vault.docStore,
-      })
-      const key = record.plan.keys.get(Math.max(...record.plan.keys.keys()))!
-      link = new RoomLink(planDoc, key, this.transport)
-    }
-    const session = new ActionSession(record, planDoc, link, this.identity, this.sockets)
+    const planDoc = record.plan
+      ? await SecureDoc.open({
+          docId: record.plan.docId,
+          keys: record.plan.keys,
+          roster: record.plan.roster,
+          identity: this.identity,
+          store: this.vault.docStore,
+        })
+      : undefined
+    const session = new ActionSession(record, planDoc, this.identity, this.sockets, this.transport)
     this.sessions.set(record.id, session)
     return session
   }

@@ -5,6 +5,7 @@ import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { Workbox } from 'workbox-window'
 import { App, type CryptoState } from './App'
+import type * as Model from '../model'
 import { UpdatePrompt, type UpdateSource } from './UpdatePrompt'
 import './styles.css'
 
@@ -77,18 +78,25 @@ function serviceWorkerUpdates(): UpdateSource {
 
 function Root({ updates }: { updates: UpdateSource }) {
   const [crypto, setCrypto] = useState<CryptoState>('loading')
+  const [model, setModel] = useState<typeof Model>()
   useEffect(() => {
-    // libsodium (wasm) is a large chunk of its own; the shell paints before it arrives.
-    import('../crypto')
-      .then(({ cryptoReady }) => cryptoReady())
+    // libsodium (wasm) and the model are chunks of their own; the shell paints before they arrive.
+    Promise.all([import('../crypto'), import('../model')])
+      .then(async ([crypto, m]) => {
+        await crypto.cryptoReady()
+        return m
+      })
       .then(
-        () => setCrypto('ready'),
+        (m) => {
+          setModel(() => m)
+          setCrypto('ready')
+        },
         () => setCrypto('failed'),
       )
   }, [])
   return (
     <>
-      <App crypto={crypto} buildId={__BLOSSOM_BUILD_ID__} />
+      <App crypto={crypto} buildId={__BLOSSOM_BUILD_ID__} model={model} />
       <UpdatePrompt updates={updates} />
     </>
   )

@@ -1,0 +1,36 @@
+// This phone's own settings, kept encrypted in the vault like everything else.
+import { fromUtf8, utf8 } from '../crypto'
+import type { TransportSettings } from '../transport'
+
+export interface DeviceSettings {
+  /** Relay frames through the signaling server beside the WebRTC mesh. */
+  readonly serverRelay: boolean
+  /** Use TURN relays only, so other phones never learn this phone's IP address. */
+  readonly relayOnly: boolean
+  readonly iceServers: readonly RTCIceServer[]
+}
+
+export const DEFAULT_SETTINGS: DeviceSettings = { serverRelay: true, relayOnly: false, iceServers: [] }
+
+export function decodeSettings(bytes: Uint8Array | undefined): DeviceSettings {
+  if (!bytes) return DEFAULT_SETTINGS
+  try {
+    const j = JSON.parse(fromUtf8(bytes)) as Partial<DeviceSettings>
+    return {
+      serverRelay: typeof j.serverRelay === 'boolean' ? j.serverRelay : DEFAULT_SETTINGS.serverRelay,
+      relayOnly: typeof j.relayOnly === 'boolean' ? j.relayOnly : DEFAULT_SETTINGS.relayOnly,
+      iceServers: Array.isArray(j.iceServers) ? j.iceServers : DEFAULT_SETTINGS.iceServers,
+    }
+  } catch {
+    return DEFAULT_SETTINGS
+  }
+}
+
+export const encodeSettings = (s: DeviceSettings): Uint8Array => utf8(JSON.stringify(s))
+
+export const applySettings = (base: TransportSettings, s: DeviceSettings): TransportSettings => ({
+  ...base,
+  serverRelay: s.serverRelay,
+  relayOnly: s.relayOnly,
+  iceServers: s.iceServers.length > 0 ? s.iceServers : base.iceServers,
+})

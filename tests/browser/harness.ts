@@ -1,0 +1,170 @@
+// Real phones for the browser tests: Debian's Chromium (never a download) through
+// playwright-core, one browser context per phone, the built app served with its
+// signaling server on 127.0.0.1. Drives the app only through its UI, by label and role.
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { inject } from 'vitest'
+import { createAppServer, type AppServer } from '../../src/server/app-server'
+import { strings } from '../../src/ui/strings'
+
+export const WAIT_MS = 30_000
+
+const ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // WebRTC between pages on loopback (the tests run in a namespace where only lo exists).
+  '--allow-loopback-in-peer-connection',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+]
+
+export const launch = (): Promise<Browser> => chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS, timeout: WAIT_MS })
+
+export async function serve(port = 0): Promise<{ server: AppServer; url: string; port: number }> {
+  const server = createAppServer({ host: '127.0.0.1', port, distRoot: inject('shellBuilds').a.dist })
+  const url = await server.listen()
+  return { server, url: url.replace(/\/$/, ''), port: Number(new URL(url).port) }
+}
+
+/** What a phone's WebRTC data channels carried, recorded inside the page before the app runs. */
+export interface ChannelLog {
+  sent: number
+  received: number
+  bytes: string // latin1 of every payload, to search for markers
+}
+
+export class PhonePage {
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+    readonly origin: string,
+  ) {}
+
+  static async open(browser: Browser, origin: string): Promise<PhonePage> {
+    const context = await browser.newContext({ serviceWorkers: 'allow' })
+    context.setDefaultTimeout(WAIT_MS)
+    // Chromium gathers usable host candidates for loopback only with a media permission.
+    await context.grantPermissions(['microphone', 'camera'], { origin })
+    await context.addInitScript(() => {
+      const log = { sent: 0, received: 0, bytes: '' }
+      ;(window as unknown as { __channels: typeof log }).__channels = log
+      const text = (data: unknown): string => {
+        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null
+        if (!bytes) return String(data)
+        let s = ''
+        for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!)
+        return s
+      }
+      const send = RTCDataChannel.prototype.send
+      RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: never) {
+        log.sent++
+        log.bytes += text(data)
+        return send.call(this, data)
+      }
+      const create = RTCPeerConnection.prototype.createDataChannel
+      const watch = (channel: RTCDataChannel): void =>
+        channel.addEventListener('message', (e) => {
+          log.received++
+          log.bytes += text(e.data)
+        })
+      RTCPeerConnection.prototype.createDataChannel = function (this: RTCPeerConnection, ...args: Parameters<typeof create>) {
+        const channel = create.apply(this, args)
+        watch(channel)
+        return channel
+      }
+      const Native = RTCPeerConnection
+      window.RTCPeerConnection = class extends Native {
+        constructor(config?: RTCConfiguration) {
+          super(config)
+          this.addEventListener('datachannel', (e) => watch(e.channel))
+        }
+      } as typeof RTCPeerConnection
+    })
+    const page = await context.newPage()
+    return new PhonePage(context, page, origin)
+  }
+
+  async goto(path = '/'): Promise<void> {
+    await this.page.goto(this.origin + path)
+    await this.page.locator('[data-crypto="ready"]').waitFor()
+  }
+
+  async setUp(passphrase = 'correct horse battery'): Promise<void> {
+    await this.page.getByLabel(strings.passphrase, { exact: true }).fill(passphrase)
+    await this.page.getByLabel(strings.passphraseAgain).fill(passphrase)
+    await this.page.getByRole('button', { name: strings.setUp }).click()
+    await this.page.getByRole('button', { name: strings.settings }).or(this.notes()).first().waitFor()
+  }
+
+  async unlock(passphrase = 'correct horse battery'): Promise<void> {
+    await this.page.getByLabel(strings.passphrase, { exact: true }).fill(passphrase)
+    await this.page.getByRole('button', { name: strings.unlock }).click()
+  }
+
+  async createAction(title: string): Promise<void> {
+    await this.page.getByLabel(strings.newActionTitle).fill(title)
+    await this.page.getByRole('button', { name: strings.createAction }).click()
+    await this.notes().waitFor()
+  }
+
+  async setServerRelay(on: boolean): Promise<void> {
+    await this.page.getByRole('button', { name: strings.settings }).click()
+    await this.page.getByLabel(strings.serverRelay).setChecked(on)
+    await this.page.getByRole('button', { name: strings.back }).click()
+  }
+
+  async invite(): Promise<string> {
+    await this.page.getByRole('button', { name: strings.inviteCore }).click()
+    return this.page.getByLabel(strings.inviteLinkLabel).inputValue()
+  }
+
+  notes() {
+    return this.page.getByLabel(strings.planNotes)
+  }
+
+  title() {
+    return this.page.getByLabel(strings.planTitle)
+  }
+
+  status() {
+    return this.page.getByRole('status').filter({ hasText: /Online|Offline/ })
+  }
+
+  async peers(): Promise<number> {
+    return Number(await this.status().getAttribute('data-peers'))
+  }
+
+  async waitPeers(atLeast: number): Promise<void> {
+    await this.page.waitForFunction((n) => Number(document.querySelector('[data-peers]')?.getAttribute('data-peers')) >= n, atLeast, { timeout: WAIT_MS })
+  }
+
+  /** Types at the end of the notes, as a person would (key by key). */
+  async typeNotes(text: string, at: 'start' | 'end' = 'end'): Promise<void> {
+    const notes = this.notes()
+    await notes.focus()
+    await this.page.keyboard.press(at === 'end' ? 'Control+End' : 'Control+Home')
+    await this.page.keyboard.type(text, { delay: 5 })
+  }
+
+  async waitNotes(predicate: (notes: string) => boolean, what: string): Promise<string> {
+    const deadline = Date.now() + WAIT_MS
+    for (;;) {
+      const value = await this.notes().inputValue()
+      if (predicate(value)) return value
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; notes are: ${JSON.stringify(value)}`)
+      await this.page.waitForTimeout(50)
+    }
+  }
+
+  channels(): Promise<ChannelLog> {
+    return this.page.evaluate(() => (window as unknown as { __channels: ChannelLog }).__channels)
+  }
+
+  async close(): Promise<void> {
+    await this.context.close().catch(() => undefined)
+  }
+}
