@@ -138,6 +138,10 @@ export class PhonePage {
     return Number(await this.status().getAttribute('data-peers'))
   }
 
+  async waitNoPeers(): Promise<void> {
+    await this.page.waitForFunction(() => document.querySelector('[data-peers]')?.getAttribute('data-peers') === '0', undefined, { timeout: WAIT_MS })
+  }
+
   async waitPeers(atLeast: number): Promise<void> {
     await this.page.waitForFunction((n) => Number(document.querySelector('[data-peers]')?.getAttribute('data-peers')) >= n, atLeast, { timeout: WAIT_MS })
   }

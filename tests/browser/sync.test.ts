@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { AppServer } from '../../src/server/app-server'
 import { strings } from '../../src/ui/strings'
+import { Wiretap } from '../transport/wiretap'
 import { launch, PhonePage, serve } from './harness'
 
 let browser: Browser
@@ -69,5 +70,103 @@ describe('two core phones', () => {
     expect(la.received).toBeGreaterThan(0)
     expect(lb.received).toBeGreaterThan(0)
     expect(server.signaling.stats().topics).toBeGreaterThan(0)
+  })
+})
+
+describe('going offline and coming back', () => {
+  it('a phone that goes offline keeps editing; both converge when it is back', async () => {
+    const { server, url } = await serve()
+    servers.push(server)
+    const { a, b } = await twoCorePhones(url, { serverRelay: true })
+    await a.typeNotes('plan v1. ')
+    await b.waitNotes((n) => n.includes('plan v1.'), 'first edit on B')
+
+    // B loses its network: its WebRTC link and its signaling socket go down.
+    await b.context.setOffline(true)
+    await b.page.evaluate(() => window.dispatchEvent(new Event('offline')))
+    await b.page.reload()
+    await b.unlock()
+    await b.page.getByRole('button', { name: /Spring mob/ }).click()
+    await b.status().filter({ hasText: strings.offline }).waitFor()
+    await a.waitNoPeers()
+    await b.typeNotes('B offline edit. ')
+    await a.typeNotes('A edit meanwhile. ')
+    expect(await a.notes().inputValue()).not.toContain('B offline edit.')
+
+    await b.context.setOffline(false)
+    const final = await a.waitNotes((n) => n.includes('B offline edit.') && n.includes('A edit meanwhile.'), 'B offline edit reaches A')
+    await b.waitNotes((n) => n === final, 'B converges')
+  })
+
+  it('peers reconnect and keep syncing after the signaling server restarts', async () => {
+    const first = await serve()
+    servers.push(first.server)
+    const { a, b } = await twoCorePhones(first.url, { serverRelay: false })
+    await a.waitPeers(1)
+    await first.server.close()
+    servers.splice(servers.indexOf(first.server), 1)
+    await a.status().filter({ hasText: strings.offline }).waitFor()
+    const again = await serve(first.port)
+    servers.push(again.server)
+    await a.status().filter({ hasText: /Online/ }).waitFor()
+    await b.status().filter({ hasText: /Online/ }).waitFor()
+    await a.typeNotes('after restart. ')
+    await b.waitNotes((n) => n.includes('after restart.'), 'edit after restart')
+    // A new connection can form through the restarted server: B reloads and finds A again.
+    await b.page.reload()
+    await b.unlock()
+    await b.page.getByRole('button', { name: /Spring mob/ }).click()
+    await b.waitPeers(1)
+    await b.typeNotes('B after reload. ')
+    await a.waitNotes((n) => n.includes('B after reload.'), 'edit over the new connection')
+  })
+
+  it('with the server gone, the app and the stored plan load from the service worker and IndexedDB', async () => {
+    const { server, url } = await serve()
+    servers.push(server)
+    const a = await phone(url)
+    await a.setUp()
+    await a.createAction('Offline test')
+    await a.typeNotes('kept on this phone')
+    await a.page.waitForFunction(() => navigator.serviceWorker.controller !== null)
+    // Let the batched edit reach IndexedDB.
+    await a.page.waitForTimeout(1000)
+    await server.close()
+    servers.splice(0)
+    await a.page.reload()
+    await a.unlock()
+    await a.page.getByRole('button', { name: /Offline test/ }).click()
+    expect(await a.notes().inputValue()).toBe('kept on this phone')
+    await a.status().filter({ hasText: strings.offline }).waitFor()
+  })
+})
+
+describe('what others see', () => {
+  it('the signaling server and every WebRTC message carry no plan text and no invite secret', async () => {
+    const { server, url } = await serve()
+    servers.push(server)
+    const tap = new Wiretap(server.http)
+    const { a, b, link } = await twoCorePhones(url, { serverRelay: true })
+    await a.title().fill('MARKER-TITLE')
+    await a.typeNotes('MARKER-NOTES the old bridge ')
+    await b.waitNotes((n) => n.includes('MARKER-NOTES'), 'edit arrived')
+    await b.typeNotes('MARKER-REPLY ')
+    await a.waitNotes((n) => n.includes('MARKER-REPLY'), 'reply arrived')
+    await a.waitPeers(1)
+
+    // Addressed WebRTC signals name their recipient outside the encryption (unicast routing)...
+    expect(tap.text()).toMatch(/"to":"[0-9a-f-]{36}"/)
+    const code = link.split('#/join/')[1]!
+    const secret = Buffer.from(code, 'base64url').subarray(6, 38)
+    const wire = tap.all()
+    const channels = Buffer.from((await a.channels()).bytes + (await b.channels()).bytes, 'latin1')
+    expect(wire.length).toBeGreaterThan(1000)
+    expect(channels.length).toBeGreaterThan(1000)
+    for (const [where, bytes] of [['server', wire], ['webrtc', channels]] as const) {
+      for (const needle of ['MARKER', 'old bridge', 'Spring mob', code]) {
+        expect(bytes.includes(Buffer.from(needle)), `${needle} in ${where}`).toBe(false)
+      }
+      expect(bytes.includes(secret), `invite secret in ${where}`).toBe(false)
+    }
   })
 })
