@@ -4,21 +4,12 @@
 // Run with `npm run test:browser` (private network namespace: Chromium reaches only loopback).
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { launch } from '../browser/harness'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
 import { strings } from '../../src/ui/strings'
 
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 const WAIT_MS = 30_000
 
 const builds = inject('shellBuilds')
@@ -95,7 +86,7 @@ const contexts: BrowserContext[] = []
 const servers: AppServer[] = []
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: WAIT_MS })
+  browser = await launch()
 })
 
 afterEach(async () => {
