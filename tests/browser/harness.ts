@@ -24,8 +24,8 @@ const ARGS = [
 
 export const launch = (): Promise<Browser> => chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS, timeout: WAIT_MS })
 
-export async function serve(port = 0): Promise<{ server: AppServer; url: string; port: number }> {
-  const server = createAppServer({ host: '127.0.0.1', port, distRoot: inject('shellBuilds').a.dist })
+export async function serve(port = 0, distRoot = inject('shellBuilds').a.dist): Promise<{ server: AppServer; url: string; port: number }> {
+  const server = createAppServer({ host: '127.0.0.1', port, distRoot })
   const url = await server.listen()
   return { server, url: url.replace(/\/$/, ''), port: Number(new URL(url).port) }
 }

@@ -1,0 +1,61 @@
+// Two phones in real Chromium, real WebRTC, the real signaling server on 127.0.0.1:
+// how long until they are connected, and how long an edit takes to show on the other
+// phone (mesh only, and mesh with the server relay). Prints a table; asserts nothing.
+// Run: npm run bench (builds first, runs in a private network namespace).
+import { cpus, totalmem } from 'node:os'
+import path from 'node:path'
+import { cryptoReady } from '../src/crypto'
+import { launch, PhonePage, serve } from '../tests/browser/harness'
+import { strings } from '../src/ui/strings'
+
+const EDITS = Number(process.env.BENCH_EDITS ?? 15)
+const dist = path.resolve('dist')
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))]!
+
+async function run(serverRelay: boolean) {
+  const { server, url } = await serve(0, dist)
+  const browser = await launch()
+  try {
+    const a = await PhonePage.open(browser, url)
+    await a.goto()
+    await a.setUp()
+    if (!serverRelay) await a.setServerRelay(false)
+    await a.createAction('Bench')
+    const link = await a.invite()
+    const b = await PhonePage.open(browser, url)
+    await b.page.goto(link)
+    await b.setUp()
+    await b.notes().waitFor()
+    await b.page.getByRole('button', { name: strings.back }).click()
+    if (!serverRelay) await b.setServerRelay(false)
+    const opened = Date.now()
+    await b.page.getByRole('button', { name: /Bench/ }).click()
+    await b.waitPeers(1)
+    const connectMs = Date.now() - opened
+    const latencies: number[] = []
+    for (let i = 0; i < EDITS; i++) {
+      const token = `t${i}x${Math.random().toString(36).slice(2, 8)} `
+      const start = Date.now()
+      await a.notes().press('Control+End')
+      await a.page.keyboard.insertText(token)
+      await b.page.waitForFunction((t) => (document.querySelector('textarea') as HTMLTextAreaElement).value.includes(t), token, { polling: 5, timeout: 30_000 })
+      latencies.push(Date.now() - start)
+    }
+    return { connectMs, median: median(latencies), p90: p90(latencies) }
+  } finally {
+    await browser.close()
+    await server.close()
+  }
+}
+
+await cryptoReady()
+const mesh = await run(false)
+const relay = await run(true)
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, Debian Chromium`)
+console.log('| figure | mesh only | mesh + server relay |')
+console.log('|---|---|---|')
+console.log(`| second phone opens the plan → WebRTC connected | ${mesh.connectMs} ms | ${relay.connectMs} ms |`)
+console.log(`| edit on A → visible on B, median of ${EDITS} (includes the 300 ms batch) | ${mesh.median} ms | ${relay.median} ms |`)
+console.log(`| edit on A → visible on B, p90 | ${mesh.p90} ms | ${relay.p90} ms |`)
