@@ -73,6 +73,24 @@ describe('two core phones', () => {
   })
 })
 
+describe('large plans', () => {
+  it('an edit far over 64 KB arrives whole over WebRTC (server relay off)', async () => {
+    const { server, url } = await serve()
+    servers.push(server)
+    const { a, b } = await twoCorePhones(url, { serverRelay: false })
+    await a.waitPeers(1)
+    // ~400 KB in one edit: one frame, over what any browser's data channel carries in one message.
+    const big = Array.from({ length: 8000 }, (_, i) => `line ${i}: bring water, a scarf and a charged phone.`).join('\n')
+    await a.notes().evaluate((el: HTMLTextAreaElement, value: string) => {
+      el.value = value
+      el.dispatchEvent(new Event('input', { bubbles: true }))
+    }, big)
+    const got = await b.waitNotes((n) => n.length === big.length, 'the whole large edit on B')
+    expect(got).toBe(big)
+    expect((await b.channels()).received).toBeGreaterThan(12) // it came in pieces
+  })
+})
+
 describe('going offline and coming back', () => {
   it('a phone that goes offline keeps editing; both converge when it is back', async () => {
     const { server, url } = await serve()
