@@ -16,6 +16,7 @@ export type HashPurpose =
   | 'relay-key'
   | 'lobby-room'
   | 'lobby-key'
+  | 'checkin-key'
   | 'store-index'
   | 'store-record'
 

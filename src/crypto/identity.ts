@@ -46,3 +46,10 @@ export function forgetIdentity(id: DeviceIdentity): void {
   lib().memzero(id.boxSecretKey)
   lib().memzero(id.seed)
 }
+
+/** An X25519 key pair from a 32-byte seed: for keys a group shares (the core's check-in key). */
+export function boxKeysFromSeed(seed: Uint8Array): { boxPublicKey: BoxPublicKey; boxSecretKey: BoxSecretKey } {
+  if (seed.length !== 32) throw new CryptoError('bad-key', 'A box key seed must be 32 bytes.')
+  const pair = lib().crypto_box_seed_keypair(seed)
+  return { boxPublicKey: pair.publicKey as BoxPublicKey, boxSecretKey: pair.privateKey as BoxSecretKey }
+}

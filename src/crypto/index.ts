@@ -12,6 +12,7 @@ export {
   identityFromSeed,
   publicPart,
   forgetIdentity,
+  boxKeysFromSeed,
   IDENTITY_SEED_BYTES,
   type DeviceIdentity,
   type PublicIdentity,

@@ -1,5 +1,6 @@
-// An action as one phone keeps it: its role there and the documents it can open.
-import { fromUtf8, randomBytes, toBase64Url, utf8, type Brand } from '../crypto'
+// An action as one phone keeps it: its role there, the documents it can open, and
+// (for a participant) the identity it uses in this action only.
+import { fromBase64Url, fromUtf8, randomBytes, toBase64Url, utf8, type Brand } from '../crypto'
 import { accessFromJson, accessToJson, type DocAccess } from './access'
 import { ModelError } from './errors'
 
@@ -13,19 +14,47 @@ export interface ActionRecord {
   readonly role: Role
   /** The core plan (core phones only). */
   readonly plan?: DocAccess
+  readonly brief: DocAccess
+  /**
+   * A participant joins each action with a fresh identity, so its keys cannot link it
+   * across actions. Core phones use the device identity (the core knows each other).
+   */
+  readonly identitySeed?: Uint8Array
+  /** Releases received by QR code (before or instead of the brief's own). */
+  readonly releases?: readonly Uint8Array[]
+  readonly checkedInAt?: number
 }
 
 export const newActionId = (): ActionId => toBase64Url(randomBytes(16)) as ActionId
 
 export function encodeAction(a: ActionRecord): Uint8Array {
-  return utf8(JSON.stringify({ v: 1, id: a.id, role: a.role, ...(a.plan ? { plan: accessToJson(a.plan) } : {}) }))
+  return utf8(
+    JSON.stringify({
+      v: 1,
+      id: a.id,
+      role: a.role,
+      brief: accessToJson(a.brief),
+      ...(a.plan ? { plan: accessToJson(a.plan) } : {}),
+      ...(a.identitySeed ? { identitySeed: toBase64Url(a.identitySeed) } : {}),
+      ...(a.releases?.length ? { releases: a.releases.map(toBase64Url) } : {}),
+      ...(a.checkedInAt !== undefined ? { checkedInAt: a.checkedInAt } : {}),
+    }),
+  )
 }
 
 export function decodeAction(bytes: Uint8Array): ActionRecord {
   try {
-    const j = JSON.parse(fromUtf8(bytes)) as { v?: unknown; id?: unknown; role?: unknown; plan?: unknown }
+    const j = JSON.parse(fromUtf8(bytes)) as Record<string, unknown>
     if (j.v !== 1 || typeof j.id !== 'string' || (j.role !== 'core' && j.role !== 'participant')) throw new Error()
-    return { id: j.id as ActionId, role: j.role, ...(j.plan ? { plan: accessFromJson(j.plan) } : {}) }
+    return {
+      id: j.id as ActionId,
+      role: j.role,
+      brief: accessFromJson(j.brief),
+      ...(j.plan ? { plan: accessFromJson(j.plan) } : {}),
+      ...(typeof j.identitySeed === 'string' ? { identitySeed: fromBase64Url(j.identitySeed) } : {}),
+      ...(Array.isArray(j.releases) ? { releases: j.releases.map((r) => fromBase64Url(String(r))) } : {}),
+      ...(typeof j.checkedInAt === 'number' ? { checkedInAt: j.checkedInAt } : {}),
+    }
   } catch {
     throw new ModelError('corrupt-record', 'A saved action could not be read; it was left untouched.')
   }

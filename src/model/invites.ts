@@ -1,17 +1,28 @@
 // The core side of invites: the plan lists them (so every core phone knows them),
 // and any online core phone answers join requests in their lobbies.
+//
+// One invite, one joiner, even when two phones use one link at once on two core
+// phones: a core phone first writes its claim (this joiner redeems this invite) into
+// the plan, and answers (welcome, or "already used") only once the claim it sees has
+// stayed the same for SETTLE_MS. Concurrent claims converge to one winner on every
+// replica (Yjs map entries are last-writer-wins by a rule every replica applies
+// alike), so core phones that can reach each other admit exactly one. Two core phones
+// cut off from each other during the settle window could each admit one joiner; the
+// core would then remove one (SECURITY.md, known limits).
 import * as Y from 'yjs'
 import { fromBase64Url, toBase64Url, type DeviceIdentity, type PublicIdentity, type SecretKey } from '../crypto'
 import type { SecureDoc } from '../doc'
 import { SealedTopic, type SignalingSocket } from '../transport'
 import type { DocAccess } from './access'
 import { newInvite, type Invite, type InviteTier } from './invite-link'
-import { inviteIdOf, lobbyOf, readLobbyMessage, refusal, welcome, type JoinRequest } from './lobby'
+import { inviteIdOf, lobbyOf, readLobbyMessage, refusal, welcome, type JoinRequest, type Welcome } from './lobby'
 
 /** How an invite is recorded in the core plan. */
 export interface InviteEntry {
   readonly secret: string
   readonly tier: InviteTier
+  /** A name the core gave this invite ("Ana", "marshal 2"): how its joiner appears in check-ins. */
+  readonly label: string
   readonly expiresAt: number
   readonly createdBy: string
   readonly redeemedBy?: string
@@ -19,6 +30,11 @@ export interface InviteEntry {
 }
 
 export type InviteState = 'open' | 'used' | 'expired' | 'revoked'
+
+/** How long a claim must look unchanged before a core phone acts on it. */
+export const SETTLE_MS = 1500
+/** A used invite's lobby stays open this long after expiry, for joiners that missed their welcome. */
+const LOBBY_GRACE_MS = 24 * 3600_000
 
 export const invitesOf = (plan: Y.Doc): Y.Map<InviteEntry> => plan.getMap<InviteEntry>('invites')
 
@@ -29,11 +45,12 @@ export function stateOf(entry: InviteEntry, now = Date.now()): InviteState {
   return 'open'
 }
 
-export function addInvite(plan: SecureDoc, me: DeviceIdentity, tier: InviteTier, validForMs: number): Invite {
+export function addInvite(plan: SecureDoc, me: DeviceIdentity, tier: InviteTier, label: string, validForMs: number): Invite {
   const invite = newInvite(tier, Date.now() + validForMs)
   invitesOf(plan.plain).set(inviteIdOf(invite.secret), {
     secret: toBase64Url(invite.secret),
     tier,
+    label,
     expiresAt: invite.expiresAt,
     createdBy: toBase64Url(me.signingPublicKey),
   })
@@ -41,14 +58,32 @@ export function addInvite(plan: SecureDoc, me: DeviceIdentity, tier: InviteTier,
   return invite
 }
 
-/** Answers join requests for every open invite of one action's plan. */
+export function revokeInvite(plan: SecureDoc, id: string): void {
+  const invites = invitesOf(plan.plain)
+  const entry = invites.get(id)
+  if (!entry || entry.redeemedBy) return
+  invites.set(id, { ...entry, revoked: true })
+  plan.flush()
+}
+
+export interface Admission {
+  readonly plan: DocAccess
+  readonly brief: DocAccess
+}
+
+/** Answers join requests for every invite of one action's plan. */
 export class InviteDesk {
   private readonly lobbies = new Map<string, SealedTopic>()
+  /** Per invite: the claim this phone last saw, and since when. */
+  private readonly seen = new Map<string, { claim: string | undefined; since: number }>()
+  /** One pending look per invite and joiner, however often the joiner asks meanwhile. */
+  private readonly retries = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly sync = (): void => this.refresh()
 
   constructor(
     private readonly plan: SecureDoc,
-    private readonly planAccess: () => DocAccess,
+    private readonly brief: SecureDoc,
+    private readonly access: () => Admission,
     private readonly me: DeviceIdentity,
     private readonly sockets: readonly SignalingSocket[],
   ) {
@@ -59,19 +94,26 @@ export class InviteDesk {
   close(): void {
     invitesOf(this.plan.plain).unobserve(this.sync)
     for (const lobby of this.lobbies.values()) lobby.close()
+    for (const t of this.retries.values()) clearTimeout(t)
     this.lobbies.clear()
   }
 
-  /** Opens a lobby for each invite still waiting for its joiner; closes the others. */
   private refresh(): void {
-    const invites = invitesOf(this.plan.plain)
-    invites.forEach((entry, id) => {
-      // A used invite's lobby stays open so a joiner that missed its welcome can ask again,
-      // and a second phone with the same link hears that it was used.
-      const listening = stateOf(entry) !== 'revoked' && entry.expiresAt + 24 * 3600_000 > Date.now()
+    const now = Date.now()
+    invitesOf(this.plan.plain).forEach((entry, id) => {
+      this.observe(id, entry.redeemedBy, now)
+      const listening = !entry.revoked && entry.expiresAt + LOBBY_GRACE_MS > now
       if (listening && !this.lobbies.has(id)) this.open(id, fromBase64Url(entry.secret) as SecretKey)
-      if (!listening) this.lobbies.get(id)?.close()
+      if (!listening && this.lobbies.has(id)) {
+        this.lobbies.get(id)!.close()
+        this.lobbies.delete(id)
+      }
     })
+  }
+
+  private observe(id: string, claim: string | undefined, now: number): void {
+    const last = this.seen.get(id)
+    if (!last || last.claim !== claim) this.seen.set(id, { claim, since: now })
   }
 
   private open(id: string, secret: SecretKey): void {
@@ -93,32 +135,49 @@ export class InviteDesk {
     const entry = invites.get(id)
     if (!entry || !this.plan.canWrite) return
     const joiner = toBase64Url(request.joiner.signingPublicKey)
-    const state = stateOf(entry)
-    if (state === 'revoked' || (state === 'expired' && entry.redeemedBy !== joiner)) {
-      lobby.send(refusal(request.joiner, state === 'revoked' ? 'revoked' : 'expired'))
-      return
-    }
-    if (entry.redeemedBy && entry.redeemedBy !== joiner) {
-      lobby.send(refusal(request.joiner, 'used'))
-      return
-    }
+    const now = Date.now()
+    if (entry.revoked) return void lobby.send(refusal(request.joiner, 'revoked'))
     if (!entry.redeemedBy) {
+      if (entry.expiresAt <= now) return void lobby.send(refusal(request.joiner, 'expired'))
       invites.set(id, { ...entry, redeemedBy: joiner })
-      if (entry.tier === 'core') this.plan.addWriter(request.joiner)
       this.plan.flush()
     }
-    lobby.send(welcome(request.joiner, this.welcomeFor(entry.tier, request.joiner)))
+    const claim = invites.get(id)!.redeemedBy
+    this.observe(id, claim, now)
+    const settledFor = now - this.seen.get(id)!.since
+    if (settledFor < SETTLE_MS) {
+      // Not yet sure this claim wins: look again once it has had time to meet any other.
+      const key = `${id}/${joiner}`
+      if (!this.retries.has(key)) {
+        this.retries.set(
+          key,
+          setTimeout(() => {
+            this.retries.delete(key)
+            this.answer(id, lobby, request)
+          }, SETTLE_MS - settledFor + 50),
+        )
+      }
+      return
+    }
+    if (claim !== joiner) return void lobby.send(refusal(request.joiner, 'used'))
+    lobby.send(welcome(request.joiner, this.admit(entry.tier, request.joiner)))
   }
 
-  private welcomeFor(tier: InviteTier, joiner: PublicIdentity) {
-    const access = this.planAccess()
-    const writers = this.plan.writers()
-    const known = new Set(writers.map((w) => toBase64Url(w.signingPublicKey)))
-    if (!known.has(toBase64Url(joiner.signingPublicKey))) writers.push(joiner)
-    return {
-      tier,
-      admittedBy: this.me,
-      ...(tier === 'core' ? { plan: { ...access, roster: { epoch: this.plan.epoch, writers } } } : {}),
+  private admit(tier: InviteTier, joiner: PublicIdentity): Welcome {
+    const { plan, brief } = this.access()
+    const writers = (doc: SecureDoc): PublicIdentity[] => {
+      const list = doc.writers()
+      if (tier === 'core' && !list.some((w) => toBase64Url(w.signingPublicKey) === toBase64Url(joiner.signingPublicKey))) {
+        doc.addWriter(joiner)
+        list.push(joiner)
+      }
+      return list
     }
+    const briefAccess = { ...brief, roster: { epoch: this.brief.epoch, writers: writers(this.brief) } }
+    this.brief.flush()
+    if (tier === 'participant') return { tier, admittedBy: this.me, brief: briefAccess }
+    const planAccess = { ...plan, roster: { epoch: this.plan.epoch, writers: writers(this.plan) } }
+    this.plan.flush()
+    return { tier, admittedBy: this.me, plan: planAccess, brief: briefAccess }
   }
 }

@@ -5,81 +5,20 @@ import { ObservableV2 } from 'lib0/observable'
 import { fromUtf8, identityFromSeed, newIdentity, publicPart, randomKey, toBase64Url, utf8, type DeviceIdentity } from '../crypto'
 import { SecureDoc, newDocId } from '../doc'
 import { Vault, type BlossomDB } from '../store'
-import { RoomLink, holdSignaling, releaseSignaling, SealedTopic, type LinkStatus, type SignalingSocket, type TransportSettings } from '../transport'
+import { holdSignaling, releaseSignaling, SealedTopic, type SignalingSocket, type TransportSettings } from '../transport'
 import type { DocAccess } from './access'
 import { decodeAction, encodeAction, newActionId, type ActionId, type ActionRecord, type Role } from './action'
+import { BriefEditor } from './brief'
 import { ModelError } from './errors'
-import { addInvite, InviteDesk, invitesOf, stateOf, type InviteState } from './invites'
-import { decodeInvite, inviteUrl, type Invite, type InviteTier } from './invite-link'
+import { decodeInvite, type Invite, type InviteTier } from './invite-link'
 import { joinRequest, lobbyOf, openWelcome, readLobbyMessage, type RefusalReason } from './lobby'
-import { PlanView } from './plan'
+import { ActionSession, identityIn } from './session'
 import { applySettings, decodeSettings, encodeSettings, type DeviceSettings } from './settings'
 
 export interface ActionSummary {
   readonly id: ActionId
   readonly role: Role
   readonly title: string
-}
-
-export interface InviteSummary {
-  readonly id: string
-  readonly tier: InviteTier
-  readonly state: InviteState
-  readonly expiresAt: number
-}
-
-/** One action, open on this phone: its plan (core) and its room. */
-export class ActionSession {
-  readonly plan: PlanView | undefined
-  private desk: InviteDesk | undefined
-  private roomLink: RoomLink | undefined
-
-  constructor(
-    readonly record: ActionRecord,
-    readonly planDoc: SecureDoc | undefined,
-    private readonly me: DeviceIdentity,
-    private readonly sockets: readonly SignalingSocket[],
-    transport: TransportSettings,
-  ) {
-    this.plan = planDoc ? new PlanView(planDoc.plain) : undefined
-    this.connect(transport)
-  }
-
-  get link(): RoomLink | undefined {
-    return this.roomLink
-  }
-
-  /** (Re)joins the room with these settings. */
-  connect(transport: TransportSettings): void {
-    this.desk?.close()
-    this.roomLink?.leave()
-    const { planDoc, record } = this
-    if (!planDoc || !record.plan) return
-    const key = record.plan.keys.get(Math.max(...record.plan.keys.keys()))!
-    this.roomLink = new RoomLink(planDoc, key, transport)
-    this.desk = new InviteDesk(planDoc, () => record.plan!, this.me, this.sockets)
-  }
-
-  get id(): ActionId {
-    return this.record.id
-  }
-
-  status(): LinkStatus {
-    return this.link?.status() ?? { online: false, peers: 0, lastReceivedAt: undefined }
-  }
-
-  invites(): InviteSummary[] {
-    if (!this.planDoc) return []
-    const out: InviteSummary[] = []
-    invitesOf(this.planDoc.plain).forEach((e, id) => out.push({ id, tier: e.tier, state: stateOf(e), expiresAt: e.expiresAt }))
-    return out.sort((a, b) => a.expiresAt - b.expiresAt)
-  }
-
-  async close(): Promise<void> {
-    this.desk?.close()
-    this.roomLink?.leave()
-    await this.planDoc?.close()
-  }
 }
 
 export type JoinProblem = RefusalReason | 'link'
@@ -128,7 +67,6 @@ export class JoinAttempt extends ObservableV2<JoinEvents> {
   }
 }
 
-const INVITE_VALID_MS = 7 * 24 * 3600_000
 const JOIN_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000]
 
 export class Phone {
@@ -187,7 +125,12 @@ export class Phone {
   }
 
   list(): ActionSummary[] {
-    return [...this.sessions.values()].map((s) => ({ id: s.id, role: s.record.role, title: s.plan?.read().title ?? '' }))
+    return [...this.sessions.values()].map((s) => ({
+      id: s.id,
+      role: s.role,
+      // Participants see no title (it is the core's); they see the staging point.
+      title: s.plan?.read().title ?? s.brief.read().stagingPoint,
+    }))
   }
 
   get(id: ActionId): ActionSession {
@@ -196,26 +139,25 @@ export class Phone {
     return s
   }
 
-  /** A new action with this phone as its first core member. */
+  /** A new action with this phone as its first core member: a plan, a brief, a sealed location. */
   async createAction(title: string): Promise<ActionId> {
-    const plan: DocAccess = {
+    const access = (): DocAccess => ({
       docId: newDocId(),
       keys: new Map([[0, randomKey()]]),
       roster: { epoch: 0, writers: [publicPart(this.identity)] },
-    }
-    const record: ActionRecord = { id: newActionId(), role: 'core', plan }
+    })
+    const record: ActionRecord = { id: newActionId(), role: 'core', plan: access(), brief: access() }
     await this.save(record)
     const session = await this.open(record)
     session.plan!.set('title', title)
-    session.planDoc!.flush()
+    new BriefEditor(session.briefDoc.plain, record.brief.docId).setCheckinKey(session.plan!.checkinKeys().boxPublicKey)
+    session.setStage({ text: '' })
     return record.id
   }
 
   /** A one-time invite link for `tier`, recorded in the plan so any core phone can answer it. */
-  invite(id: ActionId, tier: InviteTier, origin: string, validForMs = INVITE_VALID_MS): string {
-    const session = this.get(id)
-    if (!session.planDoc?.canWrite) throw new ModelError('not-core', 'Only core members can invite.')
-    return inviteUrl(origin, addInvite(session.planDoc, this.identity, tier, validForMs))
+  invite(id: ActionId, tier: InviteTier, origin: string, label = '', validForMs?: number): string {
+    return this.get(id).invite(tier, label, origin, validForMs)
   }
 
   /** Joins with an invite link or code. InviteLinkError for a bad link; `done` rejects with JoinError. */
@@ -233,7 +175,8 @@ export class Phone {
   }
 
   private runJoin(invite: Invite, attempt: JoinAttempt, settle: (r: Promise<ActionId>) => void): () => void {
-    const me = this.identity
+    // A participant gets a fresh identity for this action alone; a core member uses this phone's.
+    const me = invite.tier === 'participant' ? newIdentity() : this.identity
     const { topic, key } = lobbyOf(invite.secret)
     let tries = 0
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -248,8 +191,11 @@ export class Phone {
       if (m.t === 'refused') return settle(Promise.reject(new JoinError(m.why, refusalText[m.why])))
       try {
         const w = openWelcome(me, m.box)
-        if (!w.plan) throw new ModelError('bad-message', 'The welcome carried no plan.')
-        const record: ActionRecord = { id: newActionId(), role: 'core', plan: w.plan }
+        if (!w.brief || (w.tier === 'core' && !w.plan)) throw new ModelError('bad-message', 'The welcome was incomplete.')
+        const record: ActionRecord =
+          w.tier === 'core' && w.plan
+            ? { id: newActionId(), role: 'core', plan: w.plan, brief: w.brief }
+            : { id: newActionId(), role: 'participant', brief: w.brief, identitySeed: me.seed }
         settle(this.save(record).then(() => this.open(record)).then(() => record.id))
       } catch {
         // A welcome that does not open for us is someone else's, or forged: keep waiting.
@@ -269,16 +215,12 @@ export class Phone {
   }
 
   private async open(record: ActionRecord): Promise<ActionSession> {
-    const planDoc = record.plan
-      ? await SecureDoc.open({
-          docId: record.plan.docId,
-          keys: record.plan.keys,
-          roster: record.plan.roster,
-          identity: this.identity,
-          store: this.vault.docStore,
-        })
-      : undefined
-    const session = new ActionSession(record, planDoc, this.identity, this.sockets, this.transport)
+    const identity = identityIn(record, this.identity)
+    const openDoc = (a: DocAccess): Promise<SecureDoc> =>
+      SecureDoc.open({ docId: a.docId, keys: a.keys, roster: a.roster, identity, store: this.vault.docStore })
+    const planDoc = record.plan ? await openDoc(record.plan) : undefined
+    const briefDoc = await openDoc(record.brief)
+    const session = new ActionSession(record, planDoc, briefDoc, identity, this.sockets, this.transport, (r) => this.save(r))
     this.sessions.set(record.id, session)
     return session
   }

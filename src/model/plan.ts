@@ -1,16 +1,37 @@
-// The core plan, as the UI sees it: plain strings and a change signal. The UI never
-// handles Y types, keys or bytes.
+// The core plan: what only the core knows. The UI sees plain strings and a change
+// signal; keys stay inside the model.
 import * as Y from 'yjs'
+import { boxKeysFromSeed, fromBase64Url, randomBytes, toBase64Url, type SecretKey } from '../crypto'
+import type { CheckinKeys } from './checkin'
+import type { StageContent, StageId } from './stage'
 
-export const PLAN_FIELDS = ['title', 'notes'] as const
+export const PLAN_FIELDS = ['title', 'notes', 'marshals'] as const
 export type PlanField = (typeof PLAN_FIELDS)[number]
 export type PlanText = Readonly<Record<PlanField, string>>
 
+/** A stage as the core holds it: its content in the clear and its key. */
+export interface CoreStage {
+  readonly id: StageId
+  readonly label: string
+  readonly content: StageContent
+  /** Released with go unless set: a later stage (dispersal, say) may have its own time. */
+  readonly releaseAt: number | undefined
+}
+
+interface StoredStage {
+  readonly label: string
+  readonly key: string
+  readonly text: string
+  readonly lat?: number
+  readonly lon?: number
+  readonly releaseAt?: number
+}
+
 export class PlanView {
-  constructor(private readonly doc: Y.Doc) {}
+  constructor(readonly doc: Y.Doc) {}
 
   read(): PlanText {
-    return { title: this.text('title').toString(), notes: this.text('notes').toString() }
+    return { title: this.text('title').toString(), notes: this.text('notes').toString(), marshals: this.text('marshals').toString() }
   }
 
   /** Replaces a field's text by the smallest edit, so concurrent edits elsewhere in it merge. */
@@ -28,11 +49,72 @@ export class PlanView {
     })
   }
 
-  /** Calls back after every change, local or from a peer. Returns the way to stop. */
+  stages(): CoreStage[] {
+    const out: CoreStage[] = []
+    this.stageMap().forEach((s, id) => {
+      out.push({
+        id: id as StageId,
+        label: s.label,
+        content: { text: s.text, ...(s.lat !== undefined && s.lon !== undefined ? { lat: s.lat, lon: s.lon } : {}) },
+        releaseAt: s.releaseAt,
+      })
+    })
+    return out
+  }
+
+  /** Internal to the model: a stage's key. */
+  stageKey(id: StageId): SecretKey | undefined {
+    const s = this.stageMap().get(id)
+    return s ? (fromBase64Url(s.key) as SecretKey) : undefined
+  }
+
+  /** Creates or updates a stage; returns its key (made on first write). */
+  putStage(id: StageId, label: string, content: StageContent, releaseAt?: number): SecretKey {
+    const old = this.stageMap().get(id)
+    const key = old ? (fromBase64Url(old.key) as SecretKey) : (randomBytes(32) as SecretKey)
+    this.stageMap().set(id, {
+      label,
+      key: toBase64Url(key),
+      text: content.text,
+      ...(content.lat !== undefined && content.lon !== undefined ? { lat: content.lat, lon: content.lon } : {}),
+      ...(releaseAt !== undefined ? { releaseAt } : {}),
+    })
+    return key
+  }
+
+  /** The check-in key pair, made once per action by the first core phone that needs it. */
+  checkinKeys(): CheckinKeys {
+    const secrets = this.doc.getMap<string>('secrets')
+    let seed = secrets.get('checkin')
+    if (typeof seed !== 'string') {
+      seed = toBase64Url(randomBytes(32))
+      secrets.set('checkin', seed)
+    }
+    return boxKeysFromSeed(fromBase64Url(seed))
+  }
+
+  /** Check-ins recorded: participant key -> when. */
+  checkins(): Map<string, number> {
+    const out = new Map<string, number>()
+    this.doc.getMap<number>('checkins').forEach((at, who) => typeof at === 'number' && out.set(who, at))
+    return out
+  }
+
+  recordCheckin(who: string, at: number): boolean {
+    const map = this.doc.getMap<number>('checkins')
+    if (map.has(who)) return false
+    map.set(who, at)
+    return true
+  }
+
   onChange(listener: () => void): () => void {
     const handler = (): void => listener()
     this.doc.on('afterTransaction', handler)
     return () => this.doc.off('afterTransaction', handler)
+  }
+
+  private stageMap(): Y.Map<StoredStage> {
+    return this.doc.getMap<StoredStage>('stages')
   }
 
   private text(field: PlanField): Y.Text {

@@ -119,7 +119,7 @@ describe('one-time invites', () => {
       expect_(link.slice(0, -3), 'incomplete')
       const typo = link.slice(0, -5) + (link.at(-5) === 'A' ? 'B' : 'A') + link.slice(-4)
       expect_(typo, 'incomplete')
-      const expired = a.invite(id, 'core', ORIGIN, 1)
+      const expired = a.invite(id, 'core', ORIGIN, '', 1)
       await new Promise((r) => setTimeout(r, 1100))
       expect_(expired, 'expired')
     })()

@@ -22,11 +22,10 @@ export function Plan({ session, invite, back }: PlanProps) {
   const status = useLive(
     () => session.status(),
     (cb) => {
-      const link = session.link
-      link?.on('status', cb)
+      const stop = session.onStatus(cb)
       const timer = setInterval(cb, 2000)
       return () => {
-        link?.off('status', cb)
+        stop()
         clearInterval(timer)
       }
     },

@@ -1,0 +1,350 @@
+// One action, open on this phone. A core phone holds the plan and the brief, answers
+// invites and check-ins, and releases sealed stages at go time. A participant phone
+// holds only the brief: it never joins the plan's room and never holds the core key.
+import { identityFromSeed, toBase64Url, type DeviceIdentity, type SecretKey } from '../crypto'
+import type { SecureDoc } from '../doc'
+import { RoomLink, type LinkStatus, type SealedTopic, type SignalingSocket, type TransportSettings } from '../transport'
+import type { ActionId, ActionRecord, Role } from './action'
+import { BriefEditor, BriefView, type BriefField, type GoState, type StageView } from './brief'
+import { ackMessage, checkinMessage, checkinTopic, isAckFor, readCheckin } from './checkin'
+import { ModelError } from './errors'
+import { addInvite, InviteDesk, invitesOf, revokeInvite, stateOf, type InviteState } from './invites'
+import { inviteUrl, type InviteTier } from './invite-link'
+import { PlanView } from './plan'
+import { newStageId, releaseCode, releaseFromCode, type StageContent, type StageId } from './stage'
+
+export interface InviteSummary {
+  readonly id: string
+  readonly tier: InviteTier
+  readonly label: string
+  readonly state: InviteState
+  readonly expiresAt: number
+}
+
+export interface CheckinSummary {
+  readonly label: string
+  readonly at: number
+}
+
+export type CheckinState = 'not-yet' | 'sending' | 'confirmed'
+
+const INVITE_VALID_MS = 7 * 24 * 3600_000
+const CHECKIN_RETRY_MS = [2_000, 4_000, 8_000, 15_000]
+const MAX_TIMER_MS = 2 ** 31 - 1
+export const LOCATION_LABEL = 'Action location'
+
+export class ActionSession {
+  readonly plan: PlanView | undefined
+  readonly brief: BriefView
+  private readonly briefEditor: BriefEditor | undefined
+  private links: RoomLink[] = []
+  private desk: InviteDesk | undefined
+  private checkins: SealedTopic | undefined
+  private goTimer: ReturnType<typeof setTimeout> | undefined
+  private checkinTimer: ReturnType<typeof setTimeout> | undefined
+  private checkinState: CheckinState
+  private readonly stopWatching: (() => void)[] = []
+  private readonly listeners = new Set<() => void>()
+
+  constructor(
+    private record: ActionRecord,
+    readonly planDoc: SecureDoc | undefined,
+    readonly briefDoc: SecureDoc,
+    readonly me: DeviceIdentity,
+    private readonly sockets: readonly SignalingSocket[],
+    transport: TransportSettings,
+    private readonly save: (record: ActionRecord) => Promise<void>,
+  ) {
+    this.plan = planDoc ? new PlanView(planDoc.plain) : undefined
+    this.brief = new BriefView(briefDoc.plain, record.brief.docId, () => briefDoc.writers())
+    this.briefEditor = planDoc ? new BriefEditor(briefDoc.plain, record.brief.docId) : undefined
+    this.checkinState = record.checkedInAt !== undefined ? 'confirmed' : 'not-yet'
+    for (const r of record.releases ?? []) {
+      try {
+        this.brief.acceptRelease(r)
+      } catch {
+        // A stored release that no longer checks out (roster changed): ignored.
+      }
+    }
+    if (this.planDoc) {
+      const arm = (): void => this.armGo()
+      this.stopWatching.push(this.brief.onChange(arm), this.plan!.onChange(() => this.publishCheckinCount()))
+    }
+    this.connect(transport)
+    this.armGo()
+  }
+
+  get id(): ActionId {
+    return this.record.id
+  }
+
+  get role(): Role {
+    return this.record.role
+  }
+
+  /** (Re)joins the action's rooms with these settings. */
+  connect(transport: TransportSettings): void {
+    this.desk?.close()
+    this.checkins?.close()
+    for (const link of this.links) link.leave()
+    const { record } = this
+    const newest = (a: { keys: ReadonlyMap<number, SecretKey> }): SecretKey => a.keys.get(Math.max(...a.keys.keys()))!
+    this.links = [new RoomLink(this.briefDoc, newest(record.brief), transport)]
+    const briefKey = newest(record.brief)
+    if (this.planDoc && record.plan) {
+      this.links.unshift(new RoomLink(this.planDoc, newest(record.plan), transport))
+      this.desk = new InviteDesk(this.planDoc, this.briefDoc, () => ({ plan: this.record.plan!, brief: this.record.brief }), this.me, this.sockets)
+      this.checkins = checkinTopic(briefKey, (bytes) => this.onCheckin(bytes), this.sockets)
+    } else {
+      this.checkins = checkinTopic(briefKey, (bytes) => this.onAck(bytes), this.sockets)
+      if (this.checkinState === 'sending') this.sendCheckin(0)
+    }
+  }
+
+  /** Online if any of the action's rooms is; peers of the busiest room. */
+  status(): LinkStatus {
+    const all = this.links.map((l) => l.status())
+    return {
+      online: all.some((s) => s.online),
+      peers: Math.max(0, ...all.map((s) => s.peers)),
+      lastReceivedAt: all.reduce<number | undefined>((t, s) => (s.lastReceivedAt !== undefined && (t === undefined || s.lastReceivedAt > t) ? s.lastReceivedAt : t), undefined),
+    }
+  }
+
+  onStatus(listener: () => void): () => void {
+    for (const l of this.links) l.on('status', listener)
+    const links = this.links
+    return () => links.forEach((l) => l.off('status', listener))
+  }
+
+  stages(): StageView[] {
+    return this.brief.stages()
+  }
+
+  /** Calls back on any change to what this session shows (plan, brief, check-in). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener)
+    const stops = [this.brief.onChange(listener), this.plan?.onChange(listener)]
+    return () => {
+      this.listeners.delete(listener)
+      for (const stop of stops) stop?.()
+    }
+  }
+
+  // --- core ----------------------------------------------------------------------
+
+  invite(tier: InviteTier, label: string, origin: string, validForMs = INVITE_VALID_MS): string {
+    const plan = this.corePlan()
+    return inviteUrl(origin, addInvite(plan, this.me, tier, label, validForMs))
+  }
+
+  revoke(inviteId: string): void {
+    revokeInvite(this.corePlan(), inviteId)
+  }
+
+  invites(): InviteSummary[] {
+    if (!this.planDoc) return []
+    const out: InviteSummary[] = []
+    invitesOf(this.planDoc.plain).forEach((e, id) => out.push({ id, tier: e.tier, label: e.label ?? '', state: stateOf(e), expiresAt: e.expiresAt }))
+    return out.sort((a, b) => a.expiresAt - b.expiresAt)
+  }
+
+  setBrief(field: BriefField, value: string): void {
+    this.editor().set(field, value)
+  }
+
+  setTimes(times: { gatherAt?: number; goAt?: number; timeZone?: string }): void {
+    this.editor().setTimes(times)
+    this.briefDoc.flush()
+  }
+
+  announce(text: string): void {
+    this.editor().announce(text)
+    this.briefDoc.flush()
+  }
+
+  /** Writes a stage's content: in the clear into the plan, sealed into the brief. */
+  setStage(content: StageContent, label = LOCATION_LABEL, id?: StageId): StageId {
+    const plan = this.plan
+    if (!plan) throw notCore()
+    const stageId = id ?? plan.stages().find((s) => s.label === label)?.id ?? newStageId()
+    const key = plan.putStage(stageId, label, content)
+    this.editor().sealStage(stageId, label, key, content)
+    this.planDoc!.flush()
+    this.briefDoc.flush()
+    return stageId
+  }
+
+  /** "Go now": releases every sealed stage at once. */
+  goNow(): void {
+    this.editor().setTimes({ goAt: Date.now() })
+    this.editor().setState('scheduled')
+    this.releaseDue(Number.POSITIVE_INFINITY)
+  }
+
+  hold(): void {
+    this.setGoState('held')
+  }
+
+  resume(): void {
+    this.setGoState('scheduled')
+  }
+
+  /** Moves go later by `minutes` (before go only). */
+  delay(minutes: number): void {
+    const goAt = this.brief.read().goAt
+    if (goAt === undefined) return
+    this.editor().setTimes({ goAt: goAt + minutes * 60_000 })
+    this.briefDoc.flush()
+  }
+
+  /** Tells every participant the action is off; nothing will be released. */
+  callOff(message: string): void {
+    this.setGoState('called-off')
+    this.announce(message)
+  }
+
+  /** The release of `stageId` as a code for a QR code; releases it in the brief too. */
+  releaseCodeFor(stageId: StageId): string {
+    const key = this.plan?.stageKey(stageId)
+    if (!key) throw notCore()
+    const record = this.editor().release(stageId, key, this.me)
+    this.briefDoc.flush()
+    return releaseCode(record)
+  }
+
+  setShowCheckins(show: boolean): void {
+    this.editor().setCheckins(show, this.plan!.checkins().size)
+    this.briefDoc.flush()
+  }
+
+  checkinList(): CheckinSummary[] {
+    if (!this.planDoc) return []
+    const labels = new Map<string, string>()
+    invitesOf(this.planDoc.plain).forEach((e) => e.redeemedBy && labels.set(e.redeemedBy, e.label ?? ''))
+    return [...this.plan!.checkins()].map(([who, at]) => ({ label: labels.get(who) ?? '', at })).sort((a, b) => a.at - b.at)
+  }
+
+  // --- participant ---------------------------------------------------------------
+
+  get checkin(): CheckinState {
+    return this.checkinState
+  }
+
+  /** "I am at the staging point": sent until a core phone confirms it. */
+  checkIn(): void {
+    if (this.planDoc || this.checkinState !== 'not-yet') return
+    this.checkinState = 'sending'
+    this.sendCheckin(0)
+    this.notify()
+  }
+
+  /** A release scanned from a core phone's QR code: works with no network. Throws ReleaseError. */
+  async acceptReleaseCode(code: string): Promise<StageView> {
+    const record = releaseFromCode(code)
+    const stage = this.brief.acceptRelease(record)
+    this.record = { ...this.record, releases: [...(this.record.releases ?? []), record] }
+    await this.save(this.record)
+    this.notify()
+    return stage
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.goTimer)
+    clearTimeout(this.checkinTimer)
+    for (const stop of this.stopWatching) stop()
+    this.desk?.close()
+    this.checkins?.close()
+    for (const link of this.links) link.leave()
+    await Promise.all([this.planDoc?.close(), this.briefDoc.close()])
+  }
+
+  // --- internals -----------------------------------------------------------------
+
+  private corePlan(): SecureDoc {
+    if (!this.planDoc?.canWrite) throw notCore()
+    return this.planDoc
+  }
+
+  private editor(): BriefEditor {
+    if (!this.briefEditor || !this.briefDoc.canWrite) throw notCore()
+    return this.briefEditor
+  }
+
+  private setGoState(state: GoState): void {
+    this.editor().setState(state)
+    this.briefDoc.flush()
+  }
+
+  /** Core phones: releases what is due now and sets a timer for what is due next. */
+  private armGo(): void {
+    clearTimeout(this.goTimer)
+    if (!this.plan || !this.briefDoc.canWrite) return
+    const { state, goAt } = this.brief.read()
+    if (state !== 'scheduled' || goAt === undefined) return
+    const now = Date.now()
+    const next = this.releaseDue(now)
+    if (next !== undefined) this.goTimer = setTimeout(() => this.armGo(), Math.min(MAX_TIMER_MS, Math.max(0, next - now)))
+  }
+
+  /** Releases every stage due by `now`; returns when the next one is due. */
+  private releaseDue(now: number): number | undefined {
+    const goAt = this.brief.read().goAt
+    let next: number | undefined
+    let released = false
+    for (const stage of this.plan!.stages()) {
+      const due = stage.releaseAt ?? goAt
+      if (due === undefined || this.briefEditor!.isReleased(stage.id)) continue
+      if (due <= now) {
+        this.briefEditor!.release(stage.id, this.plan!.stageKey(stage.id)!, this.me)
+        released = true
+      } else if (next === undefined || due < next) next = due
+    }
+    if (released) this.briefDoc.flush()
+    return next
+  }
+
+  private onCheckin(bytes: Uint8Array): void {
+    const plan = this.plan
+    if (!plan || !this.planDoc?.canWrite) return
+    const checkin = readCheckin(this.record.brief.docId, plan.checkinKeys(), bytes)
+    if (!checkin) return
+    if (plan.recordCheckin(toBase64Url(checkin.who), checkin.at)) this.planDoc.flush()
+    this.checkins?.send(ackMessage(checkin))
+  }
+
+  private publishCheckinCount(): void {
+    const brief = this.brief.read()
+    const count = this.plan!.checkins().size
+    if (brief.showCheckins && brief.checkins !== count && this.briefDoc.canWrite) {
+      this.briefEditor!.setCheckins(true, count)
+      this.briefDoc.flush()
+    }
+  }
+
+  private sendCheckin(attempt: number): void {
+    clearTimeout(this.checkinTimer)
+    const to = this.brief.checkinKey()
+    if (to) this.checkins?.send(checkinMessage(this.record.brief.docId, this.me, to))
+    this.checkinTimer = setTimeout(() => this.sendCheckin(attempt + 1), CHECKIN_RETRY_MS[Math.min(attempt, CHECKIN_RETRY_MS.length - 1)])
+  }
+
+  private onAck(bytes: Uint8Array): void {
+    if (this.checkinState !== 'sending' || !isAckFor(this.me, bytes)) return
+    clearTimeout(this.checkinTimer)
+    this.checkinState = 'confirmed'
+    this.record = { ...this.record, checkedInAt: Date.now() }
+    void this.save(this.record)
+    this.notify()
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener()
+  }
+}
+
+const notCore = () => new ModelError('not-core', 'Only core members can do this.')
+
+/** The identity a phone uses in an action: its own for core, the action's own for participants. */
+export const identityIn = (record: ActionRecord, device: DeviceIdentity): DeviceIdentity =>
+  record.identitySeed ? identityFromSeed(record.identitySeed) : device

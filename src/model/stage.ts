@@ -1,0 +1,121 @@
+// Sealed stages and their release.
+//
+// A stage (the action location, say) is sealed under its own random key. The brief
+// carries the sealed box from the start, so every participant phone holds it before
+// go; the key stays with the core until release. A release is a small signed record,
+// the same whether it arrives in the brief or from a QR code at the staging point:
+//
+//   release = version (1) | stage id (16) | stage key (32) | signer (32) | signature (64)
+//   signature: Ed25519, purpose 'release', over brief doc id || stage id || stage key
+//
+// A phone accepts a release only if the signer writes the brief (is core) and the key
+// opens the sealed stage.
+import {
+  concat,
+  CryptoError,
+  equalBytes,
+  fromBase64Url,
+  fromUtf8,
+  open,
+  randomBytes,
+  seal,
+  sign,
+  toBase64Url,
+  utf8,
+  verify,
+  type DeviceIdentity,
+  type DocId,
+  type PublicIdentity,
+  type SecretKey,
+  type SigningPublicKey,
+} from '../crypto'
+
+export type StageId = string & { readonly __stage: unique symbol }
+
+export interface StageContent {
+  readonly text: string
+  /** Optional coordinates, WGS84 degrees. */
+  readonly lat?: number
+  readonly lon?: number
+}
+
+export interface Release {
+  readonly stageId: StageId
+  readonly key: SecretKey
+  readonly signer: SigningPublicKey
+}
+
+export type ReleaseProblem = 'malformed' | 'not-core' | 'forged' | 'wrong-key'
+
+export class ReleaseError extends Error {
+  override readonly name = 'ReleaseError'
+  constructor(readonly problem: ReleaseProblem) {
+    super(
+      {
+        malformed: 'This is not a Blossom release code.',
+        'not-core': 'This release was not made by the core of this action. Ignore it.',
+        forged: 'This release code was changed or forged. Ignore it.',
+        'wrong-key': 'This release code belongs to another action.',
+      }[problem],
+    )
+  }
+}
+
+const VERSION = 1
+const RELEASE_BYTES = 1 + 16 + 32 + 32 + 64
+
+export const newStageId = (): StageId => toBase64Url(randomBytes(16)) as StageId
+
+const stageContext = (briefId: DocId, stageId: StageId): Uint8Array => concat(utf8('blossom/stage'), fromBase64Url(briefId), fromBase64Url(stageId))
+
+export function sealStage(key: SecretKey, briefId: DocId, stageId: StageId, content: StageContent): Uint8Array {
+  return seal(key, utf8(JSON.stringify(content)), stageContext(briefId, stageId))
+}
+
+/** Opens a sealed stage. Throws ReleaseError 'wrong-key' if the key does not open it. */
+export function openStage(key: SecretKey, briefId: DocId, stageId: StageId, box: Uint8Array): StageContent {
+  let j: Partial<StageContent>
+  try {
+    j = JSON.parse(fromUtf8(open(key, box, stageContext(briefId, stageId)))) as Partial<StageContent>
+  } catch (e) {
+    if (e instanceof CryptoError || e instanceof SyntaxError) throw new ReleaseError('wrong-key')
+    throw e
+  }
+  if (typeof j.text !== 'string') throw new ReleaseError('wrong-key')
+  return {
+    text: j.text,
+    ...(typeof j.lat === 'number' && typeof j.lon === 'number' ? { lat: j.lat, lon: j.lon } : {}),
+  }
+}
+
+const signedPart = (briefId: DocId, stageId: Uint8Array, key: Uint8Array): Uint8Array => concat(fromBase64Url(briefId), stageId, key)
+
+export function makeRelease(briefId: DocId, stageId: StageId, key: SecretKey, signer: DeviceIdentity): Uint8Array {
+  const id = fromBase64Url(stageId)
+  const sig = sign('release', signedPart(briefId, id, key), signer.signingSecretKey)
+  return concat(Uint8Array.of(VERSION), id, key, signer.signingPublicKey, sig)
+}
+
+/** Checks a release record against the brief's writers. Throws ReleaseError; never anything raw. */
+export function readRelease(bytes: Uint8Array, briefId: DocId, core: readonly PublicIdentity[]): Release {
+  if (bytes.length !== RELEASE_BYTES || bytes[0] !== VERSION) throw new ReleaseError('malformed')
+  const id = bytes.subarray(1, 17)
+  const key = bytes.slice(17, 49) as SecretKey
+  const signer = bytes.slice(49, 81) as SigningPublicKey
+  if (!core.some((w) => equalBytes(w.signingPublicKey, signer))) throw new ReleaseError('not-core')
+  if (!verify('release', signedPart(briefId, id, key), bytes.subarray(81), signer)) throw new ReleaseError('forged')
+  return { stageId: toBase64Url(id) as StageId, key, signer }
+}
+
+/** The text a release QR code carries. */
+export const releaseCode = (release: Uint8Array): string => `BLOSSOM-GO:${toBase64Url(release)}`
+
+export function releaseFromCode(code: string): Uint8Array {
+  const m = /^BLOSSOM-GO:([A-Za-z0-9_-]+)$/.exec(code.trim())
+  if (!m) throw new ReleaseError('malformed')
+  try {
+    return fromBase64Url(m[1]!)
+  } catch {
+    throw new ReleaseError('malformed')
+  }
+}
