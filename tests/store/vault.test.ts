@@ -5,8 +5,9 @@ import 'fake-indexeddb/auto'
 import { describe, expect, it } from 'vitest'
 import { newIdentity, identityFromSeed, toBase64Url, utf8, type PassphraseParams } from '../../src/crypto'
 import { SecureDoc, newDocId } from '../../src/doc'
-import { StoreError, Vault, openBlossomDB, type BlossomDB } from '../../src/store'
+import { StoreError, Vault, openBlossomDB } from '../../src/store'
 import { makeCore, options, text, type } from '../doc/fixtures'
+import { everyStoredByte } from './scan'
 
 // Real Argon2id, smaller memory than the default so the suite stays quick; one test uses the default.
 const quick = (): PassphraseParams => ({ salt: crypto.getRandomValues(new Uint8Array(16)), opsLimit: 1, memLimitBytes: 8 * 1024 * 1024 })
@@ -21,24 +22,6 @@ async function expectStoreError(p: Promise<unknown>, code: string) {
   expect(e).toBeInstanceOf(StoreError)
   expect((e as StoreError).code).toBe(code)
   expect((e as StoreError).message.length).toBeGreaterThan(15)
-}
-
-/** Every key and value in every object store, as raw bytes. */
-async function everyStoredByte(db: BlossomDB): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  const add = (v: unknown): void => {
-    if (v instanceof Uint8Array) chunks.push(Buffer.from(v))
-    else if (typeof v === 'string') chunks.push(Buffer.from(v, 'utf8'), Buffer.from(v, 'utf16le'))
-    else if (typeof v === 'number') chunks.push(Buffer.from(String(v)))
-    else if (Array.isArray(v)) v.forEach(add)
-    else if (v && typeof v === 'object') Object.entries(v).forEach(([k, x]) => (add(k), add(x)))
-  }
-  for (const name of db.objectStoreNames) {
-    const [keys, values] = await Promise.all([db.getAllKeys(name), db.getAll(name)])
-    keys.forEach(add)
-    values.forEach(add)
-  }
-  return Buffer.concat(chunks)
 }
 
 describe('vault', () => {
