@@ -2,9 +2,25 @@
 // URL fragment, which browsers never send to a server, and is cleared from the
 // address bar as soon as the app reads it.
 //
-// code = base64url(version (1) | tier (1) | expires at, unix seconds (u32) | secret (32) | check (2))
+// code = base64url(version (1) | tier (1) | expires at, unix seconds (u32) | secret (32) | answer key (32) | check (2))
+// The secret opens the invite's lobby. The answer key is the public half of a signing
+// key only core phones hold (it is in the plan): welcomes and refusals must be signed
+// by it, so someone else who has the link cannot answer in the core's name.
 // The check (first bytes of a hash) tells a mistyped or cut-off link from an unknown one.
-import { concat, contentHash, equalBytes, fromBase64Url, randomKey, readU32, toBase64Url, u32, type SecretKey } from '../crypto'
+import {
+  concat,
+  contentHash,
+  equalBytes,
+  fromBase64Url,
+  newIdentity,
+  randomKey,
+  readU32,
+  toBase64Url,
+  u32,
+  type DeviceIdentity,
+  type SecretKey,
+  type SigningPublicKey,
+} from '../crypto'
 
 export type InviteTier = 'core' | 'participant'
 
@@ -12,6 +28,13 @@ export interface Invite {
   readonly tier: InviteTier
   readonly expiresAt: number // ms since epoch
   readonly secret: SecretKey
+  /** Verifies the core's answers in the lobby. */
+  readonly answerKey: SigningPublicKey
+}
+
+/** The core's side of a new invite: the link's contents plus the answer key's secret half. */
+export interface NewInvite extends Invite {
+  readonly answerer: DeviceIdentity
 }
 
 export type InviteLinkProblem = 'malformed' | 'incomplete' | 'expired'
@@ -30,17 +53,18 @@ export class InviteLinkError extends Error {
 }
 
 const VERSION = 1
-const CODE_BYTES = 1 + 1 + 4 + 32 + 2
+const CODE_BYTES = 1 + 1 + 4 + 32 + 32 + 2
 const tierByte: Record<InviteTier, number> = { core: 1, participant: 2 }
 
 const check = (body: Uint8Array): Uint8Array => contentHash(body).subarray(0, 2)
 
-export function newInvite(tier: InviteTier, expiresAt: number): Invite {
-  return { tier, expiresAt, secret: randomKey() }
+export function newInvite(tier: InviteTier, expiresAt: number): NewInvite {
+  const answerer = newIdentity()
+  return { tier, expiresAt, secret: randomKey(), answerKey: answerer.signingPublicKey, answerer }
 }
 
 export function encodeInvite(invite: Invite): string {
-  const body = concat(Uint8Array.of(VERSION, tierByte[invite.tier]), u32(Math.floor(invite.expiresAt / 1000)), invite.secret)
+  const body = concat(Uint8Array.of(VERSION, tierByte[invite.tier]), u32(Math.floor(invite.expiresAt / 1000)), invite.secret, invite.answerKey)
   return toBase64Url(concat(body, check(body)))
 }
 
@@ -64,5 +88,5 @@ export function decodeInvite(codeOrLink: string, now = Date.now()): Invite {
   if (!tier) throw new InviteLinkError('malformed')
   const expiresAt = readU32(bytes, 2) * 1000
   if (expiresAt <= now) throw new InviteLinkError('expired')
-  return { tier, expiresAt, secret: bytes.slice(6, 38) as SecretKey }
+  return { tier, expiresAt, secret: bytes.slice(6, 38) as SecretKey, answerKey: bytes.slice(38, 70) as SigningPublicKey }
 }

@@ -10,16 +10,18 @@
 // cut off from each other during the settle window could each admit one joiner; the
 // core would then remove one (SECURITY.md, known limits).
 import * as Y from 'yjs'
-import { fromBase64Url, toBase64Url, type DeviceIdentity, type PublicIdentity, type SecretKey } from '../crypto'
+import { fromBase64Url, identityFromSeed, toBase64Url, type DeviceIdentity, type PublicIdentity, type SecretKey } from '../crypto'
 import type { SecureDoc } from '../doc'
 import { SealedTopic, type SignalingSocket } from '../transport'
 import type { DocAccess } from './access'
-import { newInvite, type Invite, type InviteTier } from './invite-link'
+import { newInvite, type NewInvite, type InviteTier } from './invite-link'
 import { inviteIdOf, lobbyOf, readLobbyMessage, refusal, welcome, type JoinRequest, type Welcome } from './lobby'
 
 /** How an invite is recorded in the core plan. */
 export interface InviteEntry {
   readonly secret: string
+  /** Seed of the invite's answer key: only core phones can sign welcomes and refusals. */
+  readonly answerer: string
   readonly tier: InviteTier
   /** A name the core gave this invite ("Ana", "marshal 2"): how its joiner appears in check-ins. */
   readonly label: string
@@ -45,10 +47,11 @@ export function stateOf(entry: InviteEntry, now = Date.now()): InviteState {
   return 'open'
 }
 
-export function addInvite(plan: SecureDoc, me: DeviceIdentity, tier: InviteTier, label: string, validForMs: number): Invite {
+export function addInvite(plan: SecureDoc, me: DeviceIdentity, tier: InviteTier, label: string, validForMs: number): NewInvite {
   const invite = newInvite(tier, Date.now() + validForMs)
   invitesOf(plan.plain).set(inviteIdOf(invite.secret), {
     secret: toBase64Url(invite.secret),
+    answerer: toBase64Url(invite.answerer.seed),
     tier,
     label,
     expiresAt: invite.expiresAt,
@@ -64,6 +67,12 @@ export function revokeInvite(plan: SecureDoc, id: string): void {
   if (!entry || entry.redeemedBy) return
   invites.set(id, { ...entry, revoked: true })
   plan.flush()
+}
+
+interface Channel {
+  readonly lobby: SealedTopic
+  readonly secret: SecretKey
+  readonly answerer: DeviceIdentity
 }
 
 export interface Admission {
@@ -103,7 +112,7 @@ export class InviteDesk {
     invitesOf(this.plan.plain).forEach((entry, id) => {
       this.observe(id, entry.redeemedBy, now)
       const listening = !entry.revoked && entry.expiresAt + LOBBY_GRACE_MS > now
-      if (listening && !this.lobbies.has(id)) this.open(id, fromBase64Url(entry.secret) as SecretKey)
+      if (listening && !this.lobbies.has(id)) this.open(id, fromBase64Url(entry.secret) as SecretKey, identityFromSeed(fromBase64Url(entry.answerer)))
       if (!listening && this.lobbies.has(id)) {
         this.lobbies.get(id)!.close()
         this.lobbies.delete(id)
@@ -116,12 +125,12 @@ export class InviteDesk {
     if (!last || last.claim !== claim) this.seen.set(id, { claim, since: now })
   }
 
-  private open(id: string, secret: SecretKey): void {
+  private open(id: string, secret: SecretKey, answerer: DeviceIdentity): void {
     const { topic, key } = lobbyOf(secret)
     const lobby = new SealedTopic(topic, key, 64 * 1024, (bytes) => {
       try {
         const m = readLobbyMessage(secret, bytes)
-        if (m.t === 'join') this.answer(id, lobby, m)
+        if (m.t === 'join') this.answer(id, { lobby, secret, answerer }, m)
       } catch {
         // Anyone holding the link can write here; unreadable messages are ignored.
       }
@@ -130,15 +139,16 @@ export class InviteDesk {
     this.lobbies.set(id, lobby)
   }
 
-  private answer(id: string, lobby: SealedTopic, request: JoinRequest): void {
+  private answer(id: string, channel: Channel, request: JoinRequest): void {
+    const { lobby, secret, answerer } = channel
     const invites = invitesOf(this.plan.plain)
     const entry = invites.get(id)
     if (!entry || !this.plan.canWrite) return
     const joiner = toBase64Url(request.joiner.signingPublicKey)
     const now = Date.now()
-    if (entry.revoked) return void lobby.send(refusal(request.joiner, 'revoked'))
+    if (entry.revoked) return void lobby.send(refusal(secret, answerer, request.joiner, 'revoked'))
     if (!entry.redeemedBy) {
-      if (entry.expiresAt <= now) return void lobby.send(refusal(request.joiner, 'expired'))
+      if (entry.expiresAt <= now) return void lobby.send(refusal(secret, answerer, request.joiner, 'expired'))
       invites.set(id, { ...entry, redeemedBy: joiner })
       this.plan.flush()
     }
@@ -153,14 +163,14 @@ export class InviteDesk {
           key,
           setTimeout(() => {
             this.retries.delete(key)
-            this.answer(id, lobby, request)
+            this.answer(id, channel, request)
           }, SETTLE_MS - settledFor + 50),
         )
       }
       return
     }
-    if (claim !== joiner) return void lobby.send(refusal(request.joiner, 'used'))
-    lobby.send(welcome(request.joiner, this.admit(entry.tier, request.joiner)))
+    if (claim !== joiner) return void lobby.send(refusal(secret, answerer, request.joiner, 'used'))
+    lobby.send(welcome(secret, answerer, request.joiner, this.admit(entry.tier, request.joiner)))
   }
 
   private admit(tier: InviteTier, joiner: PublicIdentity): Welcome {

@@ -4,6 +4,8 @@
 //   joiner -> lobby  join     its public keys, signed with its own key (it holds them)
 //   core   -> lobby  welcome  sealed to the joiner's box key: the keys and trusted writers
 //   core   -> lobby  refused  why: used, expired or revoked
+// Welcomes and refusals are signed with the invite's answer key (its public half is in
+// the link; its secret half only in the core plan), so a link holder cannot forge them.
 import {
   concat,
   deriveKey,
@@ -59,8 +61,8 @@ export interface Welcome {
 
 export type LobbyMessage =
   | JoinRequest
-  | { readonly t: 'welcome'; readonly to: SigningPublicKey; readonly box: Uint8Array }
-  | { readonly t: 'refused'; readonly to: SigningPublicKey; readonly why: RefusalReason }
+  | { readonly t: 'welcome'; readonly to: SigningPublicKey; readonly box: Uint8Array; readonly sig: Uint8Array }
+  | { readonly t: 'refused'; readonly to: SigningPublicKey; readonly why: RefusalReason; readonly sig: Uint8Array }
 
 const requestBytes = (secret: SecretKey, joiner: PublicIdentity, at: number): Uint8Array =>
   concat(keyedHash(secret, 'lobby-room'), joiner.signingPublicKey, joiner.boxPublicKey, u32(Math.floor(at / 1000)))
@@ -71,7 +73,11 @@ export function joinRequest(secret: SecretKey, me: DeviceIdentity, at = Date.now
   return utf8(JSON.stringify({ t: 'join', joiner: identityToJson(joiner), at, sig: toBase64Url(sig) }))
 }
 
-export function welcome(to: PublicIdentity, w: Welcome): Uint8Array {
+const inviteTag = (secret: SecretKey): Uint8Array => keyedHash(secret, 'lobby-room')
+const welcomeBytes = (secret: SecretKey, to: SigningPublicKey, box: Uint8Array): Uint8Array => concat(inviteTag(secret), utf8('welcome'), to, box)
+const refusalBytes = (secret: SecretKey, to: SigningPublicKey, why: RefusalReason): Uint8Array => concat(inviteTag(secret), utf8('refused'), to, utf8(why))
+
+export function welcome(secret: SecretKey, answerer: DeviceIdentity, to: PublicIdentity, w: Welcome): Uint8Array {
   const payload: { tier: InviteTier; plan?: AccessJson; brief?: AccessJson; by: [string, string] } = {
     tier: w.tier,
     by: identityToJson(w.admittedBy),
@@ -79,11 +85,21 @@ export function welcome(to: PublicIdentity, w: Welcome): Uint8Array {
     ...(w.brief ? { brief: accessToJson(w.brief) } : {}),
   }
   const box = sealTo(to.boxPublicKey, utf8(JSON.stringify(payload)))
-  return utf8(JSON.stringify({ t: 'welcome', to: toBase64Url(to.signingPublicKey), box: toBase64Url(box) }))
+  const sig = sign('welcome', welcomeBytes(secret, to.signingPublicKey, box), answerer.signingSecretKey)
+  return utf8(JSON.stringify({ t: 'welcome', to: toBase64Url(to.signingPublicKey), box: toBase64Url(box), sig: toBase64Url(sig) }))
 }
 
-export const refusal = (to: PublicIdentity, why: RefusalReason): Uint8Array =>
-  utf8(JSON.stringify({ t: 'refused', to: toBase64Url(to.signingPublicKey), why }))
+export function refusal(secret: SecretKey, answerer: DeviceIdentity, to: PublicIdentity, why: RefusalReason): Uint8Array {
+  const sig = sign('welcome', refusalBytes(secret, to.signingPublicKey, why), answerer.signingSecretKey)
+  return utf8(JSON.stringify({ t: 'refused', to: toBase64Url(to.signingPublicKey), why, sig: toBase64Url(sig) }))
+}
+
+/** Joiner side: did the core (the holder of the invite's answer key) really send this? */
+export function isFromCore(secret: SecretKey, answerKey: SigningPublicKey, m: LobbyMessage): boolean {
+  if (m.t === 'welcome') return verify('welcome', welcomeBytes(secret, m.to, m.box), m.sig, answerKey)
+  if (m.t === 'refused') return verify('welcome', refusalBytes(secret, m.to, m.why), m.sig, answerKey)
+  return false
+}
 
 /** Reads a lobby message; a join request's signature is checked here. Throws ModelError 'bad-message'. */
 export function readLobbyMessage(secret: SecretKey, bytes: Uint8Array): LobbyMessage {
@@ -99,10 +115,11 @@ export function readLobbyMessage(secret: SecretKey, bytes: Uint8Array): LobbyMes
     if (!verify('join-request', requestBytes(secret, joiner, m.at), fromBase64Url(m.sig), joiner.signingPublicKey)) throw badMessage()
     return { t: 'join', joiner, at: m.at }
   }
-  if (typeof m?.to !== 'string') throw badMessage()
+  if (typeof m?.to !== 'string' || typeof m.sig !== 'string') throw badMessage()
   const to = fromBase64Url(m.to) as SigningPublicKey
-  if (m.t === 'welcome' && typeof m.box === 'string') return { t: 'welcome', to, box: fromBase64Url(m.box) }
-  if (m.t === 'refused' && (m.why === 'used' || m.why === 'expired' || m.why === 'revoked')) return { t: 'refused', to, why: m.why }
+  const sig = fromBase64Url(m.sig)
+  if (m.t === 'welcome' && typeof m.box === 'string') return { t: 'welcome', to, box: fromBase64Url(m.box), sig }
+  if (m.t === 'refused' && (m.why === 'used' || m.why === 'expired' || m.why === 'revoked')) return { t: 'refused', to, why: m.why, sig }
   throw badMessage()
 }
 

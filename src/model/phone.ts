@@ -11,7 +11,7 @@ import { decodeAction, encodeAction, newActionId, type ActionId, type ActionReco
 import { BriefEditor } from './brief'
 import { ModelError } from './errors'
 import { decodeInvite, type Invite, type InviteTier } from './invite-link'
-import { joinRequest, lobbyOf, openWelcome, readLobbyMessage, type RefusalReason } from './lobby'
+import { isFromCore, joinRequest, lobbyOf, openWelcome, readLobbyMessage, type RefusalReason } from './lobby'
 import { ActionSession, identityIn } from './session'
 import { applySettings, decodeSettings, encodeSettings, type DeviceSettings } from './settings'
 
@@ -188,6 +188,8 @@ export class Phone {
         return
       }
       if (m.t === 'join' || toBase64Url(m.to) !== toBase64Url(me.signingPublicKey)) return
+      // Only the core holds the invite's answer key; anyone else with the link cannot answer.
+      if (!isFromCore(invite.secret, invite.answerKey, m)) return
       if (m.t === 'refused') return settle(Promise.reject(new JoinError(m.why, refusalText[m.why])))
       try {
         const w = openWelcome(me, m.box)

@@ -6,6 +6,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { openBlossomDB } from '../../src/store'
 import { InviteLinkError, JoinError, Phone, decodeInvite } from '../../src/model'
+import { lobbyOf, readLobbyMessage, refusal, welcome } from '../../src/model/lobby'
+import { holdSignaling, SealedTopic } from '../../src/transport'
+import { newDocId } from '../../src/doc'
+import { newIdentity, publicPart, randomKey } from '../../src/crypto'
 import type { TransportSettings } from '../../src/transport'
 import { startSignaling, waitFor, type Harness } from '../server/helpers'
 
@@ -92,6 +96,41 @@ describe('one-time invites', () => {
     phones.push(a)
     const joined = await attempt.done
     await waitFor(() => b.get(joined).plan!.read().title === 'Mob', 'plan arrived', 10_000)
+  })
+
+  it('someone else holding the link cannot answer in the core\'s name: forged welcomes and refusals are ignored', async () => {
+    harness = await startSignaling()
+    const db = await openBlossomDB(`phone-${++n}`)
+    const transport = settings(harness.url)
+    let a = await Phone.setUp(db, 'a long passphrase', transport)
+    const id = await a.createAction('The real plan')
+    const link = a.invite(id, 'core', ORIGIN)
+    await a.lock()
+
+    // Eve has a copy of the link: she can enter the lobby and answer join requests.
+    const invite = decodeInvite(link)
+    const { topic, key } = lobbyOf(invite.secret)
+    const eve = newIdentity()
+    const fake = { docId: newDocId(), keys: new Map([[0, randomKey()]]), roster: { epoch: 0, writers: [publicPart(eve)] } }
+    let answered = 0
+    const evil = new SealedTopic(topic, key, 64 * 1024, (bytes) => {
+      const m = readLobbyMessage(invite.secret, bytes)
+      if (m.t !== 'join') return
+      evil.send(welcome(invite.secret, eve, m.joiner, { tier: 'core', admittedBy: eve, plan: fake, brief: fake }))
+      evil.send(refusal(invite.secret, eve, m.joiner, 'revoked'))
+      answered++
+    })
+    evil.attach(holdSignaling(`${harness.url}?eve`, evil))
+
+    const b = await newPhone(harness.url)
+    const attempt = b.join(link)
+    await waitFor(() => answered >= 2, 'Eve answered twice', 10_000)
+    expect(b.list()).toEqual([])
+    a = await Phone.unlock(db, 'a long passphrase', transport)
+    phones.push(a)
+    const joined = await attempt.done
+    await waitFor(() => b.get(joined).plan!.read().title === 'The real plan', 'the real plan arrived', 10_000)
+    evil.close()
   })
 
   it('bad links get their own clear message and no access', () => {
