@@ -12,7 +12,7 @@
 import * as Y from 'yjs'
 import { fromBase64Url, identityFromSeed, toBase64Url, type DeviceIdentity, type PublicIdentity, type SecretKey } from '../crypto'
 import type { SecureDoc } from '../doc'
-import { SealedTopic, type SignalingSocket } from '../transport'
+import { ownSockets, releaseSockets, SealedTopic } from '../transport'
 import type { DocAccess } from './access'
 import { newInvite, type NewInvite, type InviteTier } from './invite-link'
 import { inviteIdOf, lobbyOf, readLobbyMessage, refusal, welcome, type JoinRequest, type Welcome } from './lobby'
@@ -94,7 +94,7 @@ export class InviteDesk {
     private readonly brief: SecureDoc,
     private readonly access: () => Admission,
     private readonly me: DeviceIdentity,
-    private readonly sockets: readonly SignalingSocket[],
+    private readonly signalingUrls: readonly string[],
   ) {
     invitesOf(plan.plain).observe(this.sync)
     this.refresh()
@@ -102,9 +102,8 @@ export class InviteDesk {
 
   close(): void {
     invitesOf(this.plan.plain).unobserve(this.sync)
-    for (const lobby of this.lobbies.values()) lobby.close()
+    for (const id of [...this.lobbies.keys()]) this.closeLobby(id)
     for (const t of this.retries.values()) clearTimeout(t)
-    this.lobbies.clear()
   }
 
   private refresh(): void {
@@ -113,10 +112,7 @@ export class InviteDesk {
       this.observe(id, entry.redeemedBy, now)
       const listening = !entry.revoked && entry.expiresAt + LOBBY_GRACE_MS > now
       if (listening && !this.lobbies.has(id)) this.open(id, fromBase64Url(entry.secret) as SecretKey, identityFromSeed(fromBase64Url(entry.answerer)))
-      if (!listening && this.lobbies.has(id)) {
-        this.lobbies.get(id)!.close()
-        this.lobbies.delete(id)
-      }
+      if (!listening && this.lobbies.has(id)) this.closeLobby(id)
     })
   }
 
@@ -135,8 +131,18 @@ export class InviteDesk {
         // Anyone holding the link can write here; unreadable messages are ignored.
       }
     })
-    for (const socket of this.sockets) lobby.attach(socket)
+    // Each lobby on sockets of its own: the server cannot count an action's open invites.
+    for (const socket of ownSockets(this.signalingUrls, lobby)) lobby.attach(socket)
     this.lobbies.set(id, lobby)
+  }
+
+  private closeLobby(id: string): void {
+    const lobby = this.lobbies.get(id)
+    if (!lobby) return
+    const sockets = lobby.attachedSockets()
+    lobby.close()
+    releaseSockets(sockets, lobby)
+    this.lobbies.delete(id)
   }
 
   private answer(id: string, channel: Channel, request: JoinRequest): void {

@@ -5,7 +5,7 @@ import { ObservableV2 } from 'lib0/observable'
 import { fromUtf8, identityFromSeed, newIdentity, publicPart, randomKey, toBase64Url, utf8, type DeviceIdentity } from '../crypto'
 import { SecureDoc, newDocId } from '../doc'
 import { Vault, type BlossomDB } from '../store'
-import { holdSignaling, releaseSignaling, SealedTopic, type SignalingSocket, type TransportSettings } from '../transport'
+import { ownSockets, releaseSockets, SealedTopic, type TransportSettings } from '../transport'
 import type { DocAccess } from './access'
 import { decodeAction, encodeAction, newActionId, type ActionId, type ActionRecord, type Role } from './action'
 import { BriefEditor } from './brief'
@@ -71,17 +71,13 @@ const JOIN_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000]
 
 export class Phone {
   private readonly sessions = new Map<ActionId, ActionSession>()
-  private readonly holder = {}
-  private readonly sockets: SignalingSocket[]
 
   private constructor(
     private readonly vault: Vault,
     readonly identity: DeviceIdentity,
     private readonly baseTransport: TransportSettings,
     private current: DeviceSettings,
-  ) {
-    this.sockets = baseTransport.signalingUrls.map((url) => holdSignaling(url, this.holder))
-  }
+  ) {}
 
   get settings(): DeviceSettings {
     return this.current
@@ -170,7 +166,6 @@ export class Phone {
   async lock(): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => s.close()))
     this.sessions.clear()
-    for (const url of this.baseTransport.signalingUrls) releaseSignaling(url, this.holder)
     this.vault.lock()
   }
 
@@ -203,7 +198,8 @@ export class Phone {
         // A welcome that does not open for us is someone else's, or forged: keep waiting.
       }
     })
-    for (const socket of this.sockets) lobby.attach(socket)
+    const sockets = ownSockets(this.baseTransport.signalingUrls, lobby)
+    for (const socket of sockets) lobby.attach(socket)
     const ask = (): void => {
       const sent = lobby.send(joinRequest(invite.secret, me))
       attempt.emit('waiting', [sent])
@@ -213,6 +209,7 @@ export class Phone {
     return () => {
       clearTimeout(timer)
       lobby.close()
+      releaseSockets(sockets, lobby)
     }
   }
 
@@ -222,7 +219,7 @@ export class Phone {
       SecureDoc.open({ docId: a.docId, keys: a.keys, roster: a.roster, identity, store: this.vault.docStore })
     const planDoc = record.plan ? await openDoc(record.plan) : undefined
     const briefDoc = await openDoc(record.brief)
-    const session = new ActionSession(record, planDoc, briefDoc, identity, this.sockets, this.transport, (r) => this.save(r))
+    const session = new ActionSession(record, planDoc, briefDoc, identity, this.baseTransport.signalingUrls, this.transport, (r) => this.save(r))
     this.sessions.set(record.id, session)
     return session
   }

@@ -3,7 +3,7 @@
 // holds only the brief: it never joins the plan's room and never holds the core key.
 import { identityFromSeed, toBase64Url, type DeviceIdentity, type SecretKey } from '../crypto'
 import type { SecureDoc } from '../doc'
-import { RoomLink, type LinkStatus, type SealedTopic, type SignalingSocket, type TransportSettings } from '../transport'
+import { RoomLink, type LinkStatus, type SealedTopic, type TransportSettings } from '../transport'
 import type { ActionId, ActionRecord, Role } from './action'
 import { BriefEditor, BriefView, type BriefField, type GoState, type StageView } from './brief'
 import { ackMessage, checkinMessage, checkinTopic, isAckFor, readCheckin } from './checkin'
@@ -51,7 +51,7 @@ export class ActionSession {
     readonly planDoc: SecureDoc | undefined,
     readonly briefDoc: SecureDoc,
     readonly me: DeviceIdentity,
-    private readonly sockets: readonly SignalingSocket[],
+    private readonly signalingUrls: readonly string[],
     transport: TransportSettings,
     private readonly save: (record: ActionRecord) => Promise<void>,
   ) {
@@ -89,14 +89,16 @@ export class ActionSession {
     for (const link of this.links) link.leave()
     const { record } = this
     const newest = (a: { keys: ReadonlyMap<number, SecretKey> }): SecretKey => a.keys.get(Math.max(...a.keys.keys()))!
-    this.links = [new RoomLink(this.briefDoc, newest(record.brief), transport)]
+    const briefLink = new RoomLink(this.briefDoc, newest(record.brief), transport)
+    this.links = [briefLink]
     const briefKey = newest(record.brief)
+    // Check-ins share the brief room's sockets: same people, same tier, nothing new to link.
     if (this.planDoc && record.plan) {
       this.links.unshift(new RoomLink(this.planDoc, newest(record.plan), transport))
-      this.desk = new InviteDesk(this.planDoc, this.briefDoc, () => ({ plan: this.record.plan!, brief: this.record.brief }), this.me, this.sockets)
-      this.checkins = checkinTopic(briefKey, (bytes) => this.onCheckin(bytes), this.sockets)
+      this.desk = new InviteDesk(this.planDoc, this.briefDoc, () => ({ plan: this.record.plan!, brief: this.record.brief }), this.me, this.signalingUrls)
+      this.checkins = checkinTopic(briefKey, (bytes) => this.onCheckin(bytes), briefLink.sockets)
     } else {
-      this.checkins = checkinTopic(briefKey, (bytes) => this.onAck(bytes), this.sockets)
+      this.checkins = checkinTopic(briefKey, (bytes) => this.onAck(bytes), briefLink.sockets)
       if (this.checkinState === 'sending') this.sendCheckin(0)
     }
   }

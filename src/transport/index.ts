@@ -4,5 +4,5 @@ export { RoomLink, defaultSignalingUrl, type TransportSettings, type LinkStatus 
 export { roomKeys, type RoomKeys } from './rooms'
 export { FrameRelay } from './relay'
 export { SealedTopic, sealPieces, PIECE_BYTES, type TopicStats } from './sealed-topic'
-export { holdSignaling, releaseSignaling } from './sockets'
+export { holdSignaling, releaseSignaling, ownSockets, releaseSockets, ownUrl } from './sockets'
 export type { SignalingSocket } from './signaling'

@@ -8,7 +8,7 @@ import { FrameRelay } from './relay'
 import type { TopicStats as RelayStats } from './sealed-topic'
 import { roomKeys, type RoomKeys } from './rooms'
 import type { Provider, ProviderConstructor, SignalingSocket } from './signaling'
-import { holdSignaling, releaseSignaling } from './sockets'
+import { ownSockets, releaseSockets } from './sockets'
 
 export interface TransportSettings {
   /** Signaling servers, e.g. ws://127.0.0.1:4173/signal. */
@@ -50,7 +50,8 @@ export class RoomLink extends ObservableV2<LinkEvents> {
   readonly keys: RoomKeys
   readonly provider: Provider | undefined
   readonly relay: FrameRelay | undefined
-  private readonly sockets: SignalingSocket[]
+  /** This room's own sockets: other channels of the same document (check-in) may share them. */
+  readonly sockets: SignalingSocket[]
   private lastReceivedAt: number | undefined
   private readonly emitStatus = (): void => this.emit('status', [this.status()])
 
@@ -61,11 +62,11 @@ export class RoomLink extends ObservableV2<LinkEvents> {
   ) {
     super()
     this.keys = roomKeys(documentKey)
-    this.sockets = settings.signalingUrls.map((url) => holdSignaling(url, this))
+    this.sockets = ownSockets(settings.signalingUrls, this)
     const Provider = WebrtcProvider as unknown as ProviderConstructor
     const maxConns = settings.maxConns ?? DEFAULT_MAX_CONNS
     this.provider = settings.mesh === false ? undefined : new Provider(this.keys.name, doc.transport, {
-      signaling: [...settings.signalingUrls],
+      signaling: this.sockets.map((s) => s.url),
       password: this.keys.password,
       maxConns,
       targetConns: Math.min(settings.targetConns ?? DEFAULT_TARGET_CONNS, maxConns),
@@ -109,7 +110,7 @@ export class RoomLink extends ObservableV2<LinkEvents> {
     }
     this.provider?.off('peers', this.emitStatus)
     this.provider?.destroy()
-    for (const socket of this.sockets) releaseSignaling(socket.url, this)
+    releaseSockets(this.sockets, this)
     super.destroy()
   }
 

@@ -62,6 +62,10 @@ export class SealedTopic {
     if (socket.connected) this.subscribe()
   }
 
+  attachedSockets(): SignalingSocket[] {
+    return [...this.sockets]
+  }
+
   get online(): boolean {
     return [...this.sockets].some((s) => s.connected)
   }

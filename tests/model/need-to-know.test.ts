@@ -8,6 +8,7 @@ import { utf8 } from '../../src/crypto'
 import { startSignaling, waitFor, type Harness } from '../server/helpers'
 import { everyStoredByte } from '../store/scan'
 import { newPhone, ORIGIN, PASSPHRASE, type TestPhone } from './phones'
+import { Wiretap } from '../transport/wiretap'
 
 let harness: Harness | undefined
 const phones: Phone[] = []
@@ -172,5 +173,25 @@ describe('a core phone offline at go time', () => {
     phones.push(back)
     const s2 = back.get(id2)
     await waitFor(() => s2.stages()[0]?.content?.text === LOCATION, 'caught up', 10_000)
+  })
+})
+
+describe('what the signaling server can link', () => {
+  it('a core phone keeps its plan room, brief room and each lobby on separate connections', async () => {
+    harness = await startSignaling()
+    const tap = new Wiretap(harness.http)
+    const core = await newPhone(harness.url, phones)
+    const id = await core.phone.createAction('Mob')
+    core.phone.invite(id, 'participant', ORIGIN, 'one')
+    core.phone.invite(id, 'participant', ORIGIN, 'two')
+    core.phone.invite(id, 'core', ORIGIN, 'three')
+    // Plan relay; brief relay + check-in; three lobbies (the WebRTC room topics join these
+    // in a browser, where the mesh runs; they share their relay's connection).
+    await waitFor(() => harness!.signaling.stats().subscriptions >= 6, 'all subscribed', 10_000)
+    const subs = tap.subscriptions().filter((t) => t.size > 0)
+    expect(subs.length).toBe(5)
+    expect(Math.max(...subs.map((t) => t.size))).toBeLessThanOrEqual(3)
+    const all = subs.flatMap((t) => [...t])
+    expect(new Set(all).size).toBe(all.length) // no topic on two connections
   })
 })

@@ -7,13 +7,19 @@ import type { Duplex } from 'node:stream'
 export class Wiretap {
   /** Every text or binary payload clients sent, unmasked. */
   readonly payloads: Buffer[] = []
+  /** The same payloads, per connection, in arrival order. */
+  readonly connections: Buffer[][] = []
   private readonly pending = new Map<Duplex, Buffer>()
+  private readonly perSocket = new Map<Duplex, Buffer[]>()
 
   constructor(server: Server) {
     // Listeners run in order: this one is added before the signaling server's only if
     // prepended, and it must see the socket before ws takes it over.
     server.prependListener('upgrade', (_req, socket: Duplex, head: Buffer) => {
       this.pending.set(socket, Buffer.from(head))
+      const mine: Buffer[] = []
+      this.perSocket.set(socket, mine)
+      this.connections.push(mine)
       this.drain(socket)
       socket.on('data', (chunk: Buffer) => {
         this.pending.set(socket, Buffer.concat([this.pending.get(socket) ?? Buffer.alloc(0), chunk]))
@@ -26,6 +32,22 @@ export class Wiretap {
   /** Everything recorded, as one buffer to search. */
   all(): Buffer {
     return Buffer.concat(this.payloads)
+  }
+
+  /** Topics each connection subscribed to. */
+  subscriptions(): Set<string>[] {
+    return this.connections.map((payloads) => {
+      const topics = new Set<string>()
+      for (const p of payloads) {
+        try {
+          const m = JSON.parse(p.toString('utf8')) as { type?: string; topics?: string[] }
+          if (m.type === 'subscribe') for (const t of m.topics ?? []) topics.add(t)
+        } catch {
+          // not JSON (a control frame)
+        }
+      }
+      return topics
+    })
   }
 
   text(): string {
@@ -54,6 +76,7 @@ export class Wiretap {
       const payload = Buffer.from(buf.subarray(at, at + length))
       if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= buf[maskAt + (i % 4)]!
       this.payloads.push(payload)
+      this.perSocket.get(socket)?.push(payload)
       buf = buf.subarray(at + length)
     }
     this.pending.set(socket, buf)
