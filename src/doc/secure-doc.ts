@@ -57,10 +57,16 @@ type DocEvents = {
   'store-error': (error: unknown) => void
 }
 
-/** Pending frames we cannot judge yet are kept up to this many; a flood cannot grow memory further. */
+/** Frames we cannot judge yet (unknown author or epoch) are held up to these bounds. */
 export const MAX_PENDING_FRAMES = 4096
+export const MAX_PENDING_PER_AUTHOR = 256
+export const MAX_PENDING_BYTES = 16 * 1024 * 1024
+/** Frames dropped from the hold are remembered (by id) up to this many, to judge again later. */
+const MAX_DROPPED_IDS = 16_384
 /** Stored updates gather until this many, then one full state replaces them. */
-const APPENDS_BEFORE_REPLACE = 200
+const APPENDS_BEFORE_REPLACE = 100
+/** Removing this much garbage triggers a full rewrite, so the garbage leaves the disk too. */
+const GARBAGE_BEFORE_REPLACE = 32
 const DEFAULT_BATCH_MS = 300
 
 // Transaction origins, so each observer knows who caused a change.
@@ -97,6 +103,12 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   /** Valid frames we hold and would put back if deleted (frames inside a snapshot are dropped). */
   private readonly accepted = new Map<FrameId, SignedFrame>()
   private readonly pending = new Map<FrameId, SignedFrame>()
+  /** Held frames per author, oldest first: a flood from one key evicts that key's frames. */
+  private readonly pendingBy = new Map<string, FrameId[]>()
+  private pendingBytes = 0
+  /** Frames evicted from the hold that may still sit in the transport doc. */
+  private readonly dropped = new Set<FrameId>()
+  private garbageSinceReplace = 0
   /** Counters of every frame applied, per author: what a snapshot can claim to cover. */
   private readonly counters = new Map<string, Set<number>>()
   private readonly authorKeys = new Map<string, SigningPublicKey>()
@@ -193,7 +205,9 @@ export class SecureDoc extends ObservableV2<DocEvents> {
 
   /**
    * Writes a snapshot of the whole state and removes the frames it covers, here and
-   * in the transport doc. Roster entries are kept: they prove who may write.
+   * in the transport doc, along with frames from keys that write nothing here (a
+   * writer knows the roster; nobody heals frames they never accepted). Roster entries
+   * are kept: they prove who may write.
    */
   compact(): SignedFrame {
     this.flush()
@@ -203,9 +217,18 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const snapshot = this.write(FrameKind.snapshot, encodeSnapshot(coverage, Y.encodeStateAsUpdate(this.plain), this.authorKeys))
     // Writing the snapshot dropped the frames it covers from `accepted`; drop them from the transport doc too.
     const covered = before.filter((id) => !this.accepted.has(id))
+    const junk: string[] = []
+    this.frames.forEach((bytes, id) => {
+      if (this.accepted.has(id as FrameId)) return
+      const parsed = parseFrame(bytes, this.docId)
+      // Not from a writer of an epoch whose key we hold: can never be applied by anyone honest.
+      if (parsed.ok && this.keys.has(parsed.frame.epoch) && parsed.frame.kind !== FrameKind.roster && !this.roster.isWriter(parsed.frame.author, parsed.frame.epoch)) junk.push(id)
+    })
     this.transport.transact(() => {
       for (const id of covered) this.frames.delete(id)
+      for (const id of junk) this.frames.delete(id)
     }, this)
+    for (const id of junk) this.unhold(id as FrameId)
     this.saveAll()
     return snapshot
   }
@@ -264,7 +287,8 @@ export class SecureDoc extends ObservableV2<DocEvents> {
       // A writer's frame whose content does not decode (PayloadError, or Yjs refusing the update).
       return 'bad-payload'
     }
-    this.pending.delete(frame.id)
+    this.unhold(frame.id)
+    this.dropped.delete(frame.id)
     this.record(frame, false)
     return 'accepted'
   }
@@ -301,12 +325,45 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   }
 
   private hold(frame: SignedFrame): void {
-    if (this.pending.size >= MAX_PENDING_FRAMES) {
-      const oldest = this.pending.keys().next().value
-      if (oldest !== undefined) this.pending.delete(oldest)
-      this.stats['pending-dropped']++
-    }
+    const author = authorKey(frame.author)
+    let queue = this.pendingBy.get(author)
+    if (!queue) this.pendingBy.set(author, (queue = []))
+    queue.push(frame.id)
     this.pending.set(frame.id, frame)
+    this.pendingBytes += frame.bytes.length
+    if (queue.length > MAX_PENDING_PER_AUTHOR) this.evict(author)
+    while (this.pending.size > MAX_PENDING_FRAMES || this.pendingBytes > MAX_PENDING_BYTES) {
+      let biggest = author
+      for (const [a, q] of this.pendingBy) if (q.length > (this.pendingBy.get(biggest)?.length ?? 0)) biggest = a
+      this.evict(biggest)
+    }
+  }
+
+  /**
+   * Drops an author's oldest held frame from memory. It stays in the transport doc (a
+   * replica that cannot judge a frame must not delete it: one that can would put it back,
+   * and they would fight), and its id is kept to judge again if the author turns out to
+   * be a writer after all. Writers remove such frames when they compact.
+   */
+  private evict(author: string): void {
+    const id = this.pendingBy.get(author)?.shift()
+    if (id === undefined) return
+    if (this.pendingBy.get(author)!.length === 0) this.pendingBy.delete(author)
+    this.unhold(id)
+    this.stats['pending-dropped']++
+    if (this.dropped.size >= MAX_DROPPED_IDS) this.dropped.delete(this.dropped.values().next().value!)
+    this.dropped.add(id)
+  }
+
+  private unhold(id: FrameId): void {
+    const frame = this.pending.get(id)
+    if (!frame) return
+    this.pending.delete(id)
+    this.pendingBytes -= frame.bytes.length
+    const queue = this.pendingBy.get(authorKey(frame.author))
+    const at = queue?.indexOf(id) ?? -1
+    if (queue && at >= 0) queue.splice(at, 1)
+    if (queue?.length === 0) this.pendingBy.delete(authorKey(frame.author))
   }
 
   /** Re-judges held frames until nothing more can be applied (a roster entry may unlock others). */
@@ -314,9 +371,17 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     while (this.retryPending) {
       this.retryPending = false
       for (const frame of [...this.pending.values()]) {
-        this.pending.delete(frame.id)
+        this.unhold(frame.id)
         const verdict = this.admit(frame)
         if (verdict === 'accepted') this.count('accepted')
+      }
+      // Frames once evicted from the hold, and still in the transport doc, get another look.
+      for (const id of [...this.dropped]) {
+        const bytes = this.frames.get(id)
+        if (bytes === undefined) continue
+        this.dropped.delete(id)
+        const parsed = parseFrame(bytes, this.docId)
+        if (parsed.ok && this.admit(parsed.frame) === 'accepted') this.count('accepted')
       }
     }
   }
@@ -325,6 +390,12 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const added: string[] = []
     const deleted: string[] = []
     event.changes.keys.forEach((change, key) => (change.action === 'delete' ? deleted : added).push(key))
+    // Roster entries first, so a new writer's frames in the same batch are judged knowing it.
+    const isRoster = (key: string): boolean => {
+      const v = this.frames.get(key)
+      return v instanceof Uint8Array && v[1] === FrameKind.roster
+    }
+    added.sort((a, b) => Number(isRoster(b)) - Number(isRoster(a)))
     const remove: string[] = []
     const restore = new Set<FrameId>()
     // Additions first: a snapshot that arrives with the deletions it caused must be
@@ -335,6 +406,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
       if (neverValid || frame.id !== key) {
         remove.push(key)
         this.stats['garbage-removed']++
+        this.garbageSinceReplace++
         if (this.accepted.has(key as FrameId)) restore.add(key as FrameId)
         if (frame && !neverValid && this.accepted.has(frame.id) && !this.frames.has(frame.id)) restore.add(frame.id)
       }
@@ -351,6 +423,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
       for (const key of remove) this.frames.delete(key)
       for (const id of restore) this.frames.set(id, this.accepted.get(id)!.bytes)
     }, this)
+    if (this.garbageSinceReplace >= GARBAGE_BEFORE_REPLACE) this.saveAll()
   }
 
   // --- outgoing -------------------------------------------------------------
@@ -434,6 +507,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const store = this.store
     const state = Y.encodeStateAsUpdate(this.transport)
     this.appendsSinceReplace = 0
+    this.garbageSinceReplace = 0
     this.saving = this.saving
       .then(() => store.replace(this.docId, state))
       .then(() => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { newIdentity, publicPart, randomKey, utf8 } from '../../src/crypto'
-import { DocError, FrameKind, MAX_PENDING_FRAMES, SecureDoc, sealFrame, newDocId } from '../../src/doc'
+import { DocError, FrameKind, MAX_PENDING_FRAMES, MAX_PENDING_PER_AUTHOR, SecureDoc, sealFrame, newDocId } from '../../src/doc'
 import { makeCore, options, replica, text, type } from './fixtures'
 
 function flip(bytes: Uint8Array, index: number): Uint8Array {
@@ -157,16 +157,64 @@ describe('bad frames are refused, counted, and change nothing', () => {
     expect(text(b)).toBe('staging: north gate')
   })
 
-  it('a flood of validly signed outsider frames cannot grow memory past the bound', () => {
+  it('a flood of validly signed outsider frames cannot grow memory past the bounds', () => {
     const core = makeCore(1)
     const b = replica(core, core.members[0]!)
-    const outsider = newIdentity()
-    for (let i = 0; i < MAX_PENDING_FRAMES + 50; i++) {
-      const f = sealFrame({ kind: FrameKind.update, docId: core.docId, epoch: 0, counter: i }, utf8('x'), core.key, outsider)
-      b.receive(f.bytes)
+    const one = newIdentity()
+    for (let i = 0; i < MAX_PENDING_PER_AUTHOR + 50; i++) {
+      b.receive(sealFrame({ kind: FrameKind.update, docId: core.docId, epoch: 0, counter: i }, utf8('x'), core.key, one).bytes)
+    }
+    expect(b.pendingCount).toBe(MAX_PENDING_PER_AUTHOR)
+    // Many keys: the total bound holds too.
+    const keys = Array.from({ length: 20 }, () => newIdentity())
+    for (let i = 0; i < MAX_PENDING_PER_AUTHOR; i++) {
+      for (const k of keys) b.receive(sealFrame({ kind: FrameKind.update, docId: core.docId, epoch: 0, counter: i }, utf8('x'), core.key, k).bytes)
     }
     expect(b.pendingCount).toBe(MAX_PENDING_FRAMES)
-    expect(b.stats['pending-dropped']).toBe(50)
+    expect(b.stats['pending-dropped']).toBe(50 + 21 * MAX_PENDING_PER_AUTHOR - MAX_PENDING_FRAMES)
+  })
+
+  it('a real writer\'s frames held past the bounds are applied once its roster entry arrives', () => {
+    const core = makeCore(1)
+    const a = replica(core, core.members[0]!)
+    const b = replica(core, newIdentity())
+    const newcomer = newIdentity()
+    // The newcomer writes more frames than b will hold before b learns it is a writer.
+    const n = replica(core, newcomer, { roster: { epoch: 0, writers: [publicPart(newcomer)] } })
+    for (let i = 0; i < MAX_PENDING_PER_AUTHOR + 40; i++) {
+      type(n, text(n).length, `${i} `)
+      n.flush()
+    }
+    Y.applyUpdate(b.transport, Y.encodeStateAsUpdate(n.transport), 'peer')
+    expect(b.pendingCount).toBe(MAX_PENDING_PER_AUTHOR)
+    expect(b.stats['pending-dropped']).toBe(40)
+    b.receive(a.addWriter(publicPart(newcomer)).bytes)
+    expect(text(b)).toBe(text(n))
+  })
+
+  it('a writer\'s compaction removes a flood of signed frames from other keys from the transport doc', () => {
+    const core = makeCore(1)
+    const a = replica(core, core.members[0]!)
+    type(a, 0, 'the plan')
+    a.flush()
+    const evil = new Y.Doc()
+    Y.applyUpdate(evil, Y.encodeStateAsUpdate(a.transport))
+    const map = evil.getMap<Uint8Array>('frames')
+    evil.transact(() => {
+      for (let k = 0; k < 5; k++) {
+        const key = newIdentity()
+        for (let i = 0; i < 100; i++) {
+          const f = sealFrame({ kind: FrameKind.update, docId: core.docId, epoch: 0, counter: i }, utf8('x'), core.key, key)
+          map.set(f.id, f.bytes)
+        }
+      }
+    })
+    Y.applyUpdate(a.transport, Y.encodeStateAsUpdate(evil, Y.encodeStateVector(a.transport)), 'peer')
+    expect(a.frames.size).toBe(501)
+    a.compact()
+    expect(a.frames.size).toBe(1)
+    expect(text(a)).toBe('the plan')
+    expect(a.pendingCount).toBe(0)
   })
 })
 
