@@ -12,10 +12,10 @@
 import * as Y from 'yjs'
 import { fromBase64Url, identityFromSeed, toBase64Url, type DeviceIdentity, type PublicIdentity, type SecretKey } from '../crypto'
 import type { SecureDoc } from '../doc'
-import { ownSockets, releaseSockets, SealedTopic } from '../transport'
+import { ownSockets, releaseSockets, type SealedTopic } from '../transport'
 import type { DocAccess } from './access'
 import { newInvite, type NewInvite, type InviteTier } from './invite-link'
-import { inviteIdOf, lobbyOf, readLobbyMessage, refusal, welcome, type JoinRequest, type Welcome } from './lobby'
+import { inviteIdOf, lobbyTopic, readLobbyMessage, refusal, welcome, type JoinRequest, type Welcome } from './lobby'
 
 /** How an invite is recorded in the core plan. */
 export interface InviteEntry {
@@ -122,8 +122,7 @@ export class InviteDesk {
   }
 
   private open(id: string, secret: SecretKey, answerer: DeviceIdentity): void {
-    const { topic, key } = lobbyOf(secret)
-    const lobby = new SealedTopic(topic, key, 64 * 1024, (bytes) => {
+    const lobby = lobbyTopic(secret, (bytes) => {
       try {
         const m = readLobbyMessage(secret, bytes)
         if (m.t === 'join') this.answer(id, { lobby, secret, answerer }, m)

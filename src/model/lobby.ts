@@ -25,7 +25,7 @@ import {
   type SecretKey,
   type SigningPublicKey,
 } from '../crypto'
-import { roomKeys } from '../transport'
+import { roomKeys, SealedTopic } from '../transport'
 import { accessFromJson, accessToJson, identityFromJson, identityToJson, type AccessJson, type DocAccess } from './access'
 import { ModelError } from './errors'
 import type { InviteTier } from './invite-link'
@@ -41,6 +41,16 @@ export interface Lobby {
 export function lobbyOf(secret: SecretKey): Lobby {
   const keys = roomKeys(deriveKey(secret, 'lobby-key'))
   return { topic: keys.relayTopic, key: keys.relayKey }
+}
+
+export const LOBBY_MAX_BYTES = 64 * 1024
+/** Every lobby message is padded to this: the server cannot tell a welcome from a refusal, or count the core. */
+export const LOBBY_PADDED_BYTES = 8 * 1024
+
+/** The sealed channel of an invite's lobby. */
+export function lobbyTopic(secret: SecretKey, onMessage: (bytes: Uint8Array) => void): SealedTopic {
+  const { topic, key } = lobbyOf(secret)
+  return new SealedTopic(topic, key, LOBBY_MAX_BYTES, onMessage, () => {}, LOBBY_PADDED_BYTES)
 }
 
 /** A stable id for an invite, for the core plan's list of invites. */

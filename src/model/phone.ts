@@ -5,13 +5,13 @@ import { ObservableV2 } from 'lib0/observable'
 import { fromUtf8, identityFromSeed, newIdentity, publicPart, randomKey, toBase64Url, utf8, type DeviceIdentity } from '../crypto'
 import { SecureDoc, newDocId } from '../doc'
 import { Vault, type BlossomDB } from '../store'
-import { ownSockets, releaseSockets, SealedTopic, type TransportSettings } from '../transport'
+import { ownSockets, releaseSockets, type TransportSettings } from '../transport'
 import type { DocAccess } from './access'
 import { decodeAction, encodeAction, newActionId, type ActionId, type ActionRecord, type Role } from './action'
 import { BriefEditor } from './brief'
 import { ModelError } from './errors'
 import { decodeInvite, type Invite, type InviteTier } from './invite-link'
-import { isFromCore, joinRequest, lobbyOf, openWelcome, readLobbyMessage, type RefusalReason } from './lobby'
+import { isFromCore, joinRequest, lobbyTopic, openWelcome, readLobbyMessage, type RefusalReason } from './lobby'
 import { ActionSession, identityIn } from './session'
 import { applySettings, decodeSettings, encodeSettings, type DeviceSettings } from './settings'
 
@@ -172,10 +172,9 @@ export class Phone {
   private runJoin(invite: Invite, attempt: JoinAttempt, settle: (r: Promise<ActionId>) => void): () => void {
     // A participant gets a fresh identity for this action alone; a core member uses this phone's.
     const me = invite.tier === 'participant' ? newIdentity() : this.identity
-    const { topic, key } = lobbyOf(invite.secret)
     let tries = 0
     let timer: ReturnType<typeof setTimeout> | undefined
-    const lobby = new SealedTopic(topic, key, 64 * 1024, (bytes) => {
+    const lobby = lobbyTopic(invite.secret, (bytes) => {
       let m
       try {
         m = readLobbyMessage(invite.secret, bytes)

@@ -1,8 +1,11 @@
 // The relay through the signaling server, beside the WebRTC mesh. It carries
 // (1) every frame this phone writes, so it reaches every subscribed phone in one
-// server hop even where WebRTC cannot connect, and (2) catch-up: on (re)subscribing,
-// a phone sends its transport doc's state vector; one other phone answers with what
-// it lacks (and its own state vector, so the asker can send back what that phone lacks).
+// server hop even where WebRTC cannot connect, and (2) catch-up for a phone that has
+// no WebRTC peer: it sends its transport doc's state vector; a few other phones (about
+// four, whatever the crowd) answer with what it lacks. No answer cancels another: a
+// peer that could silence answers (with an empty or crafted one) could starve a phone
+// of the release. The answer carries the answerer's state vector, so the asker can
+// send back what that phone lacks.
 // Everything is sealed under the room's relay key: the server sees no frame header.
 //
 // Message = kind (1) | body.  1 frame: frame bytes.  2 hello: id (8) | state vector.
@@ -17,14 +20,19 @@ import type { SignalingSocket } from './signaling'
 const FRAME = 1
 const HELLO = 2
 const CATCH_UP = 3
-/** Answers to a hello wait a random time up to this; one answer seen cancels the others. */
+/** Answers to a hello wait a random time up to this, so they do not all arrive at once. */
 const ANSWER_WINDOW_MS = 800
+/** About this many phones consider answering each hello, however many are in the room. */
+const ANSWERERS = 4
+/** After (re)subscribing, wait this long for the mesh before asking the relay. */
+const CATCH_UP_DELAY_MS = 2000
 const MAX_RELAY_MESSAGE = 4 * MAX_FRAME_BYTES
 
 export class FrameRelay {
   private readonly topic: SealedTopic
-  /** Hellos we may answer, by id, until someone else does. */
+  /** Hellos we will answer, by id. */
   private readonly answering = new Map<string, ReturnType<typeof setTimeout>>()
+  private helloTimer: ReturnType<typeof setTimeout> | undefined
   /** Our own recent hellos: only the phone that asked sends back what the answerer lacks. */
   private readonly asked = new Set<string>()
   private readonly origin = Symbol('relay')
@@ -35,8 +43,10 @@ export class FrameRelay {
   constructor(
     private readonly doc: SecureDoc,
     keys: RoomKeys,
+    /** True when this phone has no other way to catch up (no WebRTC peer). */
+    private readonly needsCatchUp: () => boolean = () => true,
   ) {
-    this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, MAX_RELAY_MESSAGE, (m) => this.onMessage(m), () => this.hello())
+    this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, MAX_RELAY_MESSAGE, (m) => this.onMessage(m), () => this.scheduleHello())
     doc.on('frame', this.onFrame)
   }
 
@@ -50,9 +60,15 @@ export class FrameRelay {
 
   stop(): void {
     this.doc.off('frame', this.onFrame)
+    clearTimeout(this.helloTimer)
     for (const timer of this.answering.values()) clearTimeout(timer)
     this.answering.clear()
     this.topic.close()
+  }
+
+  private scheduleHello(): void {
+    clearTimeout(this.helloTimer)
+    this.helloTimer = setTimeout(() => this.needsCatchUp() && this.hello(), CATCH_UP_DELAY_MS)
   }
 
   private hello(): void {
@@ -77,24 +93,21 @@ export class FrameRelay {
   private scheduleAnswer(id: Uint8Array, theirs: Uint8Array): void {
     const key = toBase64Url(id)
     if (this.answering.has(key)) return
-    const diff = Y.encodeStateAsUpdate(this.doc.transport, theirs)
-    this.answering.set(
-      key,
-      setTimeout(() => {
-        this.answering.delete(key)
-        this.topic.send(concat(Uint8Array.of(CATCH_UP), id, u32(diff.length), diff, Y.encodeStateVector(this.doc.transport)))
-      }, Math.random() * ANSWER_WINDOW_MS),
-    )
+    // In a crowd only a few phones consider answering: a hello costs the room O(1) answers.
+    const others = Math.max(1, this.topic.subscribers - 1)
+    if (Math.random() >= ANSWERERS / others) return
+    Y.decodeStateVector(theirs) // refuse a malformed state vector before keeping it
+    const timer = setTimeout(() => {
+      this.answering.delete(key)
+      const diff = Y.encodeStateAsUpdate(this.doc.transport, theirs)
+      if (isEmptyUpdate(diff)) return
+      this.topic.send(concat(Uint8Array.of(CATCH_UP), id, u32(diff.length), diff, Y.encodeStateVector(this.doc.transport)))
+    }, Math.random() * ANSWER_WINDOW_MS)
+    this.answering.set(key, timer)
   }
 
   private onCatchUp(body: Uint8Array): void {
     const key = toBase64Url(body.subarray(0, 8))
-    const pending = this.answering.get(key)
-    if (pending) {
-      // Someone answered first: our answer would only repeat theirs.
-      clearTimeout(pending)
-      this.answering.delete(key)
-    }
     const length = readU32(body, 8)
     const update = body.subarray(12, 12 + length)
     const theirs = body.subarray(12 + length)

@@ -76,7 +76,8 @@ export class RoomLink extends ObservableV2<LinkEvents> {
         ...(settings.wrtc ? { wrtc: settings.wrtc } : {}),
       },
     })
-    this.relay = settings.serverRelay === false ? undefined : new FrameRelay(doc, this.keys)
+    // Catch up through the server only when the mesh cannot (no WebRTC peer yet).
+    this.relay = settings.serverRelay === false ? undefined : new FrameRelay(doc, this.keys, () => this.status().peers === 0)
     for (const socket of this.sockets) {
       this.relay?.attach(socket)
       socket.on('connect', this.emitStatus)

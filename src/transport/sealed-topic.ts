@@ -1,8 +1,10 @@
-// A sealed channel on a signaling topic: messages are sealed under a key only the
-// members hold, cut into pieces that fit the server's message limit, and put back
-// together on arrival. The server relays opaque pieces of at most one size class.
+// A sealed channel on a signaling topic: messages are padded to a size bucket, sealed
+// under a key only the members hold, cut into pieces that fit the server's message
+// limit, and put back together on arrival. The server sees opaque pieces whose sizes
+// say little (a welcome and a refusal in a lobby look the same).
 //
 // One piece = base64url(seal(key, id (16) | index (u16) | count (u16) | bytes)), the topic as associated data.
+// Padding (ISO/IEC 7816-4): message | 0x80 | 0x00... up to the next power of two, at least `minPadded`.
 import { concat, CryptoError, fromBase64Url, open, randomBytes, seal, toBase64Url, utf8, type RoomName, type SecretKey } from '../crypto'
 import type { SignalingSocket } from './signaling'
 
@@ -10,6 +12,8 @@ import type { SignalingSocket } from './signaling'
 export const PIECE_BYTES = 96 * 1024
 const HEADER_BYTES = 20
 const MAX_PARTIAL_MESSAGES = 16
+/** Partial messages older than this are dropped: a sender that never finishes cannot pin memory. */
+const PARTIAL_TTL_MS = 30_000
 
 export interface TopicStats {
   sent: number
@@ -20,10 +24,28 @@ export interface TopicStats {
 interface Partial {
   readonly count: number
   readonly pieces: (Uint8Array | undefined)[]
+  readonly since: number
   received: number
+  bytes: number
 }
 
-export function sealPieces(message: Uint8Array, key: SecretKey, topic: RoomName): string[] {
+export function pad(message: Uint8Array, minPadded: number): Uint8Array {
+  let size = Math.max(minPadded, 64)
+  while (size < message.length + 1) size *= 2
+  const out = new Uint8Array(size)
+  out.set(message)
+  out[message.length] = 0x80
+  return out
+}
+
+export function unpad(padded: Uint8Array): Uint8Array | undefined {
+  let end = padded.length - 1
+  while (end >= 0 && padded[end] === 0) end--
+  return end >= 0 && padded[end] === 0x80 ? padded.subarray(0, end) : undefined
+}
+
+export function sealPieces(message: Uint8Array, key: SecretKey, topic: RoomName, minPadded = 256): string[] {
+  message = pad(message, minPadded)
   const id = randomBytes(16)
   const count = Math.max(1, Math.ceil(message.length / PIECE_BYTES))
   const out: string[] = []
@@ -41,8 +63,11 @@ export function sealPieces(message: Uint8Array, key: SecretKey, topic: RoomName)
 export class SealedTopic {
   readonly stats: TopicStats = { sent: 0, received: 0, refused: 0 }
   private readonly partial = new Map<string, Partial>()
+  private partialBytes = 0
   private readonly sockets = new Set<SignalingSocket>()
   private closed = false
+  /** Subscribers of the topic, as the server last counted them (its `clients` field). */
+  private clients = 0
 
   constructor(
     readonly topic: RoomName,
@@ -51,7 +76,14 @@ export class SealedTopic {
     private readonly onMessage: (message: Uint8Array) => void,
     /** Called each time a socket (re)subscribes: the moment to catch up on what was missed. */
     private readonly onSubscribed: () => void = () => {},
+    /** Messages are padded to at least this many bytes (lobbies use a large floor). */
+    private readonly minPadded = 256,
   ) {}
+
+  /** How many phones the server last said were on this topic. */
+  get subscribers(): number {
+    return this.clients
+  }
 
   /** Listens and sends on a signaling socket; re-subscribes whenever it reconnects. */
   attach(socket: SignalingSocket): void {
@@ -72,7 +104,7 @@ export class SealedTopic {
 
   /** Sends to every phone subscribed now. Returns false if no socket is connected. */
   send(message: Uint8Array): boolean {
-    const pieces = sealPieces(message, this.key, this.topic)
+    const pieces = sealPieces(message, this.key, this.topic, this.minPadded)
     let sent = false
     for (const socket of this.sockets) {
       if (!socket.connected) continue
@@ -105,8 +137,9 @@ export class SealedTopic {
   }
 
   private readonly onPublish = (raw: unknown): void => {
-    const m = raw as { type?: unknown; topic?: unknown; data?: unknown } | null
+    const m = raw as { type?: unknown; topic?: unknown; data?: unknown; clients?: unknown } | null
     if (m?.type !== 'publish' || m.topic !== this.topic || typeof m.data !== 'string') return
+    if (typeof m.clients === 'number') this.clients = m.clients
     let plain: Uint8Array
     try {
       plain = open(this.key, fromBase64Url(m.data), utf8(this.topic))
@@ -115,7 +148,9 @@ export class SealedTopic {
       this.stats.refused++
       return
     }
-    const message = this.collect(plain)
+    const padded = this.collect(plain)
+    const message = padded && unpad(padded)
+    if (padded && !message) this.stats.refused++
     if (message) {
       this.stats.received++
       this.onMessage(message)
@@ -132,18 +167,34 @@ export class SealedTopic {
       return this.refuse()
     }
     if (count === 1) return piece
+    const now = Date.now()
+    for (const [key, p] of this.partial) if (now - p.since > PARTIAL_TTL_MS) this.dropPartial(key)
     const id = toBase64Url(plain.subarray(0, 16))
     let entry = this.partial.get(id)
     if (!entry) {
-      if (this.partial.size >= MAX_PARTIAL_MESSAGES) this.partial.delete(this.partial.keys().next().value!)
-      entry = { count, pieces: new Array<Uint8Array | undefined>(count), received: 0 }
+      entry = { count, pieces: new Array<Uint8Array | undefined>(count), since: now, received: 0, bytes: 0 }
       this.partial.set(id, entry)
     }
     if (entry.count !== count || entry.pieces[index]) return this.refuse()
+    // Everything being put back together stays within twice the largest message.
+    while (this.partialBytes + piece.length > 2 * this.maxMessageBytes || this.partial.size > MAX_PARTIAL_MESSAGES) {
+      const oldest = this.partial.keys().next().value!
+      this.dropPartial(oldest)
+      if (oldest === id) return this.refuse()
+    }
     entry.pieces[index] = piece.slice()
+    entry.bytes += piece.length
+    this.partialBytes += piece.length
     if (++entry.received < count) return undefined
-    this.partial.delete(id)
+    this.dropPartial(id)
     return concat(...(entry.pieces as Uint8Array[]))
+  }
+
+  private dropPartial(id: string): void {
+    const p = this.partial.get(id)
+    if (!p) return
+    this.partialBytes -= p.bytes
+    this.partial.delete(id)
   }
 
   private refuse(): undefined {
