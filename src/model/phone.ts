@@ -2,7 +2,7 @@
 // invites while the app runs), and the way to join new ones. Locking closes all of
 // it and forgets every key.
 import { ObservableV2 } from 'lib0/observable'
-import { fromUtf8, identityFromSeed, newIdentity, publicPart, randomKey, toBase64Url, utf8, type DeviceIdentity } from '../crypto'
+import { forgetIdentity, fromUtf8, identityFromSeed, newIdentity, publicPart, randomKey, toBase64Url, utf8, wipe, type DeviceIdentity } from '../crypto'
 import { SecureDoc, newDocId } from '../doc'
 import { Vault, type BlossomDB } from '../store'
 import { ownSockets, releaseSockets, type TransportSettings } from '../transport'
@@ -71,6 +71,9 @@ const JOIN_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000]
 
 export class Phone {
   private readonly sessions = new Map<ActionId, ActionSession>()
+  /** Actions whose records could not be read (left untouched on disk). */
+  unreadable = 0
+  private saving: Promise<void> = Promise.resolve()
 
   private constructor(
     private readonly vault: Vault,
@@ -114,8 +117,13 @@ export class Phone {
   private static async start(vault: Vault, identity: DeviceIdentity, transport: TransportSettings): Promise<Phone> {
     const phone = new Phone(vault, identity, transport, decodeSettings(await vault.getSecret('settings')))
     for (const id of await phone.actionIds()) {
-      const bytes = await vault.getSecret(`action:${id}`)
-      if (bytes) await phone.open(decodeAction(bytes))
+      try {
+        const bytes = await vault.getSecret(`action:${id}`)
+        if (bytes) await phone.open(decodeAction(bytes))
+      } catch {
+        // One unreadable action must not lock the person out of the others.
+        phone.unreadable++
+      }
     }
     return phone
   }
@@ -164,8 +172,14 @@ export class Phone {
 
   /** Closes every action and forgets every key. */
   async lock(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((s) => s.close()))
+    const sessions = [...this.sessions.values()]
+    await Promise.all(sessions.map((s) => s.close()))
+    for (const s of sessions) {
+      for (const access of [s.access.plan, s.access.brief]) access?.keys.forEach((key) => wipe(key))
+      if (s.me !== this.identity) forgetIdentity(s.me)
+    }
     this.sessions.clear()
+    forgetIdentity(this.identity)
     this.vault.lock()
   }
 
@@ -225,12 +239,22 @@ export class Phone {
 
   private async actionIds(): Promise<ActionId[]> {
     const bytes = await this.vault.getSecret('actions')
-    return bytes ? (JSON.parse(fromUtf8(bytes)) as ActionId[]) : []
+    try {
+      const ids: unknown = bytes ? JSON.parse(fromUtf8(bytes)) : []
+      return Array.isArray(ids) ? ids.filter((id): id is ActionId => typeof id === 'string') : []
+    } catch {
+      return []
+    }
   }
 
-  private async save(record: ActionRecord): Promise<void> {
-    await this.vault.putSecret(`action:${record.id}`, encodeAction(record))
-    const ids = await this.actionIds()
-    if (!ids.includes(record.id)) await this.vault.putSecret('actions', utf8(JSON.stringify([...ids, record.id])))
+  /** Saves one after another: two saves at once must not lose an action from the list. */
+  private save(record: ActionRecord): Promise<void> {
+    const next = this.saving.then(async () => {
+      await this.vault.putSecret(`action:${record.id}`, encodeAction(record))
+      const ids = await this.actionIds()
+      if (!ids.includes(record.id)) await this.vault.putSecret('actions', utf8(JSON.stringify([...ids, record.id])))
+    })
+    this.saving = next.catch(() => {})
+    return next
   }
 }

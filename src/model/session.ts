@@ -82,6 +82,11 @@ export class ActionSession {
     return this.record.role
   }
 
+  /** The documents' access (keys): for the model, to wipe on lock. */
+  get access(): Pick<ActionRecord, 'plan' | 'brief'> {
+    return this.record
+  }
+
   /** (Re)joins the action's rooms with these settings. */
   connect(transport: TransportSettings): void {
     this.desk?.close()

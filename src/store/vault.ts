@@ -102,7 +102,9 @@ export class Vault {
     const slot0 = seal(wrappingKey, master, headerContext(base))
     wipe(wrappingKey)
     if (slot0.length !== WRAPPED_BYTES) throw new Error('unexpected wrapped key size')
-    return { ...base, slots: [slot0, randomBytes(WRAPPED_BYTES)] }
+    // The spare slot is a real box under a key nobody has: it cannot be told from a second wrapped key.
+    const spare = seal(randomKey(), randomBytes(32), headerContext(base))
+    return { ...base, slots: [slot0, spare] }
   }
 
   private static unwrap(header: VaultHeader, passphrase: string): SecretKey {

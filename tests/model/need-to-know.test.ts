@@ -195,3 +195,34 @@ describe('what the signaling server can link', () => {
     expect(new Set(all).size).toBe(all.length) // no topic on two connections
   })
 })
+
+describe('damaged storage', () => {
+  it('one unreadable action does not lock the person out of the others', async () => {
+    harness = await startSignaling()
+    const t = await newPhone(harness.url, phones)
+    await t.phone.createAction('first')
+    await t.phone.createAction('second')
+    await t.phone.lock()
+    phones.splice(phones.indexOf(t.phone), 1)
+    // Damage one sealed action record on disk.
+    const keys = await t.db.getAllKeys('secrets')
+    const values = await t.db.getAll('secrets')
+    const { Phone } = await import('../../src/model')
+    let damaged = false
+    for (let i = 0; i < keys.length && !damaged; i++) {
+      const copy = values[i]!.slice()
+      copy[copy.length - 1]! ^= 1
+      await t.db.put('secrets', copy, keys[i]!)
+      const again = await Phone.unlock(t.db, PASSPHRASE, t.transport).catch(() => undefined)
+      if (again && again.unreadable === 1) {
+        phones.push(again)
+        expect(again.list()).toHaveLength(1)
+        damaged = true
+      } else {
+        await again?.lock()
+        await t.db.put('secrets', values[i]!, keys[i]!)
+      }
+    }
+    expect(damaged).toBe(true)
+  })
+})

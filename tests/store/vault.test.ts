@@ -69,6 +69,14 @@ describe('vault', () => {
     await expectStoreError(vault.docStore.load(newDocId()), 'locked')
   })
 
+  it('the spare key slot looks like a wrapped key (same size, same format byte)', async () => {
+    const db = await freshDb()
+    await Vault.create(db, 'indistinguishable', quick())
+    const { slots } = (await db.get('vault', 'header'))!
+    expect(slots[1].length).toBe(slots[0].length)
+    expect(slots[1][0]).toBe(slots[0][0])
+  })
+
   it('a header whose Argon2id parameters were lowered on disk does not open', async () => {
     const db = await freshDb()
     await Vault.create(db, 'downgrade attack', quick())

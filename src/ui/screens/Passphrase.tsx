@@ -23,17 +23,18 @@ export function Passphrase({ mode, submit }: PassphraseProps) {
   }
 
   return (
-    <form class="stack" onSubmit={onSubmit}>
+    <form class="stack" onSubmit={onSubmit} autocomplete="off">
       <h2>{setup ? strings.setupTitle : strings.unlockTitle}</h2>
       {setup && <p>{strings.setupIntro}</p>}
       <label>
         {strings.passphrase}
-        <input type="password" autocomplete={setup ? 'new-password' : 'current-password'} value={first} onInput={(e) => setFirst(e.currentTarget.value)} required />
+        {/* autocomplete off: a browser's password manager would keep (and often sync) the vault's passphrase */}
+        <input type="password" autocomplete="off" value={first} onInput={(e) => setFirst(e.currentTarget.value)} required />
       </label>
       {setup && (
         <label>
           {strings.passphraseAgain}
-          <input type="password" autocomplete="new-password" value={second} onInput={(e) => setSecond(e.currentTarget.value)} required />
+          <input type="password" autocomplete="off" value={second} onInput={(e) => setSecond(e.currentTarget.value)} required />
         </label>
       )}
       {error && <p role="alert" class="error">{error}</p>}
