@@ -6,6 +6,7 @@ import { strings } from './strings'
 import { Home } from './screens/Home'
 import { Passphrase } from './screens/Passphrase'
 import { Plan } from './screens/Plan'
+import { Brief } from './screens/Brief'
 import { Settings } from './screens/Settings'
 
 export type CryptoState = 'loading' | 'ready' | 'failed'
@@ -125,9 +126,12 @@ export function App({ crypto, buildId, model }: AppProps) {
         />
       )
       break
-    case 'plan':
-      body = <Plan key={screen.id} session={p!.get(screen.id)} invite={() => p!.invite(screen.id, 'core', location.origin)} back={() => setScreen({ name: 'home' })} />
+    case 'plan': {
+      const session = p!.get(screen.id)
+      const back = (): void => setScreen({ name: 'home' })
+      body = session.role === 'core' ? <Plan key={screen.id} session={session} origin={location.origin} back={back} /> : <Brief key={screen.id} session={session} back={back} />
       break
+    }
     case 'settings':
       body = (
         <Settings

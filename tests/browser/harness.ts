@@ -22,7 +22,8 @@ const ARGS = [
   '--use-fake-device-for-media-stream',
 ]
 
-export const launch = (): Promise<Browser> => chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS, timeout: WAIT_MS })
+export const launch = (extraArgs: readonly string[] = []): Promise<Browser> =>
+  chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...ARGS, ...extraArgs], timeout: WAIT_MS })
 
 export async function serve(port = 0, distRoot = inject('shellBuilds').a.dist): Promise<{ server: AppServer; url: string; port: number }> {
   const server = createAppServer({ host: '127.0.0.1', port, distRoot })
@@ -117,9 +118,42 @@ export class PhonePage {
     await this.page.getByRole('button', { name: strings.back }).click()
   }
 
-  async invite(): Promise<string> {
-    await this.page.getByRole('button', { name: strings.inviteCore }).click()
-    return this.page.getByLabel(strings.inviteLinkLabel).inputValue()
+  async invite(tier: 'core' | 'participant' = 'core', label = ''): Promise<string> {
+    await this.page.getByLabel(strings.inviteLabel).fill(label)
+    await this.page.getByRole('button', { name: tier === 'core' ? strings.inviteCore : strings.inviteParticipant }).click()
+    return this.page.getByRole('textbox', { name: strings.inviteLinkLabel }).inputValue()
+  }
+
+  /** Every key and value in this phone's IndexedDB, as latin1 text to search for markers. */
+  storedBytes(): Promise<string> {
+    return this.page.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const req = indexedDB.open('blossom')
+        req.onsuccess = () => resolve(req.result)
+        req.onerror = () => reject(req.error)
+      })
+      let out = ''
+      const add = (v: unknown): void => {
+        if (v instanceof Uint8Array || v instanceof ArrayBuffer) {
+          const b = v instanceof Uint8Array ? v : new Uint8Array(v)
+          for (let i = 0; i < b.length; i++) out += String.fromCharCode(b[i]!)
+        } else if (typeof v === 'string') out += v
+        else if (Array.isArray(v)) v.forEach(add)
+        else if (v && typeof v === 'object') Object.entries(v).forEach(([k, x]) => (add(k), add(x)))
+      }
+      for (const name of Array.from(db.objectStoreNames)) {
+        const tx = db.transaction(name)
+        const [keys, values] = await Promise.all(
+          [tx.objectStore(name).getAllKeys(), tx.objectStore(name).getAll()].map(
+            (req) => new Promise<unknown[]>((resolve) => (req.onsuccess = () => resolve(req.result as unknown[]))),
+          ),
+        )
+        keys!.forEach(add)
+        values!.forEach(add)
+      }
+      db.close()
+      return out
+    })
   }
 
   notes() {

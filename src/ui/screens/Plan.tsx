@@ -1,72 +1,229 @@
-// The core plan: title and notes, edited together; who is connected; invites.
-import { useEffect, useState } from 'preact/hooks'
-import type { ActionSession, InviteSummary, PlanText } from '../../model'
+// The core's screen: the plan (core only), the sealed location, what participants see,
+// the go controls, invites and check-ins.
+import { useState } from 'preact/hooks'
+import type { ActionSession, BriefField } from '../../model'
+import { QrCode } from '../qr/QrCode'
 import { strings } from '../strings'
+import { useLive } from './live'
+import { Status } from './Status'
+import { fromLocalInput, showTime, toLocalInput } from './time'
 
 export interface PlanProps {
   readonly session: ActionSession
-  readonly invite: () => string
+  readonly origin: string
   readonly back: () => void
 }
 
-function useLive<T>(read: () => T, subscribe: (cb: () => void) => () => void): T {
-  const [value, setValue] = useState(read)
-  useEffect(() => subscribe(() => setValue(read())), [])
-  return value
+const BRIEF_LABELS: Record<BriefField, string> = {
+  stagingPoint: strings.stagingPoint,
+  bring: strings.bring,
+  conduct: strings.conduct,
+  dispersal: strings.dispersal,
 }
 
-export function Plan({ session, invite, back }: PlanProps) {
+export function Plan({ session, origin, back }: PlanProps) {
   const plan = session.plan!
-  const text = useLive<PlanText>(() => plan.read(), (cb) => plan.onChange(cb))
-  const invites = useLive<InviteSummary[]>(() => session.invites(), (cb) => plan.onChange(cb))
-  const status = useLive(
-    () => session.status(),
-    (cb) => {
-      const stop = session.onStatus(cb)
-      const timer = setInterval(cb, 2000)
-      return () => {
-        stop()
-        clearInterval(timer)
-      }
-    },
+  const live = useLive(
+    () => ({ plan: plan.read(), brief: session.brief.read(), invites: session.invites(), checkins: session.checkinList(), stages: session.stages(), core: plan.stages() }),
+    (cb) => session.onChange(cb),
   )
+  const location = live.core[0]
+  const [where, setWhere] = useState(location?.content.text ?? '')
+  const [lat, setLat] = useState(location?.content.lat?.toString() ?? '')
+  const [lon, setLon] = useState(location?.content.lon?.toString() ?? '')
+  const [gather, setGather] = useState(toLocalInput(live.brief.gatherAt))
+  const [go, setGo] = useState(toLocalInput(live.brief.goAt))
+  const [message, setMessage] = useState('')
+  const [label, setLabel] = useState('')
   const [link, setLink] = useState<string | undefined>()
+  const [qr, setQr] = useState<string | undefined>()
+  const released = live.stages.some((s) => s.content !== undefined)
 
   return (
     <div class="stack">
-      <p role="status" class={status.online ? 'online' : 'offline'} data-peers={status.peers}>
-        {status.online ? strings.online(status.peers) : strings.offline}
-      </p>
-      {status.lastReceivedAt !== undefined && <p class="muted">{strings.lastReceived(new Date(status.lastReceivedAt).toLocaleTimeString())}</p>}
-      <label>
-        {strings.planTitle}
-        <input value={text.title} onInput={(e) => plan.set('title', e.currentTarget.value)} />
-      </label>
-      <label>
-        {strings.planNotes}
-        <textarea rows={8} value={text.notes} onInput={(e) => plan.set('notes', e.currentTarget.value)} />
-      </label>
-      <button type="button" onClick={() => setLink(invite())}>
-        {strings.inviteCore}
-      </button>
-      {link && (
+      <Status session={session} />
+      <section class="stack" aria-labelledby="core-only">
+        <h2 id="core-only">{strings.coreOnly}</h2>
         <label>
-          {strings.inviteLinkLabel}
-          <input readOnly value={link} onFocus={(e) => e.currentTarget.select()} />
+          {strings.planTitle}
+          <input value={live.plan.title} onInput={(e) => plan.set('title', e.currentTarget.value)} />
         </label>
-      )}
-      {invites.length > 0 && (
-        <section>
-          <h3>{strings.invitesTitle}</h3>
+        <label>
+          {strings.planNotes}
+          <textarea rows={6} value={live.plan.notes} onInput={(e) => plan.set('notes', e.currentTarget.value)} />
+        </label>
+        <label>
+          {strings.planMarshals}
+          <textarea rows={3} value={live.plan.marshals} onInput={(e) => plan.set('marshals', e.currentTarget.value)} />
+        </label>
+      </section>
+
+      <section class="stack" aria-labelledby="location">
+        <h2 id="location">{strings.locationSection}</h2>
+        <label>
+          {strings.location}
+          <textarea rows={3} value={where} onInput={(e) => setWhere(e.currentTarget.value)} />
+        </label>
+        <div class="row">
+          <label>
+            {strings.latitude}
+            <input inputMode="decimal" value={lat} onInput={(e) => setLat(e.currentTarget.value)} />
+          </label>
+          <label>
+            {strings.longitude}
+            <input inputMode="decimal" value={lon} onInput={(e) => setLon(e.currentTarget.value)} />
+          </label>
+        </div>
+        <button
+          type="button"
+          onClick={() => {
+            const la = Number.parseFloat(lat)
+            const lo = Number.parseFloat(lon)
+            session.setStage({ text: where, ...(Number.isFinite(la) && Number.isFinite(lo) ? { lat: la, lon: lo } : {}) })
+          }}
+        >
+          {strings.saveLocation}
+        </button>
+        {location && location.content.text && <p class="muted">{strings.locationSealed}</p>}
+      </section>
+
+      <section class="stack" aria-labelledby="brief">
+        <h2 id="brief">{strings.briefSection}</h2>
+        {(Object.keys(BRIEF_LABELS) as BriefField[]).map((field) => (
+          <label key={field}>
+            {BRIEF_LABELS[field]}
+            <input
+              value={live.brief[field]}
+              onChange={(e) => {
+                session.setBrief(field, e.currentTarget.value)
+                session.briefDoc.flush()
+              }}
+            />
+          </label>
+        ))}
+        <label>
+          {strings.gatherAt}
+          <input type="datetime-local" value={gather} onInput={(e) => setGather(e.currentTarget.value)} />
+        </label>
+        <label>
+          {strings.goAt}
+          <input type="datetime-local" value={go} onInput={(e) => setGo(e.currentTarget.value)} />
+        </label>
+        <button
+          type="button"
+          onClick={() => {
+            const gatherAt = fromLocalInput(gather)
+            const goAt = fromLocalInput(go)
+            session.setTimes({ ...(gatherAt !== undefined ? { gatherAt } : {}), ...(goAt !== undefined ? { goAt } : {}), timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone })
+          }}
+        >
+          {strings.setTimes}
+        </button>
+        <label>
+          {strings.announcement}
+          <input value={message} onInput={(e) => setMessage(e.currentTarget.value)} />
+        </label>
+        <button
+          type="button"
+          disabled={!message}
+          onClick={() => {
+            session.announce(message)
+            setMessage('')
+          }}
+        >
+          {strings.announce}
+        </button>
+      </section>
+
+      <section class="stack" aria-labelledby="go">
+        <h2 id="go">{strings.goSection}</h2>
+        <p role="status" data-go-state={released ? 'released' : live.brief.state}>
+          {released ? strings.released : strings.goState[live.brief.state]} · {strings.goAt}: {showTime(live.brief.goAt)}
+        </p>
+        <div class="row">
+          <button type="button" onClick={() => session.goNow()} disabled={released || live.brief.state === 'called-off'}>
+            {strings.goNow}
+          </button>
+          {live.brief.state === 'held' ? (
+            <button type="button" class="secondary" onClick={() => session.resume()}>
+              {strings.resume}
+            </button>
+          ) : (
+            <button type="button" class="secondary" onClick={() => session.hold()} disabled={released || live.brief.state === 'called-off'}>
+              {strings.hold}
+            </button>
+          )}
+          <button type="button" class="secondary" onClick={() => session.delay(5)} disabled={released || live.brief.goAt === undefined}>
+            {strings.delay5}
+          </button>
+          <button type="button" class="secondary" onClick={() => session.callOff(strings.callOffMessage)} disabled={released || live.brief.state === 'called-off'}>
+            {strings.callOff}
+          </button>
+        </div>
+        {location && live.brief.state !== 'called-off' && (
+          <button type="button" class="secondary" onClick={() => setQr(session.releaseCodeFor(location.id))}>
+            {strings.showReleaseQr}
+          </button>
+        )}
+        {qr && (
+          <div data-release-code={qr}>
+            <QrCode text={qr} label={strings.releaseQrLabel} />
+          </div>
+        )}
+      </section>
+
+      <section class="stack" aria-labelledby="invites">
+        <h2 id="invites">{strings.invitesSection}</h2>
+        <label>
+          {strings.inviteLabel}
+          <input value={label} onInput={(e) => setLabel(e.currentTarget.value)} />
+        </label>
+        <div class="row">
+          <button type="button" onClick={() => setLink(session.invite('participant', label, origin))}>
+            {strings.inviteParticipant}
+          </button>
+          <button type="button" class="secondary" onClick={() => setLink(session.invite('core', label, origin))}>
+            {strings.inviteCore}
+          </button>
+        </div>
+        {link && (
+          <>
+            <label>
+              {strings.inviteLinkLabel}
+              <input readOnly value={link} onFocus={(e) => e.currentTarget.select()} />
+            </label>
+            <QrCode text={link} label={strings.inviteLinkLabel} />
+          </>
+        )}
+        {live.invites.length > 0 && (
           <ul class="list">
-            {invites.map((i) => (
+            {live.invites.map((i) => (
               <li key={i.id} data-state={i.state}>
-                {strings.role(i.tier === 'core')}: {strings.inviteState[i.state]}
+                {i.label || strings.role(i.tier === 'core')} ({strings.role(i.tier === 'core')}): {strings.inviteState[i.state]}
               </li>
             ))}
           </ul>
-        </section>
-      )}
+        )}
+      </section>
+
+      <section class="stack" aria-labelledby="checkins">
+        <h2 id="checkins">{strings.checkinsSection}</h2>
+        <p role="status" data-checkins={live.checkins.length}>
+          {strings.checkinCount(live.checkins.length)}
+        </p>
+        <ul class="list">
+          {live.checkins.map((c) => (
+            <li key={`${c.label}${c.at}`}>
+              {c.label || '—'} · {new Date(c.at).toLocaleTimeString()}
+            </li>
+          ))}
+        </ul>
+        <label class="check">
+          <input type="checkbox" checked={live.brief.showCheckins} onChange={(e) => session.setShowCheckins(e.currentTarget.checked)} />
+          {strings.showCount}
+        </label>
+      </section>
+
       <button type="button" class="secondary" onClick={back}>
         {strings.back}
       </button>

@@ -1,0 +1,131 @@
+// The participant's screen: the brief, the countdown, check-in, and the reveal.
+import { useState } from 'preact/hooks'
+import type { ActionSession, StageView } from '../../model'
+import { QrScanner } from '../qr/QrScanner'
+import { strings } from '../strings'
+import { useLive } from './live'
+import { Status } from './Status'
+import { duration, showTime } from './time'
+
+export interface BriefProps {
+  readonly session: ActionSession
+  readonly back: () => void
+}
+
+export function Brief({ session, back }: BriefProps) {
+  const live = useLive(
+    () => ({ brief: session.brief.read(), announcements: session.brief.announcements(), stages: session.stages(), checkin: session.checkin, now: Date.now() }),
+    (cb) => session.onChange(cb),
+    1000,
+  )
+  const [scanning, setScanning] = useState(false)
+  const [scanError, setScanError] = useState<string | undefined>()
+  const [dismissed, setDismissed] = useState(false)
+  const revealed = live.stages.find((s) => s.content !== undefined)
+  const { brief } = live
+
+  if (revealed && !dismissed) return <Reveal stage={revealed} goAt={brief.goAt} now={live.now} dismiss={() => setDismissed(true)} />
+
+  return (
+    <div class="stack">
+      <Status session={session} />
+      <h2>{strings.briefTitle}</h2>
+      <p role="status" data-go-state={revealed ? 'released' : brief.state}>
+        {brief.state === 'called-off'
+          ? strings.calledOff
+          : brief.state === 'held'
+            ? strings.onHold
+            : brief.goAt === undefined
+              ? ''
+              : brief.goAt > live.now
+                ? strings.countdown(duration(brief.goAt - live.now))
+                : strings.goPassed}
+      </p>
+      <dl class="brief">
+        <dt>{strings.stagingPoint}</dt>
+        <dd>{brief.stagingPoint || '—'}</dd>
+        <dt>{strings.gatherAt}</dt>
+        <dd>{showTime(brief.gatherAt)}</dd>
+        <dt>{strings.goAt}</dt>
+        <dd>{showTime(brief.goAt)}</dd>
+        <dt>{strings.bring}</dt>
+        <dd>{brief.bring || '—'}</dd>
+        <dt>{strings.conduct}</dt>
+        <dd>{brief.conduct || '—'}</dd>
+        <dt>{strings.dispersal}</dt>
+        <dd>{brief.dispersal || '—'}</dd>
+      </dl>
+      {!revealed && <p class="muted">{strings.sealedLocation}</p>}
+      {revealed && (
+        <button type="button" onClick={() => setDismissed(false)}>
+          {revealed.label}
+        </button>
+      )}
+      {live.announcements.length > 0 && (
+        <section aria-labelledby="announcements">
+          <h3 id="announcements">{strings.announcements}</h3>
+          <ul class="list">
+            {[...live.announcements].reverse().map((a) => (
+              <li key={`${a.at}${a.text}`}>
+                {new Date(a.at).toLocaleTimeString()}: {a.text}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {live.checkin === 'not-yet' ? (
+        <button type="button" onClick={() => session.checkIn()}>
+          {strings.checkIn}
+        </button>
+      ) : (
+        <p role="status" data-checkin={live.checkin}>
+          {live.checkin === 'confirmed' ? strings.checkinConfirmed : strings.checkinSending}
+        </p>
+      )}
+      {brief.showCheckins && brief.checkins !== undefined && <p>{strings.othersHere(brief.checkins)}</p>}
+      {!revealed && brief.state !== 'called-off' && (
+        <button type="button" class="secondary" onClick={() => setScanning(!scanning)}>
+          {scanning ? strings.stopScanning : strings.scanRelease}
+        </button>
+      )}
+      {scanning && (
+        <QrScanner
+          onCode={(code) => {
+            session.acceptReleaseCode(code).then(
+              () => setScanning(false),
+              (e: unknown) => setScanError(e instanceof Error ? e.message : String(e)),
+            )
+          }}
+          onError={setScanError}
+        />
+      )}
+      {scanError && <p role="alert">{scanError}</p>}
+      <button type="button" class="secondary" onClick={back}>
+        {strings.back}
+      </button>
+    </div>
+  )
+}
+
+function Reveal({ stage, goAt, now, dismiss }: { stage: StageView; goAt: number | undefined; now: number; dismiss: () => void }) {
+  const content = stage.content!
+  const since = goAt !== undefined && now >= goAt ? now - goAt : stage.releasedAt !== undefined ? now - stage.releasedAt : 0
+  return (
+    <section class="reveal stack" aria-labelledby="reveal-title">
+      <h2 id="reveal-title">{strings.revealTitle}</h2>
+      <p class="reveal-label">{stage.label}</p>
+      <p class="reveal-text" data-reveal>
+        {content.text}
+      </p>
+      {content.lat !== undefined && content.lon !== undefined && (
+        <a href={`geo:${content.lat},${content.lon}`} rel="noreferrer">
+          {strings.openInMaps}
+        </a>
+      )}
+      <p>{strings.sinceGo(duration(since))}</p>
+      <button type="button" onClick={dismiss}>
+        {strings.dismiss}
+      </button>
+    </section>
+  )
+}
