@@ -45,8 +45,8 @@ export class PhonePage {
     readonly origin: string,
   ) {}
 
-  static async open(browser: Browser, origin: string): Promise<PhonePage> {
-    const context = await browser.newContext({ serviceWorkers: 'allow' })
+  static async open(browser: Browser, origin: string, options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<PhonePage> {
+    const context = await browser.newContext({ serviceWorkers: 'allow', ...options })
     context.setDefaultTimeout(WAIT_MS)
     // Chromium gathers usable host candidates for loopback only with a media permission.
     await context.grantPermissions(['microphone', 'camera'], { origin })
