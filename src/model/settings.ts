@@ -8,9 +8,11 @@ export interface DeviceSettings {
   /** Use TURN relays only, so other phones never learn this phone's IP address. */
   readonly relayOnly: boolean
   readonly iceServers: readonly RTCIceServer[]
+  /** Show a neutral name and icon in the tab and window title. */
+  readonly discreet: boolean
 }
 
-export const DEFAULT_SETTINGS: DeviceSettings = { serverRelay: true, relayOnly: false, iceServers: [] }
+export const DEFAULT_SETTINGS: DeviceSettings = { serverRelay: true, relayOnly: false, iceServers: [], discreet: false }
 
 export function decodeSettings(bytes: Uint8Array | undefined): DeviceSettings {
   if (!bytes) return DEFAULT_SETTINGS
@@ -20,6 +22,7 @@ export function decodeSettings(bytes: Uint8Array | undefined): DeviceSettings {
       serverRelay: typeof j.serverRelay === 'boolean' ? j.serverRelay : DEFAULT_SETTINGS.serverRelay,
       relayOnly: typeof j.relayOnly === 'boolean' ? j.relayOnly : DEFAULT_SETTINGS.relayOnly,
       iceServers: Array.isArray(j.iceServers) ? j.iceServers : DEFAULT_SETTINGS.iceServers,
+      discreet: j.discreet === true,
     }
   } catch {
     return DEFAULT_SETTINGS

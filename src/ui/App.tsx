@@ -26,6 +26,20 @@ type Screen =
   | { name: 'plan'; id: Model.ActionId }
   | { name: 'settings' }
 
+// Discreet mode must hold before anyone unlocks (the tab title shows on a locked phone's
+// app switcher), so it is mirrored outside the vault as one flag: it says nothing but "discreet".
+const DISCREET_FLAG = 'blossom.discreet'
+
+function applyDiscretion(discreet: boolean): void {
+  if (discreet) localStorage.setItem(DISCREET_FLAG, '1')
+  else localStorage.removeItem(DISCREET_FLAG)
+  document.title = discreet ? strings.discreetName : strings.appName
+  const icon = document.querySelector<HTMLLinkElement>('link[rel="icon"]')
+  if (icon) icon.href = discreet ? '/icons/neutral.svg' : '/icons/icon-192.png'
+}
+
+const isDiscreet = (): boolean => localStorage.getItem(DISCREET_FLAG) === '1'
+
 /** An invite code in the address bar is taken out at once: it must not linger in history. */
 function takeInviteFromUrl(): string | undefined {
   const match = /^#\/join\/(.+)$/.exec(location.hash)
@@ -41,6 +55,8 @@ export function App({ crypto, buildId, model }: AppProps) {
   const device = useRef<Model.Device | undefined>(undefined)
   const phone = useRef<Model.Phone | undefined>(undefined)
   const pendingInvite = useRef<string | undefined>(takeInviteFromUrl())
+  const [discreet, setDiscreet] = useState(isDiscreet)
+  useEffect(() => applyDiscretion(discreet), [discreet])
 
   useEffect(() => {
     if (!model) return
@@ -92,6 +108,7 @@ export function App({ crypto, buildId, model }: AppProps) {
       return e instanceof Error ? e.message : String(e)
     }
     setScreen({ name: 'home' })
+    setDiscreet(phone.current.settings.discreet)
     const invite = pendingInvite.current
     pendingInvite.current = undefined
     if (invite) join(invite)
@@ -136,7 +153,12 @@ export function App({ crypto, buildId, model }: AppProps) {
       body = (
         <Settings
           settings={p!.settings}
-          change={(patch) => void p!.updateSettings(patch).then(() => rerender((n) => n + 1))}
+          change={(patch) =>
+            void p!.updateSettings(patch).then(() => {
+              setDiscreet(p!.settings.discreet)
+              rerender((n) => n + 1)
+            })
+          }
           back={() => setScreen({ name: 'home' })}
         />
       )
@@ -146,7 +168,7 @@ export function App({ crypto, buildId, model }: AppProps) {
   const line = crypto === 'ready' ? strings.ready : crypto === 'failed' ? strings.cryptoFailed : strings.loading
   return (
     <main class="screen">
-      <h1>{strings.appName}</h1>
+      <h1>{discreet ? strings.discreetName : strings.appName}</h1>
       {body}
       <footer class="muted">
         <p class="status" role={crypto === 'failed' ? 'alert' : undefined} data-crypto={crypto}>

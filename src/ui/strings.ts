@@ -59,6 +59,11 @@ export const strings = {
   gatherAt: 'Gather time',
   goAt: 'Go time',
   setTimes: 'Save times',
+  timeZone: 'Time zone of the action (times above are on its clock)',
+  actionTime: (text: string): string => `${text} at the action`,
+  wakeLockNote: 'The screen stays on until you go back.',
+  discreet: 'Discreet mode: show “Notes” instead of Blossom in the tab and window title',
+  discreetName: 'Notes',
   announcement: 'Announcement to participants',
   announce: 'Post announcement',
   goSection: 'Go',
@@ -97,6 +102,22 @@ export const strings = {
   sinceGo: (text: string): string => `${text} since go`,
   openInMaps: 'Open in maps (leaves Blossom)',
   dismiss: 'Back to the brief',
+
+  // QR codes, shown and scanned
+  qr: {
+    /** Default accessible name of a shown code. */
+    codeLabel: 'QR code',
+    /** Default accessible name of the camera view. */
+    scannerLabel: 'Camera view for scanning a QR code',
+    cameraStarting: 'Starting the camera…',
+    cameraDenied: 'Blossom may not use the camera. Allow camera access for this site in the browser settings, then try again.',
+    cameraMissing: 'No camera was found on this device.',
+    cameraBusy: 'The camera could not start: another app may be using it. Close that app, then try again.',
+    cameraUnsupported: 'This browser cannot use the camera here. Camera access needs a current browser and a secure (https) address.',
+    cameraStopped: 'The camera stopped. Try again.',
+    cameraFailed: 'The camera could not start.',
+    decoderFailed: 'The QR code reader could not be loaded. Reload Blossom while online once, then try again.',
+  },
   online: (peers: number): string => `Online · ${peers} ${peers === 1 ? 'peer' : 'peers'}`,
   offline: 'Offline: changes are kept on this phone and sync when you are back online.',
   lastReceived: (when: string): string => `Last update from others: ${when}`,

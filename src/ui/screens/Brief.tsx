@@ -1,11 +1,11 @@
 // The participant's screen: the brief, the countdown, check-in, and the reveal.
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import type { ActionSession, StageView } from '../../model'
 import { QrScanner } from '../qr/QrScanner'
 import { strings } from '../strings'
 import { useLive } from './live'
 import { Status } from './Status'
-import { duration, showTime } from './time'
+import { duration, showTime, zoneName } from './time'
 
 export interface BriefProps {
   readonly session: ActionSession
@@ -45,9 +45,13 @@ export function Brief({ session, back }: BriefProps) {
         <dt>{strings.stagingPoint}</dt>
         <dd>{brief.stagingPoint || '—'}</dd>
         <dt>{strings.gatherAt}</dt>
-        <dd>{showTime(brief.gatherAt)}</dd>
+        <dd>
+          <Time at={brief.gatherAt} zone={brief.timeZone} />
+        </dd>
         <dt>{strings.goAt}</dt>
-        <dd>{showTime(brief.goAt)}</dd>
+        <dd>
+          <Time at={brief.goAt} zone={brief.timeZone} />
+        </dd>
         <dt>{strings.bring}</dt>
         <dd>{brief.bring || '—'}</dd>
         <dt>{strings.conduct}</dt>
@@ -107,7 +111,47 @@ export function Brief({ session, back }: BriefProps) {
   )
 }
 
+/** A time on this phone's clock, with the zone named; and on the action's clock if it differs. */
+function Time({ at, zone }: { at: number | undefined; zone: string }) {
+  const here = showTime(at)
+  return (
+    <>
+      {here}
+      {at !== undefined && zone !== zoneName() && (
+        <>
+          <br />
+          {strings.actionTime(showTime(at, zone))}
+        </>
+      )}
+    </>
+  )
+}
+
+/** Keeps the screen on while shown (Screen Wake Lock, where the browser has it). */
+function useWakeLock(): void {
+  useEffect(() => {
+    let lock: WakeLockSentinel | undefined
+    let gone = false
+    const take = (): void => {
+      if (document.visibilityState !== 'visible' || !('wakeLock' in navigator)) return
+      navigator.wakeLock.request('screen').then(
+        (l) => (gone ? void l.release() : (lock = l)),
+        () => undefined, // refused (battery saver, not allowed): the reveal still shows
+      )
+    }
+    take()
+    // A lock ends when the page is hidden; take it again when the phone shows the page again.
+    document.addEventListener('visibilitychange', take)
+    return () => {
+      gone = true
+      document.removeEventListener('visibilitychange', take)
+      void lock?.release()
+    }
+  }, [])
+}
+
 function Reveal({ stage, goAt, now, dismiss }: { stage: StageView; goAt: number | undefined; now: number; dismiss: () => void }) {
+  useWakeLock()
   const content = stage.content!
   const since = goAt !== undefined && now >= goAt ? now - goAt : stage.releasedAt !== undefined ? now - stage.releasedAt : 0
   return (
@@ -123,6 +167,7 @@ function Reveal({ stage, goAt, now, dismiss }: { stage: StageView; goAt: number 
         </a>
       )}
       <p>{strings.sinceGo(duration(since))}</p>
+      <p class="muted">{strings.wakeLockNote}</p>
       <button type="button" onClick={dismiss}>
         {strings.dismiss}
       </button>

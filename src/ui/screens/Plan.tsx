@@ -6,7 +6,7 @@ import { QrCode } from '../qr/QrCode'
 import { strings } from '../strings'
 import { useLive } from './live'
 import { Status } from './Status'
-import { fromLocalInput, showTime, toLocalInput } from './time'
+import { allZones, fromZonedInput, showTime, toZonedInput, zoneName } from './time'
 
 export interface PlanProps {
   readonly session: ActionSession
@@ -31,8 +31,9 @@ export function Plan({ session, origin, back }: PlanProps) {
   const [where, setWhere] = useState(location?.content.text ?? '')
   const [lat, setLat] = useState(location?.content.lat?.toString() ?? '')
   const [lon, setLon] = useState(location?.content.lon?.toString() ?? '')
-  const [gather, setGather] = useState(toLocalInput(live.brief.gatherAt))
-  const [go, setGo] = useState(toLocalInput(live.brief.goAt))
+  const [zone, setZone] = useState(live.brief.timeZone !== 'UTC' || live.brief.goAt !== undefined ? live.brief.timeZone : zoneName())
+  const [gather, setGather] = useState(toZonedInput(live.brief.gatherAt, zone))
+  const [go, setGo] = useState(toZonedInput(live.brief.goAt, zone))
   const [message, setMessage] = useState('')
   const [label, setLabel] = useState('')
   const [link, setLink] = useState<string | undefined>()
@@ -102,6 +103,16 @@ export function Plan({ session, origin, back }: PlanProps) {
           </label>
         ))}
         <label>
+          {strings.timeZone}
+          <select value={zone} onChange={(e) => setZone(e.currentTarget.value)}>
+            {allZones().map((z) => (
+              <option key={z} value={z}>
+                {z}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
           {strings.gatherAt}
           <input type="datetime-local" value={gather} onInput={(e) => setGather(e.currentTarget.value)} />
         </label>
@@ -112,9 +123,9 @@ export function Plan({ session, origin, back }: PlanProps) {
         <button
           type="button"
           onClick={() => {
-            const gatherAt = fromLocalInput(gather)
-            const goAt = fromLocalInput(go)
-            session.setTimes({ ...(gatherAt !== undefined ? { gatherAt } : {}), ...(goAt !== undefined ? { goAt } : {}), timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone })
+            const gatherAt = fromZonedInput(gather, zone)
+            const goAt = fromZonedInput(go, zone)
+            session.setTimes({ ...(gatherAt !== undefined ? { gatherAt } : {}), ...(goAt !== undefined ? { goAt } : {}), timeZone: zone })
           }}
         >
           {strings.setTimes}

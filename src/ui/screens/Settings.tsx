@@ -20,6 +20,10 @@ export function Settings({ settings, change, back }: SettingsProps) {
         {strings.relayOnly}
       </label>
       <p class="muted">{strings.ipNotice}</p>
+      <label class="check">
+        <input type="checkbox" checked={settings.discreet} onChange={(e) => change({ discreet: e.currentTarget.checked })} />
+        {strings.discreet}
+      </label>
       <button type="button" class="secondary" onClick={back}>
         {strings.back}
       </button>

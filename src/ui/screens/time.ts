@@ -1,20 +1,49 @@
-// Times: stored as UTC instants, shown in the phone's zone with the zone named.
+// Times: stored as UTC instants, shown in the phone's zone with the zone named, and
+// entered in the action's zone (so a multi-city action shares one instant).
 export const zoneName = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone
 
-export function showTime(at: number | undefined): string {
+/** Every zone this browser knows, for the core's zone picker. */
+export const allZones = (): string[] => (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [zoneName()])
+
+export function showTime(at: number | undefined, zone = zoneName()): string {
   if (at === undefined) return '—'
-  return `${new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })} (${zoneName()})`
+  return `${new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone })} (${zone})`
 }
 
-/** Value for <input type="datetime-local"> in the phone's zone. */
-export function toLocalInput(at: number | undefined): string {
+/** How far `zone`'s wall clock is ahead of UTC at instant `at`, in ms. */
+function offsetMs(at: number, zone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(at))
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value)
+  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(at / 1000) * 1000
+}
+
+/** `YYYY-MM-DDTHH:mm` on `zone`'s wall clock → UTC instant. */
+export function fromZonedInput(value: string, zone = zoneName()): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value)
+  if (!m) return undefined
+  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]))
+  // The offset at the guess can differ from the offset at the answer around a DST change.
+  let at = wall - offsetMs(wall, zone)
+  at = wall - offsetMs(at, zone)
+  return at
+}
+
+/** UTC instant → `YYYY-MM-DDTHH:mm` on `zone`'s wall clock, for <input type="datetime-local">. */
+export function toZonedInput(at: number | undefined, zone = zoneName()): string {
   if (at === undefined) return ''
-  const d = new Date(at)
+  const wall = new Date(at + offsetMs(at, zone))
   const pad = (n: number): string => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
+  return `${wall.getUTCFullYear()}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}T${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}`
 }
-
-export const fromLocalInput = (value: string): number | undefined => (value ? new Date(value).getTime() : undefined)
 
 export function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000))
