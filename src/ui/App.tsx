@@ -48,6 +48,29 @@ function takeInviteFromUrl(): string | undefined {
   return match[1]
 }
 
+interface InstallPromptEvent extends Event {
+  prompt(): Promise<void>
+}
+
+/** The browser's install offer, kept for a button of our own (undefined when not offered). */
+function useInstallPrompt(): (() => void) | undefined {
+  const [offer, setOffer] = useState<InstallPromptEvent | undefined>()
+  useEffect(() => {
+    const keep = (e: Event): void => {
+      e.preventDefault()
+      setOffer(e as InstallPromptEvent)
+    }
+    const installed = (): void => setOffer(undefined)
+    addEventListener('beforeinstallprompt', keep)
+    addEventListener('appinstalled', installed)
+    return () => {
+      removeEventListener('beforeinstallprompt', keep)
+      removeEventListener('appinstalled', installed)
+    }
+  }, [])
+  return offer ? () => void offer.prompt().finally(() => setOffer(undefined)) : undefined
+}
+
 export function App({ crypto, buildId, model }: AppProps) {
   const [screen, setScreen] = useState<Screen>({ name: 'starting' })
   const [, rerender] = useState(0)
@@ -56,6 +79,7 @@ export function App({ crypto, buildId, model }: AppProps) {
   const phone = useRef<Model.Phone | undefined>(undefined)
   const pendingInvite = useRef<string | undefined>(takeInviteFromUrl())
   const [discreet, setDiscreet] = useState(isDiscreet)
+  const install = useInstallPrompt()
   useEffect(() => applyDiscretion(discreet), [discreet])
 
   useEffect(() => {
@@ -170,6 +194,11 @@ export function App({ crypto, buildId, model }: AppProps) {
     <main class="screen">
       <h1>{discreet ? strings.discreetName : strings.appName}</h1>
       {body}
+      {install && (screen.name === 'home' || screen.name === 'setup') && (
+        <button type="button" class="secondary" onClick={install}>
+          {strings.install}
+        </button>
+      )}
       <footer class="muted">
         <p class="status" role={crypto === 'failed' ? 'alert' : undefined} data-crypto={crypto}>
           {line}

@@ -64,6 +64,7 @@ export const strings = {
   wakeLockNote: 'The screen stays on until you go back.',
   discreet: 'Discreet mode: show “Notes” instead of Blossom in the tab and window title',
   discreetName: 'Notes',
+  install: 'Install Blossom on this phone (works offline, opens like an app)',
   announcement: 'Announcement to participants',
   announce: 'Post announcement',
   goSection: 'Go',

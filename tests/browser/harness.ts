@@ -8,7 +8,7 @@ import { strings } from '../../src/ui/strings'
 
 export const WAIT_MS = 30_000
 
-const ARGS = [
+export const ARGS = [
   '--headless=new',
   '--no-sandbox',
   '--disable-gpu',
