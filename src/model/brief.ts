@@ -25,6 +25,8 @@ export interface BriefText {
   readonly state: GoState
   readonly showCheckins: boolean
   readonly checkins: number | undefined
+  readonly stagingLat: number | undefined
+  readonly stagingLon: number | undefined
 }
 
 export interface Announcement {
@@ -78,6 +80,8 @@ export class BriefView {
       state: state === 'held' || state === 'called-off' ? state : 'scheduled',
       showCheckins: m.get('showCheckins') === true,
       checkins: num(m.get('checkins')),
+      stagingLat: num(m.get('stagingLat')),
+      stagingLon: num(m.get('stagingLon')),
     }
   }
 
@@ -162,6 +166,11 @@ export class BriefEditor {
 
   set(field: BriefField, value: string): void {
     fields(this.doc).set(field, value)
+  }
+
+  setNumber(field: 'stagingLat' | 'stagingLon', value: number | undefined): void {
+    if (value === undefined) fields(this.doc).delete(field)
+    else fields(this.doc).set(field, value)
   }
 
   setTimes(times: { gatherAt?: number; goAt?: number; timeZone?: string }): void {

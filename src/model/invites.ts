@@ -110,7 +110,8 @@ export class InviteDesk {
     const now = Date.now()
     invitesOf(this.plan.plain).forEach((entry, id) => {
       this.observe(id, entry.redeemedBy, now)
-      const listening = !entry.revoked && entry.expiresAt + LOBBY_GRACE_MS > now
+      // Used and withdrawn invites keep listening for a while: a joiner must hear why it cannot join.
+      const listening = entry.expiresAt + LOBBY_GRACE_MS > now
       if (listening && !this.lobbies.has(id)) this.open(id, fromBase64Url(entry.secret) as SecretKey, identityFromSeed(fromBase64Url(entry.answerer)))
       if (!listening && this.lobbies.has(id)) this.closeLobby(id)
     })

@@ -160,6 +160,11 @@ export class ActionSession {
     this.editor().set(field, value)
   }
 
+  setBriefNumber(field: 'stagingLat' | 'stagingLon', value: number | undefined): void {
+    this.editor().setNumber(field, value)
+    this.briefDoc.flush()
+  }
+
   setTimes(times: { gatherAt?: number; goAt?: number; timeZone?: string }): void {
     this.editor().setTimes(times)
     this.briefDoc.flush()

@@ -64,8 +64,8 @@ describe('the whole story', () => {
     await page.getByLabel(strings.longitude).fill('13.40')
     await page.getByRole('button', { name: strings.saveLocation }).click()
     await page.getByText(strings.locationSealed).waitFor()
-    await page.getByLabel(strings.stagingPoint).fill('Fountain, north side')
-    await page.getByLabel(strings.stagingPoint).press('Tab')
+    await page.getByLabel(strings.stagingPoint, { exact: true }).fill('Fountain, north side')
+    await page.getByLabel(strings.stagingPoint, { exact: true }).press('Tab')
     await page.getByLabel(strings.bring).fill('water and a scarf')
     await page.getByLabel(strings.bring).press('Tab')
     await page.getByLabel(strings.goAt).fill('2030-06-01T18:00')
@@ -180,6 +180,14 @@ describe('the whole story', () => {
     await third.page.getByText(/not a Blossom invite link|incomplete or mistyped/).waitFor()
     const cut = await openLink(browser, link.slice(0, -6))
     await cut.page.getByText(/incomplete or mistyped/).waitFor()
+
+    // A withdrawn invite: the core revokes it before anyone uses it.
+    const spare = await a.invite('participant', 'spare')
+    await a.page.getByRole('button', { name: strings.revoke('spare') }).click()
+    await a.page.locator('li[data-state="revoked"]').waitFor()
+    const late = await openLink(browser, spare)
+    await late.page.getByText(/withdrawn/).waitFor()
+    expect(await late.page.getByRole('heading', { name: strings.briefTitle }).count()).toBe(0)
   })
 
   it('a participant whose clock is ten minutes off still reveals when the release arrives', async () => {

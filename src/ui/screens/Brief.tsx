@@ -43,7 +43,17 @@ export function Brief({ session, back }: BriefProps) {
       </p>
       <dl class="brief">
         <dt>{strings.stagingPoint}</dt>
-        <dd>{brief.stagingPoint || '—'}</dd>
+        <dd>
+          {brief.stagingPoint || '—'}
+          {brief.stagingLat !== undefined && brief.stagingLon !== undefined && (
+            <>
+              <br />
+              <a href={`geo:${brief.stagingLat},${brief.stagingLon}`} rel="noreferrer">
+                {strings.openInMaps}
+              </a>
+            </>
+          )}
+        </dd>
         <dt>{strings.gatherAt}</dt>
         <dd>
           <Time at={brief.gatherAt} zone={brief.timeZone} />

@@ -25,7 +25,17 @@ export function Passphrase({ mode, submit }: PassphraseProps) {
   return (
     <form class="stack" onSubmit={onSubmit} autocomplete="off">
       <h2>{setup ? strings.setupTitle : strings.unlockTitle}</h2>
-      {setup && <p>{strings.setupIntro}</p>}
+      {setup && (
+        <>
+          <p>{strings.about}</p>
+          <ul>
+            <li>{strings.aboutCore}</li>
+            <li>{strings.aboutParticipant}</li>
+          </ul>
+          <p>{strings.setupIntro}</p>
+          <p class="muted">{strings.aboutNoRecovery}</p>
+        </>
+      )}
       <label>
         {strings.passphrase}
         {/* autocomplete off: a browser's password manager would keep (and often sync) the vault's passphrase */}

@@ -39,6 +39,10 @@ export function Plan({ session, origin, back }: PlanProps) {
   const [link, setLink] = useState<string | undefined>()
   const [qr, setQr] = useState<string | undefined>()
   const released = live.stages.some((s) => s.content !== undefined)
+  const setCoordinate = (which: 'stagingLat' | 'stagingLon', value: string): void => {
+    const n = Number.parseFloat(value)
+    session.setBriefNumber(which, Number.isFinite(n) ? n : undefined)
+  }
 
   return (
     <div class="stack">
@@ -102,6 +106,16 @@ export function Plan({ session, origin, back }: PlanProps) {
             />
           </label>
         ))}
+        <div class="row">
+          <label>
+            {strings.stagingLat}
+            <input inputMode="decimal" value={live.brief.stagingLat ?? ''} onChange={(e) => setCoordinate('stagingLat', e.currentTarget.value)} />
+          </label>
+          <label>
+            {strings.stagingLon}
+            <input inputMode="decimal" value={live.brief.stagingLon ?? ''} onChange={(e) => setCoordinate('stagingLon', e.currentTarget.value)} />
+          </label>
+        </div>
         <label>
           {strings.timeZone}
           <select value={zone} onChange={(e) => setZone(e.currentTarget.value)}>
@@ -210,7 +224,12 @@ export function Plan({ session, origin, back }: PlanProps) {
           <ul class="list">
             {live.invites.map((i) => (
               <li key={i.id} data-state={i.state}>
-                {i.label || strings.role(i.tier === 'core')} ({strings.role(i.tier === 'core')}): {strings.inviteState[i.state]}
+                {i.label || strings.role(i.tier === 'core')} ({strings.role(i.tier === 'core')}): {strings.inviteState[i.state]}{' '}
+                {i.state === 'open' && (
+                  <button type="button" class="secondary" onClick={() => session.revoke(i.id)}>
+                    {strings.revoke(i.label || strings.role(i.tier === 'core'))}
+                  </button>
+                )}
               </li>
             ))}
           </ul>

@@ -47,6 +47,7 @@ export function toZonedInput(at: number | undefined, zone = zoneName()): string 
 
 export function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000))
+  if (s >= 2 * 86400) return `${Math.floor(s / 86400)} days ${Math.floor((s % 86400) / 3600)} h`
   const h = Math.floor(s / 3600)
   const m = Math.floor((s % 3600) / 60)
   const sec = s % 60
