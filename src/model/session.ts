@@ -149,6 +149,11 @@ export class ActionSession {
     revokeInvite(this.corePlan(), inviteId)
   }
 
+  /** How many phones are in the core (write the plan). */
+  coreSize(): number {
+    return this.planDoc?.writers().length ?? 0
+  }
+
   invites(): InviteSummary[] {
     if (!this.planDoc) return []
     const out: InviteSummary[] = []

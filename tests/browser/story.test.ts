@@ -92,6 +92,7 @@ describe('the whole story', () => {
       expect(await p.page.getByText('Spring mob').count()).toBe(0)
     }
     await a.page.locator('li[data-state="used"]').nth(3).waitFor()
+    await a.page.locator('[data-core-size="2"]').waitFor()
 
     // Check-in: two participants say they are here; the core sees who.
     for (const p of participants.slice(0, 2)) {

@@ -24,7 +24,7 @@ const BRIEF_LABELS: Record<BriefField, string> = {
 export function Plan({ session, origin, back }: PlanProps) {
   const plan = session.plan!
   const live = useLive(
-    () => ({ plan: plan.read(), brief: session.brief.read(), invites: session.invites(), checkins: session.checkinList(), stages: session.stages(), core: plan.stages() }),
+    () => ({ plan: plan.read(), brief: session.brief.read(), invites: session.invites(), checkins: session.checkinList(), stages: session.stages(), core: plan.stages(), coreSize: session.coreSize() }),
     (cb) => session.onChange(cb),
   )
   const location = live.core[0]
@@ -199,6 +199,7 @@ export function Plan({ session, origin, back }: PlanProps) {
 
       <section class="stack" aria-labelledby="invites">
         <h2 id="invites">{strings.invitesSection}</h2>
+        <p data-core-size={live.coreSize}>{strings.coreMembers(live.coreSize)}</p>
         <label>
           {strings.inviteLabel}
           <input value={label} onInput={(e) => setLabel(e.currentTarget.value)} />
