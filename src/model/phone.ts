@@ -4,7 +4,7 @@
 import { ObservableV2 } from 'lib0/observable'
 import { forgetIdentity, fromUtf8, identityFromSeed, newIdentity, publicPart, randomKey, toBase64Url, utf8, wipe, type DeviceIdentity } from '../crypto'
 import { SecureDoc, newDocId } from '../doc'
-import { Vault, type BlossomDB } from '../store'
+import { openBlossomDB, Vault, type BlossomDB } from '../store'
 import { ownSockets, releaseSockets, type TransportSettings } from '../transport'
 import type { DocAccess } from './access'
 import { decodeAction, encodeAction, newActionId, type ActionId, type ActionRecord, type Role } from './action'
@@ -76,6 +76,8 @@ export class Phone {
   private saving: Promise<void> = Promise.resolve()
 
   private constructor(
+    /** Where this phone keeps everything (a new one after a duress wipe). */
+    readonly db: BlossomDB,
     private readonly vault: Vault,
     readonly identity: DeviceIdentity,
     private readonly baseTransport: TransportSettings,
@@ -103,19 +105,28 @@ export class Phone {
     const identity = newIdentity()
     await vault.putSecret('identity', identity.seed)
     await vault.putSecret('actions', utf8('[]'))
-    return Phone.start(vault, identity, transport)
+    return Phone.start(db, vault, identity, transport)
   }
 
-  /** Opens the vault (StoreError 'wrong-passphrase' if not right) and every action in it. */
+  /**
+   * Opens the vault (StoreError 'wrong-passphrase' if not right) and every action in it.
+   * The duress passphrase instead wipes everything, silently, and opens a new empty phone
+   * under that same passphrase: to whoever watches, an app with nothing in it.
+   */
   static async unlock(db: BlossomDB, passphrase: string, transport: TransportSettings): Promise<Phone> {
-    const vault = await Vault.unlock(db, passphrase)
+    const { vault, duress } = await Vault.open(db, passphrase)
+    if (duress) {
+      vault.lock()
+      await Vault.wipeAll(db)
+      return Phone.setUp(await openBlossomDB(db.name), passphrase, transport)
+    }
     const seed = await vault.getSecret('identity')
     if (!seed) throw new ModelError('corrupt-record', 'This phone’s identity is missing from its storage.')
-    return Phone.start(vault, identityFromSeed(seed), transport)
+    return Phone.start(db, vault, identityFromSeed(seed), transport)
   }
 
-  private static async start(vault: Vault, identity: DeviceIdentity, transport: TransportSettings): Promise<Phone> {
-    const phone = new Phone(vault, identity, transport, decodeSettings(await vault.getSecret('settings')))
+  private static async start(db: BlossomDB, vault: Vault, identity: DeviceIdentity, transport: TransportSettings): Promise<Phone> {
+    const phone = new Phone(db, vault, identity, transport, decodeSettings(await vault.getSecret('settings')))
     for (const id of await phone.actionIds()) {
       try {
         const bytes = await vault.getSecret(`action:${id}`)
@@ -168,6 +179,21 @@ export class Phone {
   join(link: string): JoinAttempt {
     const invite = decodeInvite(link)
     return new JoinAttempt((attempt, settle) => this.runJoin(invite, attempt, settle))
+  }
+
+  /** Sets a passphrase that, entered at unlock, wipes this phone and opens it empty. */
+  setDuressPassphrase(current: string, duress: string): Promise<void> {
+    return this.vault.setDuressPassphrase(current, duress)
+  }
+
+  changePassphrase(current: string, next: string): Promise<void> {
+    return this.vault.changePassphrase(current, next)
+  }
+
+  /** Removes every key and every stored byte of every action from this phone. */
+  async panicWipe(): Promise<void> {
+    await this.lock()
+    await Vault.wipeAll(this.db)
   }
 
   /** Closes every action and forgets every key. */

@@ -89,11 +89,22 @@ export class Vault {
     return new Vault(db, master)
   }
 
-  /** Opens the vault. A wrong passphrase throws StoreError 'wrong-passphrase' and changes nothing. */
-  static async unlock(db: BlossomDB, passphrase: string): Promise<Vault> {
+  /**
+   * Opens the vault. A wrong passphrase throws StoreError 'wrong-passphrase' and changes
+   * nothing. `duress` is true when the passphrase was the duress one: the caller must wipe.
+   */
+  static async open(db: BlossomDB, passphrase: string): Promise<{ vault: Vault; duress: boolean }> {
     const header = await run(() => db.get('vault', 'header'))
     if (!header) throw storeError('no-vault')
-    return new Vault(db, Vault.unwrap(header, passphrase))
+    const { key, slot } = Vault.unwrap(header, passphrase)
+    return { vault: new Vault(db, key), duress: slot === 1 }
+  }
+
+  /** Opens the vault with its main passphrase only (a duress passphrase counts as wrong here). */
+  static async unlock(db: BlossomDB, passphrase: string): Promise<Vault> {
+    const { vault, duress } = await Vault.open(db, passphrase)
+    if (duress) throw storeError('wrong-passphrase')
+    return vault
   }
 
   private static wrap(master: SecretKey, passphrase: string, params: PassphraseParams): VaultHeader {
@@ -107,35 +118,79 @@ export class Vault {
     return { ...base, slots: [slot0, spare] }
   }
 
-  private static unwrap(header: VaultHeader, passphrase: string): SecretKey {
+  private static unwrap(header: VaultHeader, passphrase: string): { key: SecretKey; slot: 0 | 1 } {
     const wrappingKey = keyFromPassphrase(passphrase, header)
     try {
       // Both slots are always tried, so timing does not tell whether slot 1 is in use.
-      let master: Uint8Array | undefined
-      for (const slot of header.slots) {
+      let found: { key: SecretKey; slot: 0 | 1 } | undefined
+      header.slots.forEach((box, slot) => {
         try {
-          master ??= open(wrappingKey, slot, headerContext(header))
+          const key = open(wrappingKey, box, headerContext(header)) as SecretKey
+          found ??= { key, slot: slot as 0 | 1 }
         } catch (e) {
           if (!(e instanceof CryptoError)) throw e
         }
-      }
-      if (!master) throw storeError('wrong-passphrase')
-      return master as SecretKey
+      })
+      if (!found) throw storeError('wrong-passphrase')
+      return found
     } finally {
       wipe(wrappingKey)
     }
   }
 
-  /** Checks the current passphrase, then rewraps the master key under the new one. */
+  /**
+   * Checks the current passphrase, then rewraps the master key under the new one. The salt,
+   * the parameters and the second slot stay as they are: the vault cannot know whether that
+   * slot holds a duress passphrase (nobody can), so it must keep it working.
+   */
   async changePassphrase(current: string, next: string): Promise<void> {
     this.keys()
     checkStrength(next)
     const header = await run(() => this.db.get('vault', 'header'))
     if (!header) throw storeError('no-vault')
-    const master = Vault.unwrap(header, current)
-    const rewrapped = Vault.wrap(master, next, newPassphraseParams())
-    wipe(master)
-    await run(() => this.db.put('vault', rewrapped, 'header'))
+    const { key, slot } = Vault.unwrap(header, current)
+    if (slot !== 0) throw storeError('wrong-passphrase')
+    const slot0 = Vault.sealSlot(key, next, header)
+    wipe(key)
+    await run(() => this.db.put('vault', { ...header, slots: [slot0, header.slots[1]] }, 'header'))
+  }
+
+  /**
+   * Sets a duress passphrase: entered at unlock, it opens slot 1, and the app wipes itself
+   * and opens empty. Stored exactly like the spare slot it replaces (a box of the same size
+   * under a key derived the same way), so storage does not show that one exists.
+   */
+  async setDuressPassphrase(current: string, duress: string): Promise<void> {
+    this.keys()
+    checkStrength(duress)
+    if (duress.normalize('NFKC') === current.normalize('NFKC')) throw storeError('weak-passphrase')
+    const header = await run(() => this.db.get('vault', 'header'))
+    if (!header) throw storeError('no-vault')
+    if (Vault.unwrap(header, current).slot !== 0) throw storeError('wrong-passphrase')
+    const decoy = randomKey()
+    const slot1 = Vault.sealSlot(decoy, duress, header)
+    wipe(decoy)
+    await run(() => this.db.put('vault', { ...header, slots: [header.slots[0], slot1] }, 'header'))
+  }
+
+  private static sealSlot(master: SecretKey, passphrase: string, header: PassphraseParams & Pick<VaultHeader, 'version'>): Uint8Array {
+    const wrappingKey = keyFromPassphrase(passphrase, header)
+    const slot = seal(wrappingKey, master, headerContext(header))
+    wipe(wrappingKey)
+    return slot
+  }
+
+  /** Removes everything Blossom stored in this browser: the database, whole. */
+  static async wipeAll(db: BlossomDB): Promise<void> {
+    const name = db.name
+    db.close()
+    await new Promise<void>((resolve, reject) => {
+      const req = indexedDB.deleteDatabase(name)
+      req.onsuccess = () => resolve()
+      req.onerror = () => reject(fromIdbError(req.error))
+      // Another tab holding the database open: the delete waits for it, then completes.
+      req.onblocked = () => undefined
+    })
   }
 
   get locked(): boolean {
