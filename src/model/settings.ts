@@ -10,9 +10,12 @@ export interface DeviceSettings {
   readonly iceServers: readonly RTCIceServer[]
   /** Show a neutral name and icon in the tab and window title. */
   readonly discreet: boolean
+  /** Lock after this many minutes without use. */
+  readonly idleLockMinutes: number
 }
 
-export const DEFAULT_SETTINGS: DeviceSettings = { serverRelay: true, relayOnly: false, iceServers: [], discreet: false }
+export const DEFAULT_SETTINGS: DeviceSettings = { serverRelay: true, relayOnly: false, iceServers: [], discreet: false, idleLockMinutes: 5 }
+export const IDLE_LOCK_CHOICES = [1, 2, 5, 10, 30] as const
 
 export function decodeSettings(bytes: Uint8Array | undefined): DeviceSettings {
   if (!bytes) return DEFAULT_SETTINGS
@@ -23,6 +26,7 @@ export function decodeSettings(bytes: Uint8Array | undefined): DeviceSettings {
       relayOnly: typeof j.relayOnly === 'boolean' ? j.relayOnly : DEFAULT_SETTINGS.relayOnly,
       iceServers: Array.isArray(j.iceServers) ? j.iceServers : DEFAULT_SETTINGS.iceServers,
       discreet: j.discreet === true,
+      idleLockMinutes: typeof j.idleLockMinutes === 'number' && j.idleLockMinutes >= 1 && j.idleLockMinutes <= 60 ? j.idleLockMinutes : DEFAULT_SETTINGS.idleLockMinutes,
     }
   } catch {
     return DEFAULT_SETTINGS

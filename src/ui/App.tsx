@@ -40,6 +40,9 @@ function applyDiscretion(discreet: boolean): void {
 
 const isDiscreet = (): boolean => localStorage.getItem(DISCREET_FLAG) === '1'
 
+const HIDDEN_LOCK_MS = 60_000
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
 /** An invite code in the address bar is taken out at once: it must not linger in history. */
 function takeInviteFromUrl(): string | undefined {
   const match = /^#\/join\/(.+)$/.exec(location.hash)
@@ -75,6 +78,7 @@ export function App({ crypto, buildId, model }: AppProps) {
   const [screen, setScreen] = useState<Screen>({ name: 'starting' })
   const [, rerender] = useState(0)
   const [joinStatus, setJoinStatus] = useState<string | undefined>()
+  const [lockNote, setLockNote] = useState<string | undefined>()
   const device = useRef<Model.Device | undefined>(undefined)
   const phone = useRef<Model.Phone | undefined>(undefined)
   const pendingInvite = useRef<string | undefined>(takeInviteFromUrl())
@@ -123,14 +127,67 @@ export function App({ crypto, buildId, model }: AppProps) {
     )
   }
 
+  const lock = async (reason?: string): Promise<void> => {
+    const current = phone.current
+    if (!current) return
+    phone.current = undefined
+    setScreen({ name: 'locked' })
+    setLockNote(reason)
+    await current.lock()
+  }
+
+  /** Panic wipe: every key and every stored byte, then an app that looks freshly installed. */
+  const wipeAll = async (): Promise<void> => {
+    const current = phone.current
+    phone.current = undefined
+    await current?.panicWipe()
+    setDiscreet(false)
+    localStorage.clear()
+    if (model) device.current = await model.openDevice(location)
+    setScreen({ name: 'setup' })
+  }
+
+  // Lock after the chosen idle time, and when out of sight for more than a minute.
+  useEffect(() => {
+    if (screen.name === 'locked' || screen.name === 'setup' || screen.name === 'starting') return
+    let last = Date.now()
+    let hiddenAt: number | undefined
+    const touch = (): void => void (last = Date.now())
+    const check = (): void => {
+      const idleMs = (phone.current?.settings.idleLockMinutes ?? 5) * 60_000
+      if (hiddenAt !== undefined && Date.now() - hiddenAt > HIDDEN_LOCK_MS) void lock(strings.lockedHidden)
+      else if (Date.now() - last > idleMs) void lock()
+    }
+    const visibility = (): void => {
+      if (document.visibilityState === 'hidden') hiddenAt = Date.now()
+      else {
+        check()
+        hiddenAt = undefined
+        touch()
+      }
+    }
+    const events = ['pointerdown', 'keydown', 'input', 'scroll'] as const
+    for (const e of events) addEventListener(e, touch, { passive: true })
+    document.addEventListener('visibilitychange', visibility)
+    const timer = setInterval(check, 5_000)
+    return () => {
+      for (const e of events) removeEventListener(e, touch)
+      document.removeEventListener('visibilitychange', visibility)
+      clearInterval(timer)
+    }
+  }, [screen.name === 'locked' || screen.name === 'setup'])
+
   const enter = async (mode: 'setup' | 'unlock', passphrase: string): Promise<string | undefined> => {
     if (!model || !device.current) return strings.loading
     try {
       const open = mode === 'setup' ? model.Phone.setUp : model.Phone.unlock
       phone.current = await open(device.current.db, passphrase, device.current.transport)
+      // After a duress unlock the phone lives in a new database.
+      device.current = { ...device.current, db: phone.current.db }
     } catch (e) {
       return e instanceof Error ? e.message : String(e)
     }
+    setLockNote(undefined)
     setScreen({ name: 'home' })
     setDiscreet(phone.current.settings.discreet)
     const invite = pendingInvite.current
@@ -147,7 +204,12 @@ export function App({ crypto, buildId, model }: AppProps) {
       break
     case 'setup':
     case 'locked':
-      body = <Passphrase mode={screen.name === 'setup' ? 'setup' : 'unlock'} submit={(pass) => enter(screen.name === 'setup' ? 'setup' : 'unlock', pass)} />
+      body = (
+        <>
+          {lockNote && <p role="status">{lockNote}</p>}
+          <Passphrase mode={screen.name === 'setup' ? 'setup' : 'unlock'} submit={(pass) => enter(screen.name === 'setup' ? 'setup' : 'unlock', pass)} />
+        </>
+      )
       break
     case 'home':
       body = (
@@ -158,12 +220,7 @@ export function App({ crypto, buildId, model }: AppProps) {
           create={(title) => void p!.createAction(title).then((id) => setScreen({ name: 'plan', id }))}
           join={join}
           settings={() => setScreen({ name: 'settings' })}
-          lock={() => {
-            void p!.lock().then(() => {
-              phone.current = undefined
-              setScreen({ name: 'locked' })
-            })
-          }}
+          lock={() => void lock()}
         />
       )
       break
@@ -183,6 +240,9 @@ export function App({ crypto, buildId, model }: AppProps) {
               rerender((n) => n + 1)
             })
           }
+          changePassphrase={(current, next) => p!.changePassphrase(current, next).then(() => undefined, errorText)}
+          setDuress={(current, duress) => p!.setDuressPassphrase(current, duress).then(() => undefined, errorText)}
+          wipe={() => void wipeAll()}
           back={() => setScreen({ name: 'home' })}
         />
       )

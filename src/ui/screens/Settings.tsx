@@ -1,13 +1,70 @@
-import type { DeviceSettings } from '../../model'
+import { useState } from 'preact/hooks'
+import { IDLE_LOCK_CHOICES, type DeviceSettings } from '../../model'
 import { strings } from '../strings'
 
 export interface SettingsProps {
   readonly settings: DeviceSettings
   readonly change: (patch: Partial<DeviceSettings>) => void
+  readonly changePassphrase: (current: string, next: string) => Promise<string | undefined>
+  readonly setDuress: (current: string, duress: string) => Promise<string | undefined>
+  readonly wipe: () => void
   readonly back: () => void
 }
 
-export function Settings({ settings, change, back }: SettingsProps) {
+/** A small form of passphrase fields that reports its outcome in words. */
+function PassphraseForm(props: {
+  title: string
+  explain?: string
+  fields: readonly string[]
+  submitLabel: string
+  done: string
+  submit: (values: string[]) => Promise<string | undefined>
+}) {
+  const [values, setValues] = useState(props.fields.map(() => ''))
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>()
+  return (
+    <form
+      class="stack"
+      autocomplete="off"
+      onSubmit={async (e) => {
+        e.preventDefault()
+        const error = await props.submit(values)
+        setMessage(error ? { ok: false, text: error } : { ok: true, text: props.done })
+        if (!error) setValues(props.fields.map(() => ''))
+      }}
+    >
+      <h3>{props.title}</h3>
+      {props.explain && <p class="muted">{props.explain}</p>}
+      {props.fields.map((label, i) => (
+        <label key={label}>
+          {label}
+          <input
+            type="password"
+            autocomplete="off"
+            value={values[i]}
+            onInput={(e) => {
+              const next = [...values]
+              next[i] = e.currentTarget.value
+              setValues(next)
+            }}
+            required
+          />
+        </label>
+      ))}
+      {message && (
+        <p role={message.ok ? 'status' : 'alert'} class={message.ok ? '' : 'error'}>
+          {message.text}
+        </p>
+      )}
+      <button type="submit" class="secondary">
+        {props.submitLabel}
+      </button>
+    </form>
+  )
+}
+
+export function Settings({ settings, change, changePassphrase, setDuress, wipe, back }: SettingsProps) {
+  const [confirming, setConfirming] = useState(false)
   return (
     <div class="stack">
       <h2>{strings.settingsTitle}</h2>
@@ -24,6 +81,49 @@ export function Settings({ settings, change, back }: SettingsProps) {
         <input type="checkbox" checked={settings.discreet} onChange={(e) => change({ discreet: e.currentTarget.checked })} />
         {strings.discreet}
       </label>
+      <label>
+        {strings.idleLock}
+        <select value={String(settings.idleLockMinutes)} onChange={(e) => change({ idleLockMinutes: Number(e.currentTarget.value) })}>
+          {IDLE_LOCK_CHOICES.map((n) => (
+            <option key={n} value={String(n)}>
+              {strings.minutes(n)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <PassphraseForm
+        title={strings.changePassphrase}
+        fields={[strings.currentPassphrase, strings.newPassphrase]}
+        submitLabel={strings.changePassphrase}
+        done={strings.passphraseChanged}
+        submit={([current, next]) => changePassphrase(current!, next!)}
+      />
+      <PassphraseForm
+        title={strings.duressTitle}
+        explain={strings.duressExplain}
+        fields={[strings.currentPassphrase, strings.duressPassphrase, strings.duressAgain]}
+        submitLabel={strings.setDuress}
+        done={strings.duressSet}
+        submit={async ([current, duress, again]) => (duress !== again ? strings.passphraseMismatch : setDuress(current!, duress!))}
+      />
+      <section class="stack" aria-labelledby="wipe">
+        <h3 id="wipe">{strings.wipeTitle}</h3>
+        <p class="muted">{strings.wipeExplain}</p>
+        {confirming ? (
+          <div class="row">
+            <button type="button" class="danger" onClick={wipe}>
+              {strings.wipeConfirm}
+            </button>
+            <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+              {strings.wipeCancel}
+            </button>
+          </div>
+        ) : (
+          <button type="button" class="danger" onClick={() => setConfirming(true)}>
+            {strings.wipe}
+          </button>
+        )}
+      </section>
       <button type="button" class="secondary" onClick={back}>
         {strings.back}
       </button>

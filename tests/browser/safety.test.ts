@@ -1,0 +1,108 @@
+// Device safety in real Chromium: panic wipe, duress passphrase, idle lock, lock when
+// out of sight. Afterwards nothing of the action is on screen or in storage.
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AppServer } from '../../src/server/app-server'
+import { strings } from '../../src/ui/strings'
+import { launch, PhonePage, serve } from './harness'
+
+let browser: Browser
+let server: AppServer
+let url: string
+beforeAll(async () => {
+  browser = await launch()
+  ;({ server, url } = await serve())
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+async function phoneWithAction(): Promise<PhonePage> {
+  const p = await PhonePage.open(browser, url)
+  await p.goto()
+  await p.setUp()
+  await p.createAction('MARKER-TITLE')
+  await p.page.getByLabel(strings.location).fill('MARKER-LOCATION')
+  await p.page.getByRole('button', { name: strings.saveLocation }).click()
+  await p.page.waitForTimeout(500) // let the batched frames reach IndexedDB
+  expect(await p.storedBytes()).not.toBe('')
+  return p
+}
+
+/** Names of every cache, and whether any cached body holds the marker. */
+async function cacheReport(p: PhonePage): Promise<{ names: string[]; marker: boolean }> {
+  return p.page.evaluate(async () => {
+    const names = await caches.keys()
+    let marker = false
+    for (const name of names) {
+      const cache = await caches.open(name)
+      for (const req of await cache.keys()) {
+        const body = await (await cache.match(req))!.text()
+        if (body.includes('MARKER')) marker = true
+      }
+    }
+    return { names, marker }
+  })
+}
+
+describe('device safety', () => {
+  it('panic wipe removes every key and stored byte; the app looks freshly installed', async () => {
+    const p = await phoneWithAction()
+    await p.page.getByRole('button', { name: strings.back }).click()
+    await p.page.getByRole('button', { name: strings.settings }).click()
+    await p.page.getByRole('button', { name: strings.wipe }).click()
+    await p.page.getByRole('button', { name: strings.wipeConfirm }).click()
+    await p.page.getByRole('button', { name: strings.setUp }).waitFor()
+    expect(await p.storedBytes()).not.toContain('MARKER')
+    expect(await p.storedBytes()).toBe('')
+    const caches = await cacheReport(p)
+    expect(caches.marker).toBe(false)
+    expect(caches.names.every((n) => n.startsWith('workbox-precache'))).toBe(true)
+    expect(await p.page.content()).not.toContain('MARKER')
+    await p.close()
+  })
+
+  it('the duress passphrase wipes silently and opens an empty app', async () => {
+    const p = await phoneWithAction()
+    await p.page.getByRole('button', { name: strings.back }).click()
+    await p.page.getByRole('button', { name: strings.settings }).click()
+    await p.page.getByLabel(strings.currentPassphrase).nth(1).fill('correct horse battery')
+    await p.page.getByLabel(strings.duressPassphrase, { exact: true }).fill('the other phrase')
+    await p.page.getByLabel(strings.duressAgain).fill('the other phrase')
+    await p.page.getByRole('button', { name: strings.setDuress }).click()
+    await p.page.getByText(strings.duressSet).waitFor()
+    await p.page.getByRole('button', { name: strings.back }).click()
+    await p.page.getByRole('button', { name: strings.lock }).click()
+    await p.unlock('the other phrase')
+    await p.page.getByText(strings.noActions).waitFor()
+    expect(await p.storedBytes()).not.toContain('MARKER')
+    await p.close()
+  })
+
+  it('locks after the idle time, and when out of sight for over a minute; nothing of the plan stays on screen', async () => {
+    const p = await PhonePage.open(browser, url)
+    await p.page.clock.install()
+    await p.goto()
+    await p.setUp()
+    await p.createAction('MARKER-TITLE')
+    await p.page.clock.fastForward('05:30')
+    await p.page.getByRole('button', { name: strings.unlock }).waitFor()
+    expect(await p.page.content()).not.toContain('MARKER')
+
+    await p.unlock()
+    await p.page.getByRole('button', { name: /MARKER-TITLE/ }).click()
+    await p.page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })
+      document.dispatchEvent(new Event('visibilitychange'))
+    })
+    await p.page.clock.fastForward('01:05')
+    await p.page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true })
+      document.dispatchEvent(new Event('visibilitychange'))
+    })
+    await p.page.getByText(strings.lockedHidden).waitFor()
+    expect(await p.page.content()).not.toContain('MARKER')
+    await p.close()
+  })
+})
