@@ -27,6 +27,19 @@ export interface BriefText {
   readonly checkins: number | undefined
   readonly stagingLat: number | undefined
   readonly stagingLon: number | undefined
+  /** When the action ends (UTC); unset: six hours after go. */
+  readonly endsAt: number | undefined
+  /** How long after the end every phone wipes the action by itself. */
+  readonly wipeAfterMs: number
+}
+
+export const DEFAULT_WIPE_AFTER_MS = 24 * 3600_000
+const DEFAULT_LENGTH_MS = 6 * 3600_000
+
+/** When phones wipe this action: the end plus the core's delay. Undefined while no time is set. */
+export function wipeAt(b: BriefText): number | undefined {
+  const end = b.endsAt ?? (b.goAt !== undefined ? b.goAt + DEFAULT_LENGTH_MS : undefined)
+  return end === undefined ? undefined : end + b.wipeAfterMs
 }
 
 export interface Announcement {
@@ -82,6 +95,8 @@ export class BriefView {
       checkins: num(m.get('checkins')),
       stagingLat: num(m.get('stagingLat')),
       stagingLon: num(m.get('stagingLon')),
+      endsAt: num(m.get('endsAt')),
+      wipeAfterMs: num(m.get('wipeAfterMs')) ?? DEFAULT_WIPE_AFTER_MS,
     }
   }
 
@@ -173,9 +188,11 @@ export class BriefEditor {
     else fields(this.doc).set(field, value)
   }
 
-  setTimes(times: { gatherAt?: number; goAt?: number; timeZone?: string }): void {
+  setTimes(times: { gatherAt?: number; goAt?: number; endsAt?: number; wipeAfterMs?: number; timeZone?: string }): void {
     this.doc.transact(() => {
       const m = fields(this.doc)
+      if (times.endsAt !== undefined) m.set('endsAt', times.endsAt)
+      if (times.wipeAfterMs !== undefined) m.set('wipeAfterMs', times.wipeAfterMs)
       if (times.gatherAt !== undefined) m.set('gatherAt', times.gatherAt)
       if (times.goAt !== undefined) m.set('goAt', times.goAt)
       if (times.timeZone !== undefined) m.set('timeZone', times.timeZone)

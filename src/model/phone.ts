@@ -69,10 +69,20 @@ export class JoinAttempt extends ObservableV2<JoinEvents> {
 
 const JOIN_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000]
 
+const EXPIRY_CHECK_MS = 60_000
+
 export class Phone {
   private readonly sessions = new Map<ActionId, ActionSession>()
   /** Actions whose records could not be read (left untouched on disk). */
   unreadable = 0
+  private expiryTimer: ReturnType<typeof setInterval> | undefined
+  private readonly listeners = new Set<() => void>()
+
+  /** Calls back when actions appear or disappear (joined, created, expired). */
+  onActionsChange(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
   private saving: Promise<void> = Promise.resolve()
 
   private constructor(
@@ -136,6 +146,8 @@ export class Phone {
         phone.unreadable++
       }
     }
+    await phone.wipeExpired()
+    phone.expiryTimer = setInterval(() => void phone.wipeExpired(), EXPIRY_CHECK_MS)
     return phone
   }
 
@@ -196,8 +208,42 @@ export class Phone {
     await Vault.wipeAll(this.db)
   }
 
+  /**
+   * Wipes every action past its end plus the core's delay: its documents, keys and
+   * record. Runs at unlock and every minute, on every phone, online or not.
+   */
+  async wipeExpired(now = Date.now()): Promise<ActionId[]> {
+    const gone: ActionId[] = []
+    for (const session of [...this.sessions.values()]) {
+      const at = session.wipeAt()
+      if (at === undefined || at > now) continue
+      await this.removeAction(session)
+      gone.push(session.id)
+    }
+    if (gone.length > 0) for (const listener of this.listeners) listener()
+    return gone
+  }
+
+  private async removeAction(session: ActionSession): Promise<void> {
+    this.sessions.delete(session.id)
+    await session.close()
+    for (const access of [session.access.plan, session.access.brief]) {
+      if (!access) continue
+      await this.vault.deleteDoc(access.docId)
+      access.keys.forEach((key) => wipe(key))
+    }
+    await this.vault.deleteSecret(`action:${session.id}`)
+    const next = this.saving.then(async () => {
+      const ids = await this.actionIds()
+      await this.vault.putSecret('actions', utf8(JSON.stringify(ids.filter((id) => id !== session.id))))
+    })
+    this.saving = next.catch(() => {})
+    await next
+  }
+
   /** Closes every action and forgets every key. */
   async lock(): Promise<void> {
+    clearInterval(this.expiryTimer)
     const sessions = [...this.sessions.values()]
     await Promise.all(sessions.map((s) => s.close()))
     for (const s of sessions) {

@@ -5,7 +5,7 @@ import { identityFromSeed, toBase64Url, type DeviceIdentity, type SecretKey } fr
 import type { SecureDoc } from '../doc'
 import { RoomLink, type LinkStatus, type SealedTopic, type TransportSettings } from '../transport'
 import type { ActionId, ActionRecord, Role } from './action'
-import { BriefEditor, BriefView, type BriefField, type GoState, type StageView } from './brief'
+import { BriefEditor, BriefView, wipeAt, type BriefField, type GoState, type StageView } from './brief'
 import { ackMessage, checkinMessage, checkinTopic, isAckFor, readCheckin } from './checkin'
 import { ModelError } from './errors'
 import { addInvite, InviteDesk, invitesOf, revokeInvite, stateOf, type InviteState } from './invites'
@@ -128,6 +128,11 @@ export class ActionSession {
     return this.brief.stages()
   }
 
+  /** When every phone wipes this action by itself (undefined while no time is set). */
+  wipeAt(): number | undefined {
+    return wipeAt(this.brief.read())
+  }
+
   /** Calls back on any change to what this session shows (plan, brief, check-in). */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener)
@@ -170,7 +175,7 @@ export class ActionSession {
     this.briefDoc.flush()
   }
 
-  setTimes(times: { gatherAt?: number; goAt?: number; timeZone?: string }): void {
+  setTimes(times: { gatherAt?: number; goAt?: number; endsAt?: number; wipeAfterMs?: number; timeZone?: string }): void {
     this.editor().setTimes(times)
     this.briefDoc.flush()
   }

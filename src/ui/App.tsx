@@ -177,6 +177,16 @@ export function App({ crypto, buildId, model }: AppProps) {
     }
   }, [screen.name === 'locked' || screen.name === 'setup'])
 
+  // An action can vanish (expired and wiped): show the list again, never a dead screen.
+  useEffect(() => {
+    const p = phone.current
+    if (!p) return
+    return p.onActionsChange(() => {
+      setScreen((s) => (s.name === 'plan' && !p.list().some((a) => a.id === s.id) ? { name: 'home' } : s))
+      rerender((n) => n + 1)
+    })
+  }, [phone.current])
+
   const enter = async (mode: 'setup' | 'unlock', passphrase: string): Promise<string | undefined> => {
     if (!model || !device.current) return strings.loading
     try {

@@ -105,4 +105,42 @@ describe('device safety', () => {
     expect(await p.page.content()).not.toContain('MARKER')
     await p.close()
   })
+
+  it('after the end plus the delay, a participant phone wipes the action by itself', async () => {
+    const core = await phoneWithAction()
+    const link = await core.invite('participant', 'Eve')
+    const part = await PhonePage.open(browser, url)
+    await part.page.clock.install()
+    await part.page.goto(link)
+    await part.page.locator('[data-crypto="ready"]').waitFor()
+    await part.setUp()
+    await part.page.getByRole('heading', { name: strings.briefTitle }).waitFor()
+    const docsBefore = await part.page.evaluate(countDocs)
+    expect(docsBefore).toBeGreaterThan(0)
+    // The core says the action ended two hours ago; phones wipe one hour after the end.
+    await core.page.getByLabel(strings.endsAt).fill('2020-01-01T10:00')
+    await core.page.getByLabel(strings.wipeAfter).selectOption('1')
+    await core.page.getByRole('button', { name: strings.setTimes }).click()
+    await part.page.getByText(/wiped from this phone on Jan 1, 2020/).waitFor()
+    await part.page.clock.fastForward('01:05')
+    await part.page.getByText(strings.noActions).waitFor()
+    expect(await part.page.evaluate(countDocs)).toBe(0)
+    const caches = await cacheReport(part)
+    expect(caches.names.every((n) => n.startsWith('workbox-precache'))).toBe(true)
+  })
 })
+
+/** How many document records the phone's IndexedDB holds. */
+async function countDocs(): Promise<number> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const req = indexedDB.open('blossom')
+    req.onsuccess = () => resolve(req.result)
+    req.onerror = () => reject(req.error)
+  })
+  const n = await new Promise<number>((resolve) => {
+    const req = db.transaction('docs').objectStore('docs').count()
+    req.onsuccess = () => resolve(req.result)
+  })
+  db.close()
+  return n
+}

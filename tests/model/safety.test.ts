@@ -93,3 +93,48 @@ describe('duress passphrase', () => {
     expect(wiped.list()).toEqual([])
   })
 })
+
+describe('expiry', () => {
+  it('every phone wipes an action by itself once its end plus the delay has passed, also offline', async () => {
+    harness = await startSignaling()
+    const core = await newPhone(harness.url, phones)
+    const id = await core.phone.createAction('MARKER-ACTION')
+    const s = core.phone.get(id)
+    s.setStage({ text: 'MARKER-LOCATION' })
+    s.setTimes({ goAt: Date.now() - 3 * 3600_000, endsAt: Date.now() - 2 * 3600_000, wipeAfterMs: 3600_000 })
+    const keep = await core.phone.createAction('still running')
+    core.phone.get(keep).setTimes({ goAt: Date.now() + 3600_000 })
+    await Promise.all([s.planDoc!.whenSaved(), s.briefDoc.whenSaved()])
+    await core.phone.get(keep).briefDoc.whenSaved()
+    // The phone is offline from here on.
+    await harness.stop()
+    harness = undefined
+    const tags = async (): Promise<Set<string>> => new Set((await core.db.getAllKeys('docs')).map((k) => k[0]))
+    const secrets = (await core.db.getAllKeys('secrets')).length
+    const before = await tags()
+    expect(await core.phone.wipeExpired()).toEqual([id])
+    expect(core.phone.list().map((a) => a.id)).toEqual([keep])
+    // The expired action's two documents are gone from disk, the other action's stay; its record too.
+    const after = await tags()
+    expect(before.size - after.size).toBe(2)
+    for (const t of after) expect(before.has(t)).toBe(true)
+    expect((await core.db.getAllKeys('secrets')).length).toBe(secrets - 1)
+    // Also after a restart: the record is gone, not just closed.
+    await core.phone.lock()
+    phones.splice(phones.indexOf(core.phone), 1)
+    const again = await Phone.unlock(core.db, PASSPHRASE, core.transport)
+    phones.push(again)
+    expect(again.list().map((a) => a.id)).toEqual([keep])
+  })
+
+  it('with no end set, an action lasts six hours after go, then the delay (default 24 hours)', async () => {
+    harness = await startSignaling()
+    const core = await newPhone(harness.url, phones)
+    const id = await core.phone.createAction('x')
+    const goAt = Date.now()
+    core.phone.get(id).setTimes({ goAt })
+    expect(core.phone.get(id).wipeAt()).toBe(goAt + 30 * 3600_000)
+    expect(await core.phone.wipeExpired(goAt + 30 * 3600_000 - 1)).toEqual([])
+    expect(await core.phone.wipeExpired(goAt + 30 * 3600_000)).toEqual([id])
+  })
+})

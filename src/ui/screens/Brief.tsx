@@ -70,6 +70,7 @@ export function Brief({ session, back }: BriefProps) {
         <dd>{brief.dispersal || '—'}</dd>
       </dl>
       {!revealed && <p class="muted">{strings.sealedLocation}</p>}
+      {session.wipeAt() !== undefined && <p class="muted">{strings.wipedAt(showTime(session.wipeAt()))}</p>}
       {revealed && (
         <button type="button" onClick={() => setDismissed(false)}>
           {revealed.label}

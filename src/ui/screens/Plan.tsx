@@ -34,6 +34,7 @@ export function Plan({ session, origin, back }: PlanProps) {
   const [zone, setZone] = useState(live.brief.timeZone !== 'UTC' || live.brief.goAt !== undefined ? live.brief.timeZone : zoneName())
   const [gather, setGather] = useState(toZonedInput(live.brief.gatherAt, zone))
   const [go, setGo] = useState(toZonedInput(live.brief.goAt, zone))
+  const [ends, setEnds] = useState(toZonedInput(live.brief.endsAt, zone))
   const [message, setMessage] = useState('')
   const [label, setLabel] = useState('')
   const [link, setLink] = useState<string | undefined>()
@@ -134,12 +135,33 @@ export function Plan({ session, origin, back }: PlanProps) {
           {strings.goAt}
           <input type="datetime-local" value={go} onInput={(e) => setGo(e.currentTarget.value)} />
         </label>
+        <label>
+          {strings.endsAt}
+          <input type="datetime-local" value={ends} onInput={(e) => setEnds(e.currentTarget.value)} />
+        </label>
+        <label>
+          {strings.wipeAfter}
+          <select value={String(live.brief.wipeAfterMs / 3600_000)} onChange={(e) => session.setTimes({ wipeAfterMs: Number(e.currentTarget.value) * 3600_000 })}>
+            {[1, 6, 24, 72].map((h) => (
+              <option key={h} value={String(h)}>
+                {strings.hours(h)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <p class="muted">{strings.wipedAt(showTime(session.wipeAt()))}</p>
         <button
           type="button"
           onClick={() => {
             const gatherAt = fromZonedInput(gather, zone)
             const goAt = fromZonedInput(go, zone)
-            session.setTimes({ ...(gatherAt !== undefined ? { gatherAt } : {}), ...(goAt !== undefined ? { goAt } : {}), timeZone: zone })
+            const endsAt = fromZonedInput(ends, zone)
+            session.setTimes({
+              ...(gatherAt !== undefined ? { gatherAt } : {}),
+              ...(goAt !== undefined ? { goAt } : {}),
+              ...(endsAt !== undefined ? { endsAt } : {}),
+              timeZone: zone,
+            })
           }}
         >
           {strings.setTimes}
