@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # What the tests need beyond npm packages, from Debian's packages (never a browser
 # download): Chromium for the browser tests, iproute2 and util-linux for the private
-# network namespace they run in. Does nothing when everything is there.
+# network namespace they run in, coturn for the relay-only test's TURN server.
+# Does nothing when everything is there.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v turnserver >/dev/null 2>&1 || need+=(coturn)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "The tests need: ${need[*]}. Install them (as root: apt-get install ${need[*]}) and run again." >&2

@@ -163,6 +163,12 @@ export const strings = {
   settingsTitle: 'Settings',
   serverRelay: 'Also relay through the server (faster in a crowd; the server still sees only ciphertext)',
   relayOnly: 'Relay-only mode: hide this phone’s IP address from other phones (needs a TURN server)',
+  turnTitle: 'TURN relay server',
+  turnUrl: 'TURN server address (turn:host:port)',
+  turnUser: 'TURN user name',
+  turnPassword: 'TURN password',
+  saveTurn: 'Save TURN server',
+  turnSaved: 'TURN server saved.',
   ipNotice:
     'Phones connected directly learn each other’s IP address. Relay-only mode prevents that, if a TURN server is set.',
 } as const

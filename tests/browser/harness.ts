@@ -78,9 +78,12 @@ export class PhonePage {
         return channel
       }
       const Native = RTCPeerConnection
+      const connections: RTCPeerConnection[] = []
+      ;(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = connections
       window.RTCPeerConnection = class extends Native {
         constructor(config?: RTCConfiguration) {
           super(config)
+          connections.push(this)
           this.addEventListener('datachannel', (e) => watch(e.channel))
         }
       } as typeof RTCPeerConnection
@@ -196,6 +199,27 @@ export class PhonePage {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; notes are: ${JSON.stringify(value)}`)
       await this.page.waitForTimeout(50)
     }
+  }
+
+  /** Candidate types (host, srflx, relay) of the selected pair of every connected peer connection. */
+  selectedPairs(): Promise<{ local: string; remote: string }[]> {
+    return this.page.evaluate(async () => {
+      const out: { local: string; remote: string }[] = []
+      for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+        if (pc.connectionState !== 'connected') continue
+        const stats = await pc.getStats()
+        const byId = new Map<string, Record<string, unknown>>()
+        stats.forEach((s: Record<string, unknown>) => byId.set(s.id as string, s))
+        for (const s of byId.values()) {
+          if (s.type !== 'transport' || typeof s.selectedCandidatePairId !== 'string') continue
+          const pair = byId.get(s.selectedCandidatePairId)
+          const local = byId.get(pair?.localCandidateId as string)
+          const remote = byId.get(pair?.remoteCandidateId as string)
+          out.push({ local: String(local?.candidateType), remote: String(remote?.candidateType) })
+        }
+      }
+      return out
+    })
   }
 
   channels(): Promise<ChannelLog> {

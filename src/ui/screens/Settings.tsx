@@ -63,6 +63,44 @@ function PassphraseForm(props: {
   )
 }
 
+/** The TURN server relay-only mode uses (kept in the vault with the other settings). */
+function TurnServer({ settings, change }: Pick<SettingsProps, 'settings' | 'change'>) {
+  const current = settings.iceServers[0]
+  const [url, setUrl] = useState(typeof current?.urls === 'string' ? current.urls : '')
+  const [user, setUser] = useState(current?.username ?? '')
+  const [password, setPassword] = useState(typeof current?.credential === 'string' ? current.credential : '')
+  const [saved, setSaved] = useState(false)
+  return (
+    <form
+      class="stack"
+      autocomplete="off"
+      onSubmit={(e) => {
+        e.preventDefault()
+        change({ iceServers: url ? [{ urls: url, username: user, credential: password }] : [] })
+        setSaved(true)
+      }}
+    >
+      <h3>{strings.turnTitle}</h3>
+      <label>
+        {strings.turnUrl}
+        <input value={url} onInput={(e) => setUrl(e.currentTarget.value)} inputMode="url" />
+      </label>
+      <label>
+        {strings.turnUser}
+        <input value={user} onInput={(e) => setUser(e.currentTarget.value)} autocomplete="off" />
+      </label>
+      <label>
+        {strings.turnPassword}
+        <input type="password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} autocomplete="off" />
+      </label>
+      {saved && <p role="status">{strings.turnSaved}</p>}
+      <button type="submit" class="secondary">
+        {strings.saveTurn}
+      </button>
+    </form>
+  )
+}
+
 export function Settings({ settings, change, changePassphrase, setDuress, wipe, back }: SettingsProps) {
   const [confirming, setConfirming] = useState(false)
   return (
@@ -77,6 +115,7 @@ export function Settings({ settings, change, changePassphrase, setDuress, wipe, 
         {strings.relayOnly}
       </label>
       <p class="muted">{strings.ipNotice}</p>
+      <TurnServer settings={settings} change={change} />
       <label class="check">
         <input type="checkbox" checked={settings.discreet} onChange={(e) => change({ discreet: e.currentTarget.checked })} />
         {strings.discreet}

@@ -1,0 +1,108 @@
+// Relay-only mode with a real TURN server (Debian's coturn) on 127.0.0.1 inside the
+// test's own network namespace: two phones set the TURN server and relay-only mode in
+// Settings, sync their plan, and every selected candidate pair is relay on both sides,
+// so neither phone learned the other's address.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createConnection } from 'node:net'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AppServer } from '../../src/server/app-server'
+import { strings } from '../../src/ui/strings'
+import { launch, PhonePage, serve, WAIT_MS } from './harness'
+
+const TURN_PORT = 3478
+const TURN_USER = 'blossom'
+const TURN_PASSWORD = 'turn-test-secret'
+
+let browser: Browser
+let server: AppServer
+let url: string
+let turn: ChildProcess
+
+async function turnListening(): Promise<void> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port: TURN_PORT }, () => {
+        socket.end()
+        resolve(true)
+      })
+      socket.on('error', () => resolve(false))
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new Error('turnserver did not start')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+beforeAll(async () => {
+  turn = spawn(
+    'turnserver',
+    [
+      '-n', // no config file
+      '--listening-ip=127.0.0.1',
+      '--relay-ip=127.0.0.1',
+      `--listening-port=${TURN_PORT}`,
+      '--allow-loopback-peers',
+      '--no-cli',
+      '--no-tls',
+      '--no-dtls',
+      '--lt-cred-mech',
+      `--user=${TURN_USER}:${TURN_PASSWORD}`,
+      '--realm=blossom.test',
+      '--no-stdout-log',
+      '--log-file=stdout',
+      '--simple-log',
+    ],
+    { stdio: 'ignore' },
+  )
+  await turnListening()
+  browser = await launch()
+  ;({ server, url } = await serve())
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+  turn?.kill('SIGTERM')
+})
+
+async function relayOnly(p: PhonePage): Promise<void> {
+  await p.page.getByRole('button', { name: strings.settings }).click()
+  await p.page.getByLabel(strings.turnUrl).fill(`turn:127.0.0.1:${TURN_PORT}?transport=udp`)
+  await p.page.getByLabel(strings.turnUser).fill(TURN_USER)
+  await p.page.getByLabel(strings.turnPassword).fill(TURN_PASSWORD)
+  await p.page.getByRole('button', { name: strings.saveTurn }).click()
+  await p.page.getByText(strings.turnSaved).waitFor()
+  await p.page.getByLabel(strings.relayOnly).check()
+  await p.page.getByLabel(strings.serverRelay).uncheck()
+  await p.page.getByRole('button', { name: strings.back }).click()
+}
+
+describe('relay-only mode', () => {
+  it('connects through the TURN server only: every selected candidate pair is relay', async () => {
+    const a = await PhonePage.open(browser, url)
+    await a.goto()
+    await a.setUp()
+    await relayOnly(a)
+    await a.createAction('Relay only')
+    const link = await a.invite('core', 'B')
+    const b = await PhonePage.open(browser, url)
+    await b.page.goto(link)
+    await b.page.locator('[data-crypto="ready"]').waitFor()
+    await b.setUp()
+    await b.notes().waitFor()
+    await b.page.getByRole('button', { name: strings.back }).click()
+    await relayOnly(b)
+    await b.page.getByRole('button', { name: /Relay only/ }).click()
+    await a.waitPeers(1)
+    await b.waitPeers(1)
+    await a.typeNotes('over TURN')
+    await b.waitNotes((n) => n.includes('over TURN'), 'edit over the relayed connection')
+    for (const phone of [a, b]) {
+      const pairs = await phone.selectedPairs()
+      expect(pairs.length).toBeGreaterThan(0)
+      for (const pair of pairs) expect(pair).toEqual({ local: 'relay', remote: 'relay' })
+    }
+  }, 2 * WAIT_MS)
+})
