@@ -17,6 +17,7 @@ export type HashPurpose =
   | 'lobby-room'
   | 'lobby-key'
   | 'checkin-key'
+  | 'rotation-index'
   | 'store-index'
   | 'store-record'
 

@@ -115,6 +115,8 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   /** Next free counter per author (also raised by snapshots, whose frames we may never see). */
   private readonly highWater = new Map<string, number>()
   private readonly snapshots = new Map<FrameId, Coverage>()
+  /** Epochs closed by a key rotation: per author, how many of its frames (from 0) still count there. */
+  private readonly closedEpochs = new Map<number, Coverage>()
   /** Set when a roster entry or a key arrives: held frames may now be judged. */
   private retryPending = false
 
@@ -184,6 +186,33 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     this.keys.set(epoch, key.slice() as SecretKey)
     this.retryPending = true
     this.settle()
+  }
+
+  hasKey(epoch: number): boolean {
+    return this.keys.has(epoch)
+  }
+
+  /** Per author, how many of its frames (counters from 0) this replica holds without a gap. */
+  closingVector(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const author of this.counters.keys()) out.set(author, this.prefix(author))
+    return out
+  }
+
+  /**
+   * Closes an epoch after a key rotation: its frames beyond `closing` are refused from now
+   * on, so a removed writer, who still holds that epoch's key, cannot add to it. Honest
+   * writers whose late frames are refused publish their state again under the new key.
+   */
+  closeEpoch(epoch: number, closing: Coverage): void {
+    this.closedEpochs.set(epoch, closing)
+  }
+
+  /** Writes this replica's whole state as one frame in the current epoch (after adopting a new key). */
+  republish(): SignedFrame | undefined {
+    if (!this.canWrite) return undefined
+    this.flush()
+    return this.write(FrameKind.update, Y.encodeStateAsUpdate(this.plain))
   }
 
   /** Lets `member` write this document from the current epoch on. */
@@ -266,10 +295,10 @@ export class SecureDoc extends ObservableV2<DocEvents> {
 
   private admit(frame: SignedFrame): Verdict {
     const key = this.keys.get(frame.epoch)
+    const closing = this.closedEpochs.get(frame.epoch)
     const allowed =
-      frame.kind === FrameKind.roster
-        ? this.roster.mayAdd(frame.author, frame.epoch)
-        : this.roster.isWriter(frame.author, frame.epoch)
+      (closing === undefined || frame.counter < (closing.get(authorKey(frame.author)) ?? 0)) &&
+      (frame.kind === FrameKind.roster ? this.roster.mayAdd(frame.author, frame.epoch) : this.roster.isWriter(frame.author, frame.epoch))
     if (!key || !allowed) {
       this.hold(frame)
       return key ? 'unauthorized' : 'unknown-epoch'

@@ -28,7 +28,11 @@ export interface InviteEntry {
   readonly expiresAt: number
   readonly createdBy: string
   readonly redeemedBy?: string
+  /** The joiner's box key: where new keys are sealed when keys rotate. */
+  readonly redeemedBox?: string
   readonly revoked?: true
+  /** The joiner was removed by the core (keys rotated without it). */
+  readonly removed?: true
 }
 
 export type InviteState = 'open' | 'used' | 'expired' | 'revoked'
@@ -155,7 +159,7 @@ export class InviteDesk {
     if (entry.revoked) return void lobby.send(refusal(secret, answerer, request.joiner, 'revoked'))
     if (!entry.redeemedBy) {
       if (entry.expiresAt <= now) return void lobby.send(refusal(secret, answerer, request.joiner, 'expired'))
-      invites.set(id, { ...entry, redeemedBy: joiner })
+      invites.set(id, { ...entry, redeemedBy: joiner, redeemedBox: toBase64Url(request.joiner.boxPublicKey) })
       this.plan.flush()
     }
     const claim = invites.get(id)!.redeemedBy
@@ -181,18 +185,20 @@ export class InviteDesk {
 
   private admit(tier: InviteTier, joiner: PublicIdentity): Welcome {
     const { plan, brief } = this.access()
-    const writers = (doc: SecureDoc): PublicIdentity[] => {
-      const list = doc.writers()
-      if (tier === 'core' && !list.some((w) => toBase64Url(w.signingPublicKey) === toBase64Url(joiner.signingPublicKey))) {
-        doc.addWriter(joiner)
-        list.push(joiner)
-      }
-      return list
+    // The joiner gets every epoch's key, and trusts the writers of the oldest one: later
+    // epochs' writers follow from signed roster entries (each signed by a writer of the one before).
+    const base = (doc: SecureDoc, access: DocAccess) => {
+      const oldest = Math.min(...access.keys.keys())
+      const isJoiner = (w: PublicIdentity): boolean => toBase64Url(w.signingPublicKey) === toBase64Url(joiner.signingPublicKey)
+      if (tier === 'core' && !doc.writers().some(isJoiner)) doc.addWriter(joiner)
+      const writers = doc.writers(oldest)
+      if (tier === 'core' && !writers.some(isJoiner)) writers.push(joiner)
+      return { epoch: oldest, writers }
     }
-    const briefAccess = { ...brief, roster: { epoch: this.brief.epoch, writers: writers(this.brief) } }
+    const briefAccess = { ...brief, roster: base(this.brief, brief) }
     this.brief.flush()
     if (tier === 'participant') return { tier, admittedBy: this.me, brief: briefAccess }
-    const planAccess = { ...plan, roster: { epoch: this.plan.epoch, writers: writers(this.plan) } }
+    const planAccess = { ...plan, roster: base(this.plan, plan) }
     this.plan.flush()
     return { tier, admittedBy: this.me, plan: planAccess, brief: briefAccess }
   }

@@ -1,7 +1,7 @@
 // One action, open on this phone. A core phone holds the plan and the brief, answers
 // invites and check-ins, and releases sealed stages at go time. A participant phone
 // holds only the brief: it never joins the plan's room and never holds the core key.
-import { identityFromSeed, toBase64Url, type DeviceIdentity, type SecretKey } from '../crypto'
+import { identityFromSeed, toBase64Url, type DeviceIdentity, type PublicIdentity, type SecretKey } from '../crypto'
 import type { SecureDoc } from '../doc'
 import { RoomLink, type LinkStatus, type SealedTopic, type TransportSettings } from '../transport'
 import type { ActionId, ActionRecord, Role } from './action'
@@ -12,6 +12,8 @@ import { addInvite, InviteDesk, invitesOf, revokeInvite, stateOf, type InviteSta
 import { inviteUrl, type InviteTier } from './invite-link'
 import { PlanView } from './plan'
 import { newStageId, releaseCode, releaseFromCode, type StageContent, type StageId } from './stage'
+import { closeOld, pendingAdoptions, removedFrom, rotate, toIdentity } from './rotation'
+import type { DocAccess } from './access'
 
 export interface InviteSummary {
   readonly id: string
@@ -45,6 +47,8 @@ export class ActionSession {
   private checkinState: CheckinState
   private readonly stopWatching: (() => void)[] = []
   private readonly listeners = new Set<() => void>()
+  private transport: TransportSettings
+  private closedSession = false
 
   constructor(
     private record: ActionRecord,
@@ -59,6 +63,11 @@ export class ActionSession {
     this.brief = new BriefView(briefDoc.plain, record.brief.docId, () => briefDoc.writers())
     this.briefEditor = planDoc ? new BriefEditor(briefDoc.plain, record.brief.docId) : undefined
     this.checkinState = record.checkedInAt !== undefined ? 'confirmed' : 'not-yet'
+    this.transport = transport
+    // After the transaction that brought a rotation, not inside it: adopting rebuilds the rooms.
+    const adopt = (): void => queueMicrotask(() => this.adoptRotations())
+    this.stopWatching.push(this.brief.onChange(adopt))
+    if (this.plan) this.stopWatching.push(this.plan.onChange(adopt))
     for (const r of record.releases ?? []) {
       try {
         this.brief.acceptRelease(r)
@@ -89,17 +98,24 @@ export class ActionSession {
 
   /** (Re)joins the action's rooms with these settings. */
   connect(transport: TransportSettings): void {
+    this.transport = transport
     this.desk?.close()
     this.checkins?.close()
     for (const link of this.links) link.leave()
     const { record } = this
-    const newest = (a: { keys: ReadonlyMap<number, SecretKey> }): SecretKey => a.keys.get(Math.max(...a.keys.keys()))!
+    const epochs = (a: DocAccess): number[] => [...a.keys.keys()].sort((x, y) => y - x)
+    const newest = (a: DocAccess): SecretKey => a.keys.get(epochs(a)[0]!)!
+    // After a rotation the previous room stays open too, so a phone that was away can still
+    // find the rotation record there. Its relay only answers catch-up: sending each new frame
+    // there live would show a removed member, as it happens, that the action goes on.
+    const previous = (doc: SecureDoc, a: DocAccess): RoomLink[] =>
+      epochs(a).length > 1 ? [new RoomLink(doc, a.keys.get(epochs(a)[1]!)!, { ...transport, relayLive: false })] : []
     const briefLink = new RoomLink(this.briefDoc, newest(record.brief), transport)
-    this.links = [briefLink]
+    this.links = [briefLink, ...previous(this.briefDoc, record.brief)]
     const briefKey = newest(record.brief)
     // Check-ins share the brief room's sockets: same people, same tier, nothing new to link.
     if (this.planDoc && record.plan) {
-      this.links.unshift(new RoomLink(this.planDoc, newest(record.plan), transport))
+      this.links.unshift(new RoomLink(this.planDoc, newest(record.plan), transport), ...previous(this.planDoc, record.plan))
       this.desk = new InviteDesk(this.planDoc, this.briefDoc, () => ({ plan: this.record.plan!, brief: this.record.brief }), this.me, this.signalingUrls)
       this.checkins = checkinTopic(briefKey, (bytes) => this.onCheckin(bytes), briefLink.sockets)
     } else {
@@ -247,6 +263,71 @@ export class ActionSession {
     return [...this.plan!.checkins()].map(([who, at]) => ({ label: labels.get(who) ?? '', at })).sort((a, b) => a.at - b.at)
   }
 
+  /**
+   * Removes whoever joined with invite `inviteId` (any one core member may): the brief's
+   * keys rotate (and the plan's, for a core member), sealed to everyone who remains.
+   * The removed phone cannot read anything written after, and its new frames are refused.
+   */
+  async removeMember(inviteId: string): Promise<void> {
+    const planDoc = this.corePlan()
+    const invites = invitesOf(planDoc.plain)
+    const entry = invites.get(inviteId)
+    if (!entry?.redeemedBy || entry.removed) return
+    const gone = entry.redeemedBy
+    invites.set(inviteId, { ...entry, removed: true })
+    planDoc.flush()
+    const stays = (who: PublicIdentity): boolean => toBase64Url(who.signingPublicKey) !== gone
+    const participants: PublicIdentity[] = []
+    invites.forEach((e) => {
+      if (e.tier === 'participant' && e.redeemedBy && e.redeemedBox && !e.removed && e.redeemedBy !== gone) participants.push(toIdentity(e.redeemedBy, e.redeemedBox))
+    })
+    const newestKey = (a: DocAccess): SecretKey => a.keys.get(Math.max(...a.keys.keys()))!
+    const briefCore = this.briefDoc.writers().filter(stays)
+    const brief = rotate(this.briefDoc, newestKey(this.record.brief), [...briefCore, ...participants], briefCore)
+    let record: ActionRecord = { ...this.record, brief: withKey(this.record.brief, brief.epoch, brief.key) }
+    if (entry.tier === 'core' && record.plan) {
+      const planCore = planDoc.writers().filter(stays)
+      const plan = rotate(planDoc, newestKey(record.plan), planCore, planCore)
+      record = { ...record, plan: withKey(record.plan, plan.epoch, plan.key) }
+    }
+    this.record = record
+    await this.save(record)
+    this.connect(this.transport)
+    this.notify()
+  }
+
+  /** True when the core rotated keys without this phone: it was removed from the action. */
+  removed(): boolean {
+    return removedFrom(this.briefDoc)
+  }
+
+  /** Takes up new keys sealed to this phone by a rotation, and moves to the new rooms. */
+  private adoptRotations(): void {
+    if (this.closedSession) return
+    let record = this.record
+    let changed = false
+    const docs: [SecureDoc, 'brief' | 'plan'][] = [[this.briefDoc, 'brief']]
+    if (this.planDoc) docs.push([this.planDoc, 'plan'])
+    for (const [doc, tier] of docs) {
+      const access = record[tier]
+      if (!access) continue
+      for (const { epoch, key } of pendingAdoptions(doc, this.me, (e) => access.keys.get(e))) {
+        doc.addKey(epoch, key)
+        closeOld(doc, epoch)
+        // Edits this phone made while the rotation travelled may be refused in the old
+        // epoch: publishing the whole state again under the new key keeps them.
+        doc.republish()
+        record = { ...record, [tier]: withKey(record[tier]!, epoch, key) }
+        changed = true
+      }
+    }
+    if (!changed) return
+    this.record = record
+    void this.save(record)
+    this.connect(this.transport)
+    this.notify()
+  }
+
   // --- participant ---------------------------------------------------------------
 
   get checkin(): CheckinState {
@@ -272,6 +353,7 @@ export class ActionSession {
   }
 
   async close(): Promise<void> {
+    this.closedSession = true
     clearTimeout(this.goTimer)
     clearTimeout(this.checkinTimer)
     for (const stop of this.stopWatching) stop()
@@ -366,6 +448,8 @@ export class ActionSession {
 }
 
 const notCore = () => new ModelError('not-core', 'Only core members can do this.')
+
+const withKey = (a: DocAccess, epoch: number, key: SecretKey): DocAccess => ({ ...a, keys: new Map([...a.keys, [epoch, key]]) })
 
 /** The identity a phone uses in an action: its own for core, the action's own for participants. */
 export const identityIn = (record: ActionRecord, device: DeviceIdentity): DeviceIdentity =>

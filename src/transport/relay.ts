@@ -37,7 +37,7 @@ export class FrameRelay {
   private readonly asked = new Set<string>()
   private readonly origin = Symbol('relay')
   private readonly onFrame = (frame: SignedFrame, local: boolean): void => {
-    if (local) this.topic.send(concat(Uint8Array.of(FRAME), frame.bytes))
+    if (local && this.live) this.topic.send(concat(Uint8Array.of(FRAME), frame.bytes))
   }
 
   constructor(
@@ -45,6 +45,8 @@ export class FrameRelay {
     keys: RoomKeys,
     /** True when this phone has no other way to catch up (no WebRTC peer). */
     private readonly needsCatchUp: () => boolean = () => true,
+    /** Send each frame this phone writes as it is written; off: only answer catch-up. */
+    private readonly live = true,
   ) {
     this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, MAX_RELAY_MESSAGE, (m) => this.onMessage(m), () => this.scheduleHello())
     doc.on('frame', this.onFrame)

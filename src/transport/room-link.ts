@@ -19,6 +19,8 @@ export interface TransportSettings {
   readonly relayOnly: boolean
   /** Relay frames through the signaling server beside the mesh (default on). */
   readonly serverRelay?: boolean
+  /** With the relay on: also send each new frame as it is written (default), or only answer catch-up. */
+  readonly relayLive?: boolean
   /** Connect to peers over WebRTC (default on). Off only where there is no WebRTC (Node tests). */
   readonly mesh?: boolean
   readonly maxConns?: number
@@ -77,7 +79,7 @@ export class RoomLink extends ObservableV2<LinkEvents> {
       },
     })
     // Catch up through the server only when the mesh cannot (no WebRTC peer yet).
-    this.relay = settings.serverRelay === false ? undefined : new FrameRelay(doc, this.keys, () => this.status().peers === 0)
+    this.relay = settings.serverRelay === false ? undefined : new FrameRelay(doc, this.keys, () => this.status().peers === 0, settings.relayLive !== false)
     for (const socket of this.sockets) {
       this.relay?.attach(socket)
       socket.on('connect', this.emitStatus)
