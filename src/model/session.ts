@@ -19,7 +19,7 @@ export interface InviteSummary {
   readonly id: string
   readonly tier: InviteTier
   readonly label: string
-  readonly state: InviteState
+  readonly state: InviteState | 'removed'
   readonly expiresAt: number
 }
 
@@ -178,7 +178,7 @@ export class ActionSession {
   invites(): InviteSummary[] {
     if (!this.planDoc) return []
     const out: InviteSummary[] = []
-    invitesOf(this.planDoc.plain).forEach((e, id) => out.push({ id, tier: e.tier, label: e.label ?? '', state: stateOf(e), expiresAt: e.expiresAt }))
+    invitesOf(this.planDoc.plain).forEach((e, id) => out.push({ id, tier: e.tier, label: e.label ?? '', state: e.removed ? 'removed' : stateOf(e), expiresAt: e.expiresAt }))
     return out.sort((a, b) => a.expiresAt - b.expiresAt)
   }
 

@@ -111,6 +111,10 @@ export const strings = {
   inviteLabel: 'Name for the next invite (only the core sees it)',
   inviteParticipant: 'Invite a participant',
   revoke: (name: string): string => `Withdraw invite ${name}`,
+  remove: (name: string): string => `Remove ${name}`,
+  removeConfirm: (name: string): string => `Yes, remove ${name} (keys change; they keep only what they already saw)`,
+  removedState: 'removed',
+  youWereRemoved: 'The core removed this phone from the action. It sees nothing new.',
   stagingLat: 'Staging point latitude (optional)',
   stagingLon: 'Staging point longitude (optional)',
   checkinsSection: 'Check-ins',
@@ -157,7 +161,7 @@ export const strings = {
   inviteCore: 'Invite a core member',
   inviteLinkLabel: 'One-time invite link (works once)',
   invitesTitle: 'Invites',
-  inviteState: { open: 'open', used: 'used', expired: 'expired', revoked: 'revoked' } as Record<string, string>,
+  inviteState: { open: 'open', used: 'used', expired: 'expired', revoked: 'revoked', removed: 'removed' } as Record<string, string>,
 
   // Settings
   settingsTitle: 'Settings',

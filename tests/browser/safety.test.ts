@@ -144,3 +144,34 @@ async function countDocs(): Promise<number> {
   db.close()
   return n
 }
+
+describe('removal', () => {
+  it('after removal the removed phone cannot read a plan edit made later; the other core phone can', async () => {
+    const a = await PhonePage.open(browser, url)
+    await a.goto()
+    await a.setUp()
+    await a.createAction('Removal')
+    await a.typeNotes('before. ')
+    const join = async (label: string): Promise<PhonePage> => {
+      const link = await a.invite('core', label)
+      const p = await PhonePage.open(browser, url)
+      await p.page.goto(link)
+      await p.page.locator('[data-crypto="ready"]').waitFor()
+      await p.setUp()
+      await p.waitNotes((n) => n.includes('before.'), `${label} synced`)
+      return p
+    }
+    const mal = await join('Mal')
+    const bo = await join('Bo')
+    await a.page.getByRole('button', { name: strings.remove('Mal') }).click()
+    await a.page.getByRole('button', { name: strings.removeConfirm('Mal') }).click()
+    await a.page.locator('li[data-state="removed"]').waitFor()
+    await mal.page.getByText(strings.youWereRemoved).waitFor()
+    await a.waitPeers(1)
+    await a.typeNotes('MARKER-AFTER-REMOVAL')
+    await bo.waitNotes((n) => n.includes('MARKER-AFTER-REMOVAL'), 'Bo reads the edit made after the removal')
+    await mal.page.waitForTimeout(2000)
+    expect(await mal.notes().inputValue()).not.toContain('MARKER-AFTER-REMOVAL')
+    expect(await mal.page.content()).not.toContain('MARKER-AFTER-REMOVAL')
+  })
+})

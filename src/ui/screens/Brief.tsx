@@ -29,6 +29,7 @@ export function Brief({ session, back }: BriefProps) {
   return (
     <div class="stack">
       <Status session={session} />
+      {session.removed() && <p role="alert">{strings.youWereRemoved}</p>}
       <h2>{strings.briefTitle}</h2>
       <p role="status" data-go-state={revealed ? 'released' : brief.state}>
         {brief.state === 'called-off'

@@ -39,6 +39,7 @@ export function Plan({ session, origin, back }: PlanProps) {
   const [label, setLabel] = useState('')
   const [link, setLink] = useState<string | undefined>()
   const [qr, setQr] = useState<string | undefined>()
+  const [removing, setRemoving] = useState<string | undefined>()
   const released = live.stages.some((s) => s.content !== undefined)
   const setCoordinate = (which: 'stagingLat' | 'stagingLon', value: string): void => {
     const n = Number.parseFloat(value)
@@ -48,6 +49,7 @@ export function Plan({ session, origin, back }: PlanProps) {
   return (
     <div class="stack">
       <Status session={session} />
+      {session.removed() && <p role="alert">{strings.youWereRemoved}</p>}
       <section class="stack" aria-labelledby="core-only">
         <h2 id="core-only">{strings.coreOnly}</h2>
         <label>
@@ -253,6 +255,23 @@ export function Plan({ session, origin, back }: PlanProps) {
                     {strings.revoke(i.label || strings.role(i.tier === 'core'))}
                   </button>
                 )}
+                {i.state === 'used' &&
+                  (removing === i.id ? (
+                    <button
+                      type="button"
+                      class="danger"
+                      onClick={() => {
+                        setRemoving(undefined)
+                        void session.removeMember(i.id)
+                      }}
+                    >
+                      {strings.removeConfirm(i.label || strings.role(i.tier === 'core'))}
+                    </button>
+                  ) : (
+                    <button type="button" class="secondary" onClick={() => setRemoving(i.id)}>
+                      {strings.remove(i.label || strings.role(i.tier === 'core'))}
+                    </button>
+                  ))}
               </li>
             ))}
           </ul>
