@@ -269,13 +269,35 @@ export class ActionSession {
    * The removed phone cannot read anything written after, and its new frames are refused.
    */
   async removeMember(inviteId: string): Promise<void> {
-    const planDoc = this.corePlan()
-    const invites = invitesOf(planDoc.plain)
-    const entry = invites.get(inviteId)
+    const entry = invitesOf(this.corePlan().plain).get(inviteId)
     if (!entry?.redeemedBy || entry.removed) return
-    const gone = entry.redeemedBy
-    invites.set(inviteId, { ...entry, removed: true })
+    await this.removeKey(entry.redeemedBy, entry.tier === 'core')
+  }
+
+  /** The core's members: each writer of the plan, named by its invite (or as the first member). */
+  coreMembers(): { id: string; label: string; me: boolean }[] {
+    if (!this.planDoc) return []
+    const labels = new Map<string, string>()
+    invitesOf(this.planDoc.plain).forEach((e) => e.redeemedBy && e.tier === 'core' && labels.set(e.redeemedBy, e.label))
+    const mine = toBase64Url(this.me.signingPublicKey)
+    return this.planDoc.writers().map((w) => {
+      const id = toBase64Url(w.signingPublicKey)
+      return { id, label: labels.get(id) ?? '', me: id === mine }
+    })
+  }
+
+  /** Removes a core member by key: also one who joined without an invite (the first member). */
+  removeCoreMember(id: string): Promise<void> {
+    return this.removeKey(id, true)
+  }
+
+  private async removeKey(gone: string, core: boolean): Promise<void> {
+    const planDoc = this.corePlan()
+    if (gone === toBase64Url(this.me.signingPublicKey)) return
+    const invites = invitesOf(planDoc.plain)
+    invites.forEach((e, id) => e.redeemedBy === gone && !e.removed && invites.set(id, { ...e, removed: true }))
     planDoc.flush()
+    const entry = { tier: core ? 'core' : 'participant' }
     const stays = (who: PublicIdentity): boolean => toBase64Url(who.signingPublicKey) !== gone
     const participants: PublicIdentity[] = []
     invites.forEach((e) => {

@@ -114,6 +114,8 @@ export const strings = {
   remove: (name: string): string => `Remove ${name}`,
   removeConfirm: (name: string): string => `Yes, remove ${name} (keys change; they keep only what they already saw)`,
   removedState: 'removed',
+  firstMember: 'first member',
+  thisPhone: 'this phone',
   youWereRemoved: 'The core removed this phone from the action. It sees nothing new.',
   stagingLat: 'Staging point latitude (optional)',
   stagingLon: 'Staging point longitude (optional)',

@@ -166,6 +166,8 @@ describe('removal', () => {
     await a.page.getByRole('button', { name: strings.remove('Mal') }).click()
     await a.page.getByRole('button', { name: strings.removeConfirm('Mal') }).click()
     await a.page.locator('li[data-state="removed"]').waitFor()
+    // Any one core member can remove, the first member too: Bo sees it in the list.
+    await bo.page.getByRole('button', { name: strings.remove(strings.firstMember) }).waitFor()
     await mal.page.getByText(strings.youWereRemoved).waitFor()
     await a.waitPeers(1)
     await a.typeNotes('MARKER-AFTER-REMOVAL')

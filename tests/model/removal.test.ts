@@ -101,3 +101,24 @@ describe('removing a core member', () => {
     await waitFor(() => sa.plan!.read().notes === 'Bob was here', 'Bob writes in the new epoch', 10_000)
   })
 })
+
+describe('any one core member can remove', () => {
+  it('also the first member, who joined without an invite (say, a seized phone)', async () => {
+    harness = await startSignaling()
+    const a = await newPhone(harness.url, phones)
+    const id = await a.phone.createAction('Mob')
+    const sa = a.phone.get(id)
+    const t = await newPhone(harness.url, phones)
+    const bid = await t.phone.join(a.phone.invite(id, 'core', ORIGIN, 'Bob')).done
+    const bob = t.phone.get(bid)
+    await waitFor(() => bob.coreMembers().length === 2, 'Bob sees two core members', 10_000)
+    const founder = bob.coreMembers().find((m) => !m.me && m.label === '')!
+    await bob.removeCoreMember(founder.id)
+    bob.plan!.set('notes', 'after the founder was removed')
+    bob.planDoc!.flush()
+    await waitFor(() => sa.removed(), 'the first member sees it was removed', 10_000)
+    await new Promise((r) => setTimeout(r, 500))
+    expect(sa.plan!.read().notes).not.toContain('after the founder was removed')
+    expect(bob.coreMembers().map((m) => m.me)).toEqual([true])
+  })
+})

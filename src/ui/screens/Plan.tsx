@@ -24,7 +24,16 @@ const BRIEF_LABELS: Record<BriefField, string> = {
 export function Plan({ session, origin, back }: PlanProps) {
   const plan = session.plan!
   const live = useLive(
-    () => ({ plan: plan.read(), brief: session.brief.read(), invites: session.invites(), checkins: session.checkinList(), stages: session.stages(), core: plan.stages(), coreSize: session.coreSize() }),
+    () => ({
+      plan: plan.read(),
+      brief: session.brief.read(),
+      invites: session.invites(),
+      checkins: session.checkinList(),
+      stages: session.stages(),
+      core: plan.stages(),
+      coreSize: session.coreSize(),
+      members: session.coreMembers(),
+    }),
     (cb) => session.onChange(cb),
   )
   const location = live.core[0]
@@ -224,6 +233,33 @@ export function Plan({ session, origin, back }: PlanProps) {
       <section class="stack" aria-labelledby="invites">
         <h2 id="invites">{strings.invitesSection}</h2>
         <p data-core-size={live.coreSize}>{strings.coreMembers(live.coreSize)}</p>
+        <ul class="list">
+          {live.members.map((m) => {
+            const name = m.me ? strings.thisPhone : m.label || strings.firstMember
+            return (
+              <li key={m.id}>
+                {name}{' '}
+                {!m.me &&
+                  (removing === m.id ? (
+                    <button
+                      type="button"
+                      class="danger"
+                      onClick={() => {
+                        setRemoving(undefined)
+                        void session.removeCoreMember(m.id)
+                      }}
+                    >
+                      {strings.removeConfirm(name)}
+                    </button>
+                  ) : (
+                    <button type="button" class="secondary" onClick={() => setRemoving(m.id)}>
+                      {strings.remove(name)}
+                    </button>
+                  ))}
+              </li>
+            )
+          })}
+        </ul>
         <label>
           {strings.inviteLabel}
           <input value={label} onInput={(e) => setLabel(e.currentTarget.value)} />
@@ -256,6 +292,7 @@ export function Plan({ session, origin, back }: PlanProps) {
                   </button>
                 )}
                 {i.state === 'used' &&
+                  i.tier === 'participant' &&
                   (removing === i.id ? (
                     <button
                       type="button"
@@ -265,11 +302,11 @@ export function Plan({ session, origin, back }: PlanProps) {
                         void session.removeMember(i.id)
                       }}
                     >
-                      {strings.removeConfirm(i.label || strings.role(i.tier === 'core'))}
+                      {strings.removeConfirm(i.label || strings.role(false))}
                     </button>
                   ) : (
                     <button type="button" class="secondary" onClick={() => setRemoving(i.id)}>
-                      {strings.remove(i.label || strings.role(i.tier === 'core'))}
+                      {strings.remove(i.label || strings.role(false))}
                     </button>
                   ))}
               </li>
