@@ -315,7 +315,8 @@ describe('QR codes, fully offline', () => {
     // 3. Unmounting stops the camera.
     expect(await scanner.tab.evaluate(() => (window as unknown as TestWindow).qrTest.liveTracks())).toBeGreaterThan(0)
     await scanner.tab.evaluate(() => (window as unknown as TestWindow).qrTest.clear())
-    expect(await scanner.tab.evaluate(() => (window as unknown as TestWindow).qrTest.liveTracks())).toBe(0)
+    // Effect clean-ups may run a frame after the unmount: wait (bounded) for the tracks to stop.
+    await scanner.tab.waitForFunction(() => (window as unknown as TestWindow).qrTest.liveTracks() === 0, undefined, { timeout: WAIT_MS })
     expect(foreign(scanner.requests)).toEqual([])
     await scanner.context.close()
   })
