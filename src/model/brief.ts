@@ -31,6 +31,8 @@ export interface BriefText {
   readonly endsAt: number | undefined
   /** How long after the end every phone wipes the action by itself. */
   readonly wipeAfterMs: number
+  /** The core requires TURN relays only for everyone in this action. */
+  readonly relayOnly: boolean
 }
 
 export const DEFAULT_WIPE_AFTER_MS = 24 * 3600_000
@@ -97,6 +99,7 @@ export class BriefView {
       stagingLon: num(m.get('stagingLon')),
       endsAt: num(m.get('endsAt')),
       wipeAfterMs: num(m.get('wipeAfterMs')) ?? DEFAULT_WIPE_AFTER_MS,
+      relayOnly: m.get('relayOnly') === true,
     }
   }
 
@@ -197,6 +200,10 @@ export class BriefEditor {
       if (times.goAt !== undefined) m.set('goAt', times.goAt)
       if (times.timeZone !== undefined) m.set('timeZone', times.timeZone)
     })
+  }
+
+  setRelayOnly(on: boolean): void {
+    fields(this.doc).set('relayOnly', on)
   }
 
   setState(state: GoState): void {

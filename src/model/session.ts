@@ -66,6 +66,16 @@ export class ActionSession {
     this.transport = transport
     // After the transaction that brought a rotation, not inside it: adopting rebuilds the rooms.
     const adopt = (): void => queueMicrotask(() => this.adoptRotations())
+    // The core may require relay-only for the whole action: follow it when it changes.
+    let relayOnly = this.brief.read().relayOnly
+    this.stopWatching.push(
+      this.brief.onChange(() => {
+        const now = this.brief.read().relayOnly
+        if (now === relayOnly) return
+        relayOnly = now
+        queueMicrotask(() => !this.closedSession && this.connect(this.transport))
+      }),
+    )
     this.stopWatching.push(this.brief.onChange(adopt))
     if (this.plan) this.stopWatching.push(this.plan.onChange(adopt))
     for (const r of record.releases ?? []) {
@@ -97,8 +107,10 @@ export class ActionSession {
   }
 
   /** (Re)joins the action's rooms with these settings. */
-  connect(transport: TransportSettings): void {
-    this.transport = transport
+  connect(phoneSettings: TransportSettings): void {
+    this.transport = phoneSettings
+    // Relay-only when this phone asks for it, or when the core asks it of everyone in the action.
+    const transport = this.brief.read().relayOnly ? { ...phoneSettings, relayOnly: true } : phoneSettings
     this.desk?.close()
     this.checkins?.close()
     for (const link of this.links) link.leave()
@@ -249,6 +261,12 @@ export class ActionSession {
     const record = this.editor().release(stageId, key, this.me)
     this.briefDoc.flush()
     return releaseCode(record)
+  }
+
+  /** Requires TURN relays only for every phone in this action. */
+  setActionRelayOnly(on: boolean): void {
+    this.editor().setRelayOnly(on)
+    this.briefDoc.flush()
   }
 
   setShowCheckins(show: boolean): void {

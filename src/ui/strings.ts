@@ -169,6 +169,7 @@ export const strings = {
   settingsTitle: 'Settings',
   serverRelay: 'Also relay through the server (faster in a crowd; the server still sees only ciphertext)',
   relayOnly: 'Relay-only mode: hide this phone’s IP address from other phones (needs a TURN server)',
+  actionRelayOnly: 'Relay-only for everyone in this action (every phone needs a TURN server set)',
   turnTitle: 'TURN relay server',
   turnUrl: 'TURN server address (turn:host:port)',
   turnUser: 'TURN user name',

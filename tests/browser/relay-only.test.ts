@@ -67,14 +67,14 @@ afterAll(async () => {
   turn?.kill('SIGTERM')
 })
 
-async function relayOnly(p: PhonePage): Promise<void> {
+async function relayOnly(p: PhonePage, onThisPhone = true): Promise<void> {
   await p.page.getByRole('button', { name: strings.settings }).click()
   await p.page.getByLabel(strings.turnUrl).fill(`turn:127.0.0.1:${TURN_PORT}?transport=udp`)
   await p.page.getByLabel(strings.turnUser).fill(TURN_USER)
   await p.page.getByLabel(strings.turnPassword).fill(TURN_PASSWORD)
   await p.page.getByRole('button', { name: strings.saveTurn }).click()
   await p.page.getByText(strings.turnSaved).waitFor()
-  await p.page.getByLabel(strings.relayOnly).check()
+  if (onThisPhone) await p.page.getByLabel(strings.relayOnly).check()
   await p.page.getByLabel(strings.serverRelay).uncheck()
   await p.page.getByRole('button', { name: strings.back }).click()
 }
@@ -99,6 +99,31 @@ describe('relay-only mode', () => {
     await b.waitPeers(1)
     await a.typeNotes('over TURN')
     await b.waitNotes((n) => n.includes('over TURN'), 'edit over the relayed connection')
+    for (const phone of [a, b]) {
+      const pairs = await phone.selectedPairs()
+      expect(pairs.length).toBeGreaterThan(0)
+      for (const pair of pairs) expect(pair).toEqual({ local: 'relay', remote: 'relay' })
+    }
+  }, 2 * WAIT_MS)
+
+  it('the core can require it for the whole action: phones that did not choose it use relays too', async () => {
+    const a = await PhonePage.open(browser, url)
+    await a.goto()
+    await a.setUp()
+    await relayOnly(a, false)
+    await a.createAction('Relay for all')
+    await a.page.getByLabel(strings.actionRelayOnly).check()
+    const link = await a.invite('core', 'B')
+    const b = await PhonePage.open(browser, url)
+    await b.page.goto(link)
+    await b.page.locator('[data-crypto="ready"]').waitFor()
+    await b.setUp()
+    await b.notes().waitFor()
+    await b.page.getByRole('button', { name: strings.back }).click()
+    await relayOnly(b, false)
+    await b.page.getByRole('button', { name: /Relay for all/ }).click()
+    await a.waitPeers(1)
+    await b.waitPeers(1)
     for (const phone of [a, b]) {
       const pairs = await phone.selectedPairs()
       expect(pairs.length).toBeGreaterThan(0)

@@ -177,6 +177,10 @@ export function Plan({ session, origin, back }: PlanProps) {
         >
           {strings.setTimes}
         </button>
+        <label class="check">
+          <input type="checkbox" checked={live.brief.relayOnly} onChange={(e) => session.setActionRelayOnly(e.currentTarget.checked)} />
+          {strings.actionRelayOnly}
+        </label>
         <label>
           {strings.announcement}
           <input value={message} onInput={(e) => setMessage(e.currentTarget.value)} />
