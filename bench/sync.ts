@@ -1,20 +1,15 @@
 // Two phones in real Chromium, real WebRTC, the real signaling server on 127.0.0.1:
 // how long until they are connected, and how long an edit takes to show on the other
 // phone (mesh only, and mesh with the server relay). Prints a table; asserts nothing.
-// Run: npm run bench (builds first, runs in a private network namespace).
-import { cpus, totalmem } from 'node:os'
-import path from 'node:path'
-import { cryptoReady } from '../src/crypto'
+// Part of npm run bench (builds first, runs in a private network namespace).
 import { launch, PhonePage, serve } from '../tests/browser/harness'
 import { strings } from '../src/ui/strings'
-
-const EDITS = Number(process.env.BENCH_EDITS ?? 15)
-const dist = path.resolve('dist')
+import type { Row } from './table'
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))]!
 
-async function run(serverRelay: boolean) {
+async function run(serverRelay: boolean, dist: string, edits: number) {
   const { server, url } = await serve(0, dist)
   const browser = await launch()
   try {
@@ -43,7 +38,7 @@ async function run(serverRelay: boolean) {
     await b.waitPeers(1)
     const connectMs = Date.now() - unlockStart - unlockMs
     const latencies: number[] = []
-    for (let i = 0; i < EDITS; i++) {
+    for (let i = 0; i < edits; i++) {
       const token = `t${i}x${Math.random().toString(36).slice(2, 8)} `
       const start = Date.now()
       await a.notes().press('Control+End')
@@ -58,13 +53,16 @@ async function run(serverRelay: boolean) {
   }
 }
 
-await cryptoReady()
-const mesh = await run(false)
-const relay = await run(true)
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, Debian Chromium`)
-console.log('| figure | mesh only | mesh + server relay |')
-console.log('|---|---|---|')
-console.log(`| unlock (Argon2id 64 MiB, 3 passes, in Chromium's wasm) and open every action | ${mesh.unlockMs} ms | ${relay.unlockMs} ms |`)
-console.log(`| then: WebRTC connected to the other phone | ${mesh.connectMs} ms | ${relay.connectMs} ms |`)
-console.log(`| edit on A → visible on B, median of ${EDITS} (includes the 300 ms batch) | ${mesh.median} ms | ${relay.median} ms |`)
-console.log(`| edit on A → visible on B, p90 | ${mesh.p90} ms | ${relay.p90} ms |`)
+export async function syncRows(dist: string, quick: boolean): Promise<Row[]> {
+  const edits = quick ? 5 : 15
+  const mesh = await run(false, dist, edits)
+  const relay = await run(true, dist, edits)
+  return [
+    { figure: 'unlock (Argon2id 64 MiB, 3 passes, Chromium wasm) and open every action', value: mesh.unlockMs, unit: 'ms' },
+    { figure: 'then WebRTC connected to the other phone (mesh only)', value: mesh.connectMs, unit: 'ms' },
+    { figure: 'then WebRTC connected (mesh + server relay)', value: relay.connectMs, unit: 'ms' },
+    { figure: `edit → visible on the other phone, median of ${edits} (300 ms batch included), mesh only`, value: mesh.median, unit: 'ms' },
+    { figure: 'same, p90, mesh only', value: mesh.p90, unit: 'ms' },
+    { figure: 'edit → visible, median, mesh + relay', value: relay.median, unit: 'ms' },
+  ]
+}
