@@ -15,7 +15,6 @@ export interface DeviceSettings {
 }
 
 export const DEFAULT_SETTINGS: DeviceSettings = { serverRelay: true, relayOnly: false, iceServers: [], discreet: false, idleLockMinutes: 5 }
-export const IDLE_LOCK_CHOICES = [1, 2, 5, 10, 30] as const
 
 export function decodeSettings(bytes: Uint8Array | undefined): DeviceSettings {
   if (!bytes) return DEFAULT_SETTINGS

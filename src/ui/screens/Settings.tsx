@@ -1,5 +1,8 @@
 import { useState } from 'preact/hooks'
-import { IDLE_LOCK_CHOICES, type DeviceSettings } from '../../model'
+// Types only from the model: a value import would pull the model (and libsodium) into the first chunk.
+import type { DeviceSettings } from '../../model'
+
+const IDLE_LOCK_CHOICES = [1, 2, 5, 10, 30] as const
 import { strings } from '../strings'
 
 export interface SettingsProps {
