@@ -6,14 +6,30 @@ import { cryptoReady } from '../src/crypto'
 import { bundleRows } from './bundle'
 import { cryptoRows } from './crypto'
 import { documentRows } from './document'
+import { goRows } from './go'
+import { goSimRows } from './go-sim'
+import { reloadRows } from './reload'
 import { syncRows } from './sync'
-import { printTable } from './table'
+import { printTable, type Row } from './table'
+import { wireRows } from './wire'
 
 const quick = process.argv.includes('--quick')
+
+/** Runs one benchmark and prints its table, and how long it took (on stderr, apart from the figures). */
+async function section(title: string, rows: () => Row[] | Promise<Row[]>): Promise<void> {
+  const started = performance.now()
+  printTable(title, await rows())
+  console.error(`(${title.split(' (')[0]}: ${((performance.now() - started) / 1000).toFixed(1)} s)`)
+}
 const dist = path.resolve('dist')
 await cryptoReady()
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${quick ? 'quick run' : 'full run'}`)
-printTable('Crypto cost per frame', cryptoRows(quick))
-printTable('Document cost', await documentRows(quick))
-printTable('Load', await bundleRows(dist))
-printTable('Two phones in Chromium, real WebRTC, loopback', await syncRows(dist, quick))
+await section('Go propagation, real WebRTC (Node peers, one process each, node-datachannel on 127.0.0.1)', () => goRows(dist, quick))
+await section('Go propagation, simulated crowd (same protocol code; links 20–150 ms one way, 5 % loss; phones 4× slower than this machine)', () => goSimRows(quick))
+await section('Bytes on the wire, server relay only (Node phones, no WebRTC, loopback)', () => wireRows(quick))
+await section('Crypto cost per frame', () => cryptoRows(quick))
+await section('Document cost', () => documentRows(quick))
+await section('Load: first-load JavaScript', () => bundleRows(dist))
+await section('Load: offline reopen in Chromium', () => reloadRows(dist, quick))
+await section('Two phones in Chromium, real WebRTC, loopback', () => syncRows(dist, quick))
+process.exit(0)

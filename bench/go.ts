@@ -1,0 +1,214 @@
+// Go propagation over real WebRTC: N peers (one process each, node-datachannel
+// bound to 127.0.0.1) in one brief room; the core releases a sealed stage; how long
+// until every participant has verified the release and opened the seal. Side by side
+// with stock y-webrtc and its own signaling server carrying the location in plain text.
+// Runs inside the bench's private network namespace. Asserts nothing.
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { connect, createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import * as Y from 'yjs'
+import { identityFromSeed, publicPart, randomBytes, randomKey, toBase64Url, type SecretKey } from '../src/crypto'
+import { newDocId, SecureDoc } from '../src/doc'
+import { BriefEditor } from '../src/model/brief'
+import { newStageId } from '../src/model/stage'
+import { createAppServer } from '../src/server/app-server'
+import type { FromPeer, PeerSetup, SignalingCount, ToPeer } from './go-peer'
+import { quantile, type Row } from './table'
+
+export type Variant = 'stock y-webrtc' | 'Blossom mesh' | 'Blossom mesh + relay'
+
+export interface GoRun {
+  readonly variant: Variant
+  readonly n: number
+  /** Join → every peer reachable from the core over WebRTC; undefined if it never happened in time. */
+  readonly formedMs: number | undefined
+  /** WebRTC connections per peer when the first release is sent. */
+  readonly meanDegree: number
+  /** Release → seal opened, per participant and release; Infinity where it never arrived. */
+  readonly latencies: readonly number[]
+  readonly signalingFramesPerPeer: number
+  readonly signalingBytesPerPeer: number
+}
+
+const REVEAL_TIMEOUT_MS = 10_000
+const FORM_TIMEOUT_MS = 30_000
+const LOCATION = { text: 'The fountain on the north side of the square', lat: 52.52, lon: 13.405 }
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const now = (): number => performance.timeOrigin + performance.now()
+
+/** What every phone holds before go, for `releases` sealed stages. */
+function briefBeforeGo(kind: PeerSetup['kind'], releases: number, signalingUrl: string, serverRelay: boolean) {
+  const stages = Array.from({ length: releases }, newStageId)
+  const fields = { stagingPoint: 'The bakery on the corner of 5th and Main', bring: 'Water, a red scarf', conduct: 'Calm, no phones out', dispersal: 'Walk away in pairs' }
+  const room = toBase64Url(randomBytes(16))
+  if (kind === 'stock') {
+    const doc = new Y.Doc()
+    for (const [k, v] of Object.entries(fields)) doc.getMap('brief').set(k, v)
+    const participant: PeerSetup = { kind, role: 'participant', signalingUrl, serverRelay, initial: Y.encodeStateAsUpdate(doc), stages, room }
+    return { core: { ...participant, role: 'core' } as PeerSetup, participant }
+  }
+  const coreSeed = randomBytes(64)
+  const core = identityFromSeed(coreSeed)
+  const briefId = newDocId()
+  const briefKey = randomKey()
+  const stageKeys: SecretKey[] = stages.map(() => randomKey())
+  const doc = new SecureDoc({ docId: briefId, keys: new Map([[0, briefKey]]), roster: { epoch: 0, writers: [publicPart(core)] }, identity: core })
+  const editor = new BriefEditor(doc.plain, briefId)
+  for (const [k, v] of Object.entries(fields)) editor.set(k as 'bring', v)
+  stages.forEach((id, i) => editor.sealStage(id, `Stage ${i + 1}`, stageKeys[i]!, LOCATION))
+  doc.flush()
+  const initial = Y.encodeStateAsUpdate(doc.transport)
+  doc.destroy()
+  const blossom = { briefId, briefKey, core: publicPart(core) }
+  const participant: PeerSetup = { kind, role: 'participant', signalingUrl, serverRelay, initial, stages, room, blossom }
+  return { core: { ...participant, role: 'core', blossom: { ...blossom, coreSeed, stageKeys } } as PeerSetup, participant }
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  const { port } = s.address() as { port: number }
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+const listening = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)))
+    socket.on('error', () => resolve(false))
+  })
+
+/** y-webrtc's own bin/server.js, unmodified, as a developer would run it. */
+async function stockServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const port = await freePort()
+  const script = fileURLToPath(new URL('../node_modules/y-webrtc-stock/bin/server.js', import.meta.url))
+  const child = spawn(process.execPath, [script], { env: { ...process.env, PORT: String(port) }, stdio: 'ignore' })
+  for (let i = 0; i < 100 && !(await listening(port)); i++) await sleep(50)
+  return { url: `ws://127.0.0.1:${port}`, close: async () => void child.kill() }
+}
+
+async function blossomServer(dist: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: dist })
+  const url = await server.listen()
+  return { url: `${url.replace(/^http/, 'ws').replace(/\/$/, '')}/signal`, close: () => server.close() }
+}
+
+class PeerProcess {
+  readonly process: ChildProcess
+  private readonly waiters: ((m: FromPeer) => boolean)[] = []
+  constructor(setup: PeerSetup, onMessage: (m: FromPeer) => void) {
+    this.process = fork(fileURLToPath(new URL('./go-peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    this.send({ type: 'setup', setup })
+    this.process.on('message', (m: FromPeer) => {
+      onMessage(m)
+      for (let i = this.waiters.length - 1; i >= 0; i--) if (this.waiters[i]!(m)) this.waiters.splice(i, 1)
+    })
+  }
+  get exited(): Promise<void> {
+    return this.process.exitCode !== null ? Promise.resolve() : new Promise((r) => this.process.once('exit', () => r()))
+  }
+  send(m: ToPeer): void {
+    this.process.send(m)
+  }
+  next<T extends FromPeer['type']>(type: T): Promise<Extract<FromPeer, { type: T }>> {
+    return new Promise((resolve) => this.waiters.push((m) => m.type === type && (resolve(m as Extract<FromPeer, { type: T }>), true)))
+  }
+}
+
+/** Is every peer reachable from every other over WebRTC connections (as either end reports them)? */
+function connected(links: ReadonlyMap<string, ReadonlySet<string>>, n: number): boolean {
+  if (links.size < n) return false
+  const adjacent = new Map<string, Set<string>>()
+  const add = (a: string, b: string): void => void (adjacent.get(a) ?? adjacent.set(a, new Set()).get(a)!).add(b)
+  for (const [a, peers] of links) for (const b of peers) add(a, b), add(b, a)
+  const start = links.keys().next().value!
+  const seen = new Set([start])
+  for (const stack = [start]; stack.length; ) for (const next of adjacent.get(stack.pop()!) ?? []) if (!seen.has(next)) seen.add(next), stack.push(next)
+  return [...links.keys()].every((id) => seen.has(id))
+}
+
+export async function goRun(variant: Variant, n: number, releases: number, dist: string, settleMs = 2_000): Promise<GoRun> {
+  const kind = variant === 'stock y-webrtc' ? 'stock' : 'blossom'
+  const server = kind === 'stock' ? await stockServer() : await blossomServer(dist)
+  const brief = briefBeforeGo(kind, releases, server.url, variant === 'Blossom mesh + relay')
+  const links = new Map<string, Set<string>>()
+  const revealed = new Map<number, Map<number, number>>()
+  let joinedAt = 0
+  let formedAt: number | undefined
+  const peers = Array.from({ length: n }, (_, i) => {
+    const peer: PeerProcess = new PeerProcess(i === 0 ? brief.core : brief.participant, (m) => {
+      if (m.type === 'peers') {
+        links.set(m.self, new Set(m.peers))
+        if (formedAt === undefined && connected(links, n)) formedAt = m.at
+      } else if (m.type === 'revealed' && i > 0) {
+        let at = revealed.get(m.stage)
+        if (!at) revealed.set(m.stage, (at = new Map()))
+        at.set(i, m.at)
+      }
+    })
+    return peer
+  })
+  try {
+    await Promise.all(peers.map((p) => p.next('ready')))
+    joinedAt = now()
+    for (const p of peers) p.send({ type: 'join' })
+    while (formedAt === undefined && now() - joinedAt < FORM_TIMEOUT_MS) await sleep(50)
+    await sleep(settleMs) // let the first connections settle, as a crowd gathering at the staging point would
+    const meanDegree = [...links.values()].reduce((s, l) => s + l.size, 0) / n
+    const latencies: number[] = []
+    for (let stage = 0; stage < releases; stage++) {
+      const released = peers[0]!.next('released')
+      peers[0]!.send({ type: 'release', stage })
+      const { at } = await released
+      while ((revealed.get(stage)?.size ?? 0) < n - 1 && now() - at < REVEAL_TIMEOUT_MS) await sleep(20)
+      for (let i = 1; i < n; i++) latencies.push((revealed.get(stage)?.get(i) ?? Number.POSITIVE_INFINITY) - at)
+      await sleep(500)
+    }
+    const counts = await Promise.all(peers.map((p) => (p.send({ type: 'leave' }), p.next('left'))))
+    const total = (f: (c: SignalingCount) => number): number => counts.reduce((s, c) => s + f(c.signaling), 0) / n
+    return {
+      variant,
+      n,
+      formedMs: formedAt === undefined ? undefined : formedAt - joinedAt,
+      meanDegree,
+      latencies,
+      signalingFramesPerPeer: total((c) => c.framesSent + c.framesReceived),
+      signalingBytesPerPeer: total((c) => c.bytesSent + c.bytesReceived),
+    }
+  } finally {
+    // Peers exit by themselves after 'leave'; any that do not are stopped.
+    await Promise.race([Promise.all(peers.map((p) => p.exited)), sleep(3_000)])
+    for (const p of peers) p.process.kill()
+    await server.close()
+  }
+}
+
+const within = (xs: readonly number[], ms: number): number => (100 * xs.filter((x) => x <= ms).length) / xs.length
+
+/** One block of rows per N: each Blossom variant against stock y-webrtc. */
+export async function goRows(dist: string, quick: boolean): Promise<Row[]> {
+  const rows: Row[] = []
+  const releases = quick ? 1 : 5
+  for (const n of quick ? [10] : [10, 30, 50]) {
+    const settleMs = quick ? 500 : 2_000
+    const stock = await goRun('stock y-webrtc', n, releases, dist, settleMs)
+    // The quick run measures the default (mesh + server relay) only.
+    for (const variant of quick ? (['Blossom mesh + relay'] as const) : (['Blossom mesh', 'Blossom mesh + relay'] as const)) {
+      const run = await goRun(variant, n, releases, dist, settleMs)
+      const row = (figure: string, unit: string, f: (r: GoRun) => number): Row => ({ figure: `N=${n}, ${variant}: ${figure}`, value: f(run), unit, baseline: f(stock), baselineName: 'stock y-webrtc' })
+      const samples = `${releases} release${releases > 1 ? 's' : ''} × ${n - 1} participants`
+      rows.push(
+        row(`go → seal opened, median of ${samples}`, 'ms', (r) => quantile(r.latencies, 0.5)),
+        row('go → seal opened, p99', 'ms', (r) => quantile(r.latencies, 0.99)),
+        row('go → seal opened, max', 'ms', (r) => quantile(r.latencies, 1)),
+        row('opened within 1 s', '%', (r) => within(r.latencies, 1_000)),
+        row('opened within 5 s', '%', (r) => within(r.latencies, 5_000)),
+        row('room formed (every peer reachable over WebRTC) after joining', 'ms', (r) => r.formedMs ?? Number.POSITIVE_INFINITY),
+        row('WebRTC connections per peer', '', (r) => r.meanDegree),
+        row('signaling frames per peer, both ways, join to leave', '', (r) => r.signalingFramesPerPeer),
+        row('signaling bytes per peer, both ways', 'KiB', (r) => r.signalingBytesPerPeer / 1024),
+      )
+    }
+  }
+  return rows
+}
