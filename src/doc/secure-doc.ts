@@ -12,7 +12,7 @@
 import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
 import { CryptoError, toBase64Url, wipe, type DeviceIdentity, type DocId, type FrameId, type SecretKey, type SigningPublicKey } from '../crypto'
-import { FrameKind, openFrame, parseFrame, sealFrame, type FrameFault, type SignedFrame } from './frame'
+import { FrameKind, frameIdOf, openFrame, parseFrame, sealFrame, type FrameFault, type SignedFrame } from './frame'
 import { Roster, type RosterBase } from './roster'
 import { decodeRosterEntry, decodeSnapshot, encodeRosterEntry, encodeSnapshot, type Coverage } from './payload'
 import type { PublicIdentity } from '../crypto'
@@ -119,6 +119,9 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   private readonly closedEpochs = new Map<number, Coverage>()
   /** Set when a roster entry or a key arrives: held frames may now be judged. */
   private retryPending = false
+  /** Frames from outside, applied but not yet in the transport doc (see receive). */
+  private readonly unshared = new Map<FrameId, ReturnType<typeof setTimeout>>()
+  private shareAfterMs = 0
 
   private queue: Uint8Array[] = []
   private timer: ReturnType<typeof setTimeout> | undefined
@@ -174,11 +177,21 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     return this.pending.size
   }
 
-  /** A frame from outside the transport doc (the server relay, a QR code). */
-  receive(bytes: unknown): Verdict {
-    const { verdict } = this.ingest(bytes)
-    this.settle()
-    return verdict
+  /**
+   * A frame from outside the transport doc (the server relay). It is applied at once. With
+   * `shareAfterMs`, it enters the transport doc only if the mesh has not brought it by then:
+   * the author's own entry usually arrives that way, and in a crowd every phone adding its own
+   * Yjs entry for the same relayed frame would flood the mesh with N copies of it.
+   */
+  receive(bytes: unknown, shareAfterMs = 0): Verdict {
+    this.shareAfterMs = shareAfterMs
+    try {
+      const { verdict } = this.ingest(bytes)
+      this.settle()
+      return verdict
+    } finally {
+      this.shareAfterMs = 0
+    }
   }
 
   /** A key for another epoch (after a rotation); frames waiting for it are applied. */
@@ -270,6 +283,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   /** Flushes, saves, and forgets keys and plaintext. The object is unusable afterwards. */
   async close(): Promise<void> {
     if (this.closed) return
+    for (const id of [...this.unshared.keys()]) this.share(id)
     if (this.canWrite) this.flush()
     clearTimeout(this.timer)
     this.closed = true
@@ -283,7 +297,26 @@ export class SecureDoc extends ObservableV2<DocEvents> {
 
   // --- incoming -------------------------------------------------------------
 
+  private shareLater(id: FrameId): void {
+    if (!this.unshared.has(id)) this.unshared.set(id, setTimeout(() => this.share(id), this.shareAfterMs))
+  }
+
+  private share(id: FrameId): void {
+    clearTimeout(this.unshared.get(id))
+    this.unshared.delete(id)
+    const frame = this.accepted.get(id)
+    // Not there any more: a snapshot covers it.
+    if (frame && !this.closed && this.frames.get(id) === undefined) this.transport.transact(() => this.frames.set(id, frame.bytes), this)
+  }
+
   private ingest(bytes: unknown): { verdict: Verdict; frame?: SignedFrame } {
+    // The same bytes as a frame we hold were verified already: in a crowd each frame
+    // arrives many times (the mesh, the relay), and a signature check costs ~100× a hash.
+    if (bytes instanceof Uint8Array) {
+      const id = frameIdOf(bytes)
+      const known = this.accepted.get(id) ?? this.pending.get(id)
+      if (known) return { verdict: this.count('duplicate'), frame: known }
+    }
     const parsed = parseFrame(bytes, this.docId)
     if (!parsed.ok) return { verdict: this.count(parsed.fault) }
     const frame = parsed.frame
@@ -498,7 +531,10 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     seen.add(frame.counter)
     if (frame.counter + 1 > (this.highWater.get(author) ?? 0)) this.highWater.set(author, frame.counter + 1)
     if (!this.isCovered(frame)) this.accepted.set(frame.id, frame)
-    if (this.frames.get(frame.id) === undefined) this.transport.transact(() => this.frames.set(frame.id, frame.bytes), this)
+    if (this.frames.get(frame.id) === undefined) {
+      if (this.shareAfterMs > 0 && !local) this.shareLater(frame.id)
+      else this.transport.transact(() => this.frames.set(frame.id, frame.bytes), this)
+    }
     this.emit('frame', [frame, local])
   }
 

@@ -48,9 +48,9 @@ export const LOBBY_MAX_BYTES = 64 * 1024
 export const LOBBY_PADDED_BYTES = 8 * 1024
 
 /** The sealed channel of an invite's lobby. */
-export function lobbyTopic(secret: SecretKey, onMessage: (bytes: Uint8Array) => void): SealedTopic {
+export function lobbyTopic(secret: SecretKey, onMessage: (bytes: Uint8Array) => void, onSubscribed: () => void = () => {}): SealedTopic {
   const { topic, key } = lobbyOf(secret)
-  return new SealedTopic(topic, key, LOBBY_MAX_BYTES, onMessage, () => {}, LOBBY_PADDED_BYTES)
+  return new SealedTopic(topic, key, LOBBY_MAX_BYTES, onMessage, onSubscribed, LOBBY_PADDED_BYTES)
 }
 
 /** A stable id for an invite, for the core plan's list of invites. */

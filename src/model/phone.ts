@@ -282,10 +282,11 @@ export class Phone {
       } catch {
         // A welcome that does not open for us is someone else's, or forged: keep waiting.
       }
-    })
+    }, () => ask()) // (re)subscribed: ask at once; a request sent before the socket opened went nowhere
     const sockets = ownSockets(this.baseTransport.signalingUrls, lobby)
     for (const socket of sockets) lobby.attach(socket)
-    const ask = (): void => {
+    function ask(): void {
+      clearTimeout(timer)
       const sent = lobby.send(joinRequest(invite.secret, me))
       attempt.emit('waiting', [sent])
       timer = setTimeout(ask, JOIN_RETRY_MS[Math.min(tries++, JOIN_RETRY_MS.length - 1)])

@@ -27,6 +27,8 @@ const ANSWERERS = 4
 /** After (re)subscribing, wait this long for the mesh before asking the relay. */
 const CATCH_UP_DELAY_MS = 2000
 const MAX_RELAY_MESSAGE = 4 * MAX_FRAME_BYTES
+/** A relayed frame is applied at once, and enters the transport doc only if the mesh has not brought it by then. */
+const SHARE_AFTER_MS = 1500
 
 export class FrameRelay {
   private readonly topic: SealedTopic
@@ -83,7 +85,7 @@ export class FrameRelay {
   private onMessage(m: Uint8Array): void {
     const body = m.subarray(1)
     try {
-      if (m[0] === FRAME) this.doc.receive(body)
+      if (m[0] === FRAME) this.doc.receive(body, SHARE_AFTER_MS)
       else if (m[0] === HELLO && body.length >= 8) this.scheduleAnswer(body.subarray(0, 8), body.subarray(8))
       else if (m[0] === CATCH_UP && body.length >= 12) this.onCatchUp(body)
     } catch {

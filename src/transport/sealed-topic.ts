@@ -13,7 +13,23 @@ export const PIECE_BYTES = 96 * 1024
 const HEADER_BYTES = 20
 const MAX_PARTIAL_MESSAGES = 16
 /** Partial messages older than this are dropped: a sender that never finishes cannot pin memory. */
-const PARTIAL_TTL_MS = 30_000
+const PARTIAL_TTL_MS = 120_000
+/**
+ * The server lets a connection send a burst of 2 MiB, then 512 KiB/s (src/server/limits.ts),
+ * and closes one that sends faster. The pieces of a big message (a catch-up of a long plan)
+ * go in a burst of this many (about 1 MiB on the wire), then one every PIECE_PACE_MS (about
+ * 430 KiB/s): the largest message takes under two minutes, inside PARTIAL_TTL_MS.
+ */
+const BURST_PIECES = 8
+const PIECE_PACE_MS = 300
+
+/** Pieces waiting for their turn on one socket. */
+interface Outbox {
+  readonly queue: string[]
+  tokens: number
+  at: number
+  timer: ReturnType<typeof setTimeout> | undefined
+}
 
 export interface TopicStats {
   sent: number
@@ -65,6 +81,7 @@ export class SealedTopic {
   private readonly partial = new Map<string, Partial>()
   private partialBytes = 0
   private readonly sockets = new Set<SignalingSocket>()
+  private readonly outboxes = new Map<SignalingSocket, Outbox>()
   private closed = false
   /** Subscribers of the topic, as the server last counted them (its `clients` field). */
   private clients = 0
@@ -102,21 +119,47 @@ export class SealedTopic {
     return [...this.sockets].some((s) => s.connected)
   }
 
-  /** Sends to every phone subscribed now. Returns false if no socket is connected. */
+  /**
+   * Sends to every phone subscribed now. Returns false if no socket is connected. A message
+   * of one piece (a frame, a hello, a lobby message) goes at once, so a release never waits
+   * behind a catch-up; the pieces of a bigger one are paced (see BURST_PIECES).
+   */
   send(message: Uint8Array): boolean {
     const pieces = sealPieces(message, this.key, this.topic, this.minPadded)
     let sent = false
     for (const socket of this.sockets) {
       if (!socket.connected) continue
-      for (const data of pieces) socket.send({ type: 'publish', topic: this.topic, data })
+      if (pieces.length === 1) socket.send({ type: 'publish', topic: this.topic, data: pieces[0] })
+      else this.pace(socket, pieces)
       sent = true
     }
     if (sent) this.stats.sent++
     return sent
   }
 
+  private pace(socket: SignalingSocket, pieces: readonly string[]): void {
+    let box = this.outboxes.get(socket)
+    if (!box) this.outboxes.set(socket, (box = { queue: [], tokens: BURST_PIECES, at: Date.now(), timer: undefined }))
+    box.queue.push(...pieces)
+    this.pump(socket, box)
+  }
+
+  private pump(socket: SignalingSocket, box: Outbox): void {
+    clearTimeout(box.timer)
+    box.timer = undefined
+    const now = Date.now()
+    box.tokens = Math.min(BURST_PIECES, box.tokens + (now - box.at) / PIECE_PACE_MS)
+    box.at = now
+    // A message cut short by a lost connection is useless; its pieces expire at the receivers.
+    if (!socket.connected) box.queue.length = 0
+    for (; box.queue.length > 0 && box.tokens >= 1; box.tokens--) socket.send({ type: 'publish', topic: this.topic, data: box.queue.shift() })
+    if (box.queue.length > 0) box.timer = setTimeout(() => this.pump(socket, box), PIECE_PACE_MS)
+  }
+
   close(): void {
     this.closed = true
+    for (const box of this.outboxes.values()) clearTimeout(box.timer)
+    this.outboxes.clear()
     for (const socket of this.sockets) {
       socket.off('connect', this.subscribe)
       socket.off('message', this.onPublish)

@@ -3,6 +3,7 @@
 // nothing but sealed pieces.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
+import * as Y from 'yjs'
 import { WebsocketClient } from 'lib0/websocket'
 import { toBase64Url } from '../../src/crypto'
 import type { SecureDoc } from '../../src/doc'
@@ -60,6 +61,26 @@ describe('frame relay through the signaling server', () => {
     for (const needle of needles) expect(wire.includes(Buffer.from(needle)), needle).toBe(false)
     // The raw header bytes (document id) are not on the wire either.
     expect(wire.includes(Buffer.from(core.docId, 'base64url'))).toBe(false)
+  })
+
+  it('a relayed frame shows at once and enters the transport doc later, only if the mesh did not bring it', async () => {
+    harness = await startSignaling()
+    const core = makeCore(3)
+    const [a, b, c] = core.members.map((m) => replica(core, m)) as [SecureDoc, SecureDoc, SecureDoc]
+    for (const doc of [a, b, c]) await phone(harness.url, doc, core.key)
+    await waitFor(() => harness!.signaling.stats().subscriptions === 3, 'all subscribed')
+    const before = b.frames.size
+    type(a, 0, 'go')
+    a.flush()
+    await waitFor(() => text(b) === 'go' && text(c) === 'go', 'shown at once')
+    expect(b.frames.size).toBe(before)
+    // c's mesh brings a's own entry before the delay; b has no mesh.
+    Y.applyUpdate(c.transport, Y.encodeStateAsUpdate(a.transport))
+    await waitFor(() => b.frames.size === before + 1, 'b shares it after the delay', 5_000)
+    await new Promise((r) => setTimeout(r, 2_000))
+    // An entry of its own in the transport doc would be one more copy flooding the mesh.
+    expect(Y.decodeStateVector(Y.encodeStateVector(c.transport)).has(c.transport.clientID)).toBe(false)
+    expect(Y.decodeStateVector(Y.encodeStateVector(b.transport)).has(b.transport.clientID)).toBe(true)
   })
 
   it('refuses garbage and pieces sealed with another key, and keeps working', async () => {
@@ -125,6 +146,27 @@ describe('catch-up through the relay', () => {
     expect(text(a)).toContain('written before c arrived')
     expect(pa.relay.stats.refused + pc.relay.stats.refused).toBe(0)
   })
+
+  it('a catch-up bigger than the server lets a socket send at once arrives whole, paced, and no socket is cut off', async () => {
+    // Default limits: a burst of 2 MiB, then 512 KiB/s per connection. About 1.9 MB of plan
+    // pads to 2 MiB, 2.7 MiB once sealed and base64-encoded: sent at once, the answering
+    // phone's connection was closed (4004) and the late phone never caught up.
+    harness = await startSignaling()
+    const core = makeCore(2)
+    const [a, late] = core.members.map((m) => replica(core, m)) as [SecureDoc, SecureDoc]
+    const pa = await phone(harness.url, a, core.key)
+    let dropped = 0
+    pa.socket.on('disconnect', () => dropped++)
+    for (let i = 0; i < 3; i++) {
+      type(a, 0, `part ${i} `.repeat(70_000))
+      a.flush()
+    }
+    expect(a.transport.getMap('frames').size).toBe(3)
+    const pl = await phone(harness.url, late, core.key)
+    await waitFor(() => text(late) === text(a), 'late phone caught up the whole plan', 30_000)
+    expect(dropped).toBe(0)
+    expect(pl.relay.stats.refused).toBe(0)
+  }, 40_000)
 
   it('a room member answering every hello at once with an empty catch-up cannot starve a late phone', async () => {
     harness = await startSignaling()
