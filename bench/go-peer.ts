@@ -51,8 +51,9 @@ const now = (): number => performance.timeOrigin + performance.now()
 const post = (m: FromPeer): void => void process.send!(m)
 const setup = await new Promise<PeerSetup>((resolve) => process.once('message', (m: ToPeer) => m.type === 'setup' && resolve(m.setup)))
 
-// Before any library loads. Each peer is a process of its own, so BroadcastChannel reaches
-// no one; it goes anyway, so nothing could ever sync around WebRTC and the server.
+// Before y-webrtc loads (it is imported dynamically below). Each peer is a process of its own,
+// so BroadcastChannel reaches no one; it goes anyway, so nothing can sync around WebRTC and the
+// server. lib0 then uses its in-memory stand-in, local to this process.
 delete (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel
 const signaling: SignalingCount = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 }
 const size = (d: unknown): number => (typeof d === 'string' ? Buffer.byteLength(d) : d instanceof ArrayBuffer || ArrayBuffer.isView(d) ? d.byteLength : Array.isArray(d) ? d.reduce((n: number, b: Buffer) => n + b.byteLength, 0) : 0)
