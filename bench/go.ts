@@ -34,6 +34,9 @@ const REVEAL_TIMEOUT_MS = 10_000
 const FORM_TIMEOUT_MS = 30_000
 const LOCATION = { text: 'The fountain on the north side of the square', lat: 52.52, lon: 13.405 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+/** A peer process that died must not hang the benchmark. */
+const inTime = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([p, sleep(ms).then(() => Promise.reject(new Error(`go benchmark: ${what} within ${ms / 1000} s`)))])
 const now = (): number => performance.timeOrigin + performance.now()
 
 /** What every phone holds before go, for `releases` sealed stages. */
@@ -149,7 +152,7 @@ export async function goRun(variant: Variant, n: number, releases: number, dist:
     return peer
   })
   try {
-    await Promise.all(peers.map((p) => p.next('ready')))
+    await inTime(Promise.all(peers.map((p) => p.next('ready'))), 120_000, `${n} peers did not start`)
     joinedAt = now()
     for (const p of peers) p.send({ type: 'join' })
     while (formedAt === undefined && now() - joinedAt < FORM_TIMEOUT_MS) await sleep(50)
@@ -159,12 +162,12 @@ export async function goRun(variant: Variant, n: number, releases: number, dist:
     for (let stage = 0; stage < releases; stage++) {
       const released = peers[0]!.next('released')
       peers[0]!.send({ type: 'release', stage })
-      const { at } = await released
+      const { at } = await inTime(released, 10_000, 'the core did not release')
       while ((revealed.get(stage)?.size ?? 0) < n - 1 && now() - at < REVEAL_TIMEOUT_MS) await sleep(20)
       for (let i = 1; i < n; i++) latencies.push((revealed.get(stage)?.get(i) ?? Number.POSITIVE_INFINITY) - at)
       await sleep(500)
     }
-    const counts = await Promise.all(peers.map((p) => (p.send({ type: 'leave' }), p.next('left'))))
+    const counts = await inTime(Promise.all(peers.map((p) => (p.send({ type: 'leave' }), p.next('left')))), 10_000, 'peers did not leave')
     const total = (f: (c: SignalingCount) => number): number => counts.reduce((s, c) => s + f(c.signaling), 0) / n
     return {
       variant,
