@@ -73,6 +73,22 @@ describe('two core phones', () => {
   })
 })
 
+describe('typing while the other phone types', () => {
+  it("an edit from the other phone lands without moving this phone's cursor", async () => {
+    const { server, url } = await serve()
+    servers.push(server)
+    const { a, b } = await twoCorePhones(url, { serverRelay: false })
+    await a.waitPeers(1)
+    await a.typeNotes('north gate at ')
+    await b.waitNotes((n) => n === 'north gate at ', 'A\'s words on B')
+    // B adds at the end, exactly where A's cursor is; A keeps typing without touching the cursor.
+    await b.typeNotes('bring water.')
+    await a.waitNotes((n) => n.includes('bring water.'), 'B\'s words on A')
+    await a.page.keyboard.type('six. ')
+    await a.waitNotes((n) => n === 'north gate at six. bring water.', 'A typed on where its cursor was')
+  })
+})
+
 describe('large plans', () => {
   it('an edit far over 64 KB arrives whole over WebRTC (server relay off)', async () => {
     const { server, url } = await serve()

@@ -5,6 +5,7 @@ import type { ActionSession, BriefField } from '../../model'
 import { QrCode } from '../qr/QrCode'
 import { strings } from '../strings'
 import { useLive } from './live'
+import { SharedText } from './SharedText'
 import { Status } from './Status'
 import { allZones, fromZonedInput, showTime, toZonedInput, zoneName } from './time'
 
@@ -63,15 +64,15 @@ export function Plan({ session, origin, back }: PlanProps) {
         <h2 id="core-only">{strings.coreOnly}</h2>
         <label>
           {strings.planTitle}
-          <input value={live.plan.title} onInput={(e) => plan.set('title', e.currentTarget.value)} />
+          <SharedText value={live.plan.title} onText={(v) => plan.set('title', v)} />
         </label>
         <label>
           {strings.planNotes}
-          <textarea rows={6} value={live.plan.notes} onInput={(e) => plan.set('notes', e.currentTarget.value)} />
+          <SharedText rows={6} value={live.plan.notes} onText={(v) => plan.set('notes', v)} />
         </label>
         <label>
           {strings.planMarshals}
-          <textarea rows={3} value={live.plan.marshals} onInput={(e) => plan.set('marshals', e.currentTarget.value)} />
+          <SharedText rows={3} value={live.plan.marshals} onText={(v) => plan.set('marshals', v)} />
         </label>
       </section>
 
