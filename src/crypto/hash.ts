@@ -18,6 +18,8 @@ export type HashPurpose =
   | 'lobby-key'
   | 'checkin-key'
   | 'rotation-index'
+  | 'epoch-key'
+  | 'stage-key-id'
   | 'store-index'
   | 'store-record'
 

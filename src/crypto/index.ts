@@ -25,4 +25,5 @@ export {
   MIN_PASSPHRASE_LENGTH,
   type PassphraseParams,
 } from './passphrase'
+export { Reader } from './reader'
 export { utf8, fromUtf8, concat, u32, readU32, framed, equalBytes, toBase64Url, fromBase64Url, toHex, fromHex, wipe } from './bytes'

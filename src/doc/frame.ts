@@ -4,7 +4,7 @@
 //
 //   offset  size  field
 //   0       1     format version (1)
-//   1       1     kind: 1 update, 2 snapshot, 3 roster entry
+//   1       1     kind: 1 update, 2 snapshot, 3 roster entry, 4 closure (closure.ts)
 //   2       4     epoch (u32, big endian)
 //   6       32    author: Ed25519 public key
 //   38      4     counter: the author's frame number in this document (u32)
@@ -41,7 +41,7 @@ export const MIN_FRAME_BYTES = HEADER_BYTES + AEAD_OVERHEAD + SIGNATURE_BYTES
 /** Larger frames are refused unread: a peer cannot make us hash or hold gigabytes. */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024
 
-export const FrameKind = { update: 1, snapshot: 2, roster: 3 } as const
+export const FrameKind = { update: 1, snapshot: 2, roster: 3, closure: 4 } as const
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
 
 export interface FrameHeader {
@@ -84,7 +84,7 @@ export type FrameFault = 'malformed' | 'forged'
 
 export type ParsedFrame = { ok: true; frame: SignedFrame } | { ok: false; fault: FrameFault }
 
-const isKind = (k: number): k is FrameKind => k === 1 || k === 2 || k === 3
+const isKind = (k: number): k is FrameKind => k >= 1 && k <= 4
 
 /**
  * Checks layout and signature (which binds the document). Needs no key, so a peer

@@ -1,10 +1,9 @@
-// Who may write a document, per epoch. A roster is a grow-only set of signed
-// entries ("this key may write epoch e"), each carried as a roster frame signed by
-// its author. An entry counts when its author already writes epoch e or e-1 (the
-// member who rotated the key), starting from a base that the device trusts
-// because it made the document or because a welcome sealed to it named it.
-// Grow-only sets merge in any order, so every replica computes the same roster.
-// Removing a member means rotating to a new epoch without them.
+// Who may write a document, per epoch. An epoch opens with a set of writers: for the
+// first epoch a device knows, the base it trusts (it made the document, or a welcome
+// sealed to it named them); for every later one, the closure that ended the epoch
+// before. Within an epoch, writers may add writers (a core invite) with signed roster
+// entries. Nobody adds to another epoch, so a writer removed at a rotation, who still
+// holds the old key, can name no one in the new epoch.
 import { toBase64Url, type PublicIdentity, type SigningPublicKey } from '../crypto'
 
 /** The writers a device trusts without proof: the document's creator, or those named in a welcome. */
@@ -14,39 +13,49 @@ export interface RosterBase {
 }
 
 const keyOf = (pk: SigningPublicKey): string => toBase64Url(pk)
+const byKey = (writers: readonly PublicIdentity[]): Map<string, PublicIdentity> => new Map(writers.map((w) => [keyOf(w.signingPublicKey), w]))
 
 export class Roster {
-  private readonly byEpoch = new Map<number, Map<string, PublicIdentity>>()
+  private readonly opening = new Map<number, Map<string, PublicIdentity>>()
+  private readonly added = new Map<number, Map<string, PublicIdentity>>()
 
   constructor(readonly base: RosterBase) {
-    for (const w of base.writers) this.writersOf(base.epoch).set(keyOf(w.signingPublicKey), w)
-  }
-
-  private writersOf(epoch: number): Map<string, PublicIdentity> {
-    let m = this.byEpoch.get(epoch)
-    if (!m) this.byEpoch.set(epoch, (m = new Map()))
-    return m
+    this.opening.set(base.epoch, byKey(base.writers))
   }
 
   isWriter(pk: SigningPublicKey, epoch: number): boolean {
-    return this.byEpoch.get(epoch)?.has(keyOf(pk)) ?? false
+    const k = keyOf(pk)
+    return (this.opening.get(epoch)?.has(k) ?? false) || (this.added.get(epoch)?.has(k) ?? false)
   }
 
-  /** May `signer` add writers to `epoch`? Writers of the epoch, or of the one before (key rotation). */
+  /** May `signer` add writers to `epoch`? Only its own writers. */
   mayAdd(signer: SigningPublicKey, epoch: number): boolean {
-    return this.isWriter(signer, epoch) || (epoch > this.base.epoch && this.isWriter(signer, epoch - 1))
+    return this.isWriter(signer, epoch)
   }
 
   /** Records an entry whose signer `mayAdd`. True if the roster changed. */
   add(epoch: number, member: PublicIdentity): boolean {
-    const m = this.writersOf(epoch)
+    let m = this.added.get(epoch)
+    if (!m) this.added.set(epoch, (m = new Map()))
     const k = keyOf(member.signingPublicKey)
-    if (m.has(k)) return false
+    if (m.has(k) || this.opening.get(epoch)?.has(k)) return false
     m.set(k, member)
     return true
   }
 
+  /** The writers an epoch opens with (from the closure of the one before); replaces any earlier answer. */
+  open(epoch: number, writers: readonly PublicIdentity[]): void {
+    if (epoch === this.base.epoch) return
+    this.opening.set(epoch, byKey(writers))
+  }
+
+  /** Forgets an epoch (its key came from a closure that lost a race). */
+  forget(epoch: number): void {
+    this.added.delete(epoch)
+    if (epoch !== this.base.epoch) this.opening.delete(epoch)
+  }
+
   writers(epoch: number): PublicIdentity[] {
-    return [...(this.byEpoch.get(epoch)?.values() ?? [])]
+    return [...new Map([...(this.opening.get(epoch) ?? []), ...(this.added.get(epoch) ?? [])]).values()]
   }
 }

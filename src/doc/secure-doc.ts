@@ -9,9 +9,15 @@
 // document, its signature holds, its author may write its epoch, and it opens.
 // Anyone in the room can write to the transport doc, so honest replicas remove
 // entries that can never be valid and put back valid frames someone deleted.
+// An epoch ends with a closure frame (closure.ts): from then on only the frames it
+// names count in that epoch, the next epoch's writers are the ones it names, and the
+// next key is the one it sealed to this device. When closures compete, epochs.ts says
+// which one ends the epoch, the same on every phone.
 import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
-import { CryptoError, toBase64Url, wipe, type DeviceIdentity, type DocId, type FrameId, type SecretKey, type SigningPublicKey } from '../crypto'
+import { CryptoError, equalBytes, toBase64Url, wipe, type DeviceIdentity, type DocId, type FrameId, type SecretKey, type SigningPublicKey } from '../crypto'
+import { decodeClosure, keyCommitOf, makeClosure, openNextKey, reaches, type Closure } from './closure'
+import { settleEpoch, type Settlement } from './epochs'
 import { FrameKind, frameIdOf, openFrame, parseFrame, sealFrame, type FrameFault, type SignedFrame } from './frame'
 import { Roster, type RosterBase } from './roster'
 import { decodeRosterEntry, decodeSnapshot, encodeRosterEntry, encodeSnapshot, type Coverage } from './payload'
@@ -27,8 +33,17 @@ export type Verdict =
   | 'unknown-epoch' // signed, but we hold no key for its epoch (yet): held back
   | 'undecryptable' // signed by a writer, but does not open under the epoch's key
   | 'bad-payload' // opened, but what is inside is not valid
+  | 'closed' // in an epoch whose closure does not name it: written after the epoch ended
+  | 'revoked' // a roster entry naming someone removed from this document
 
 export type DocStats = Record<Verdict | 'healed' | 'garbage-removed' | 'pending-dropped', number>
+
+/** What a closure asks for: who is out, who writes next, who reads next (writers included). */
+export interface ClosureRequest {
+  readonly removed: readonly SigningPublicKey[]
+  readonly writers: readonly PublicIdentity[]
+  readonly stay: readonly PublicIdentity[]
+}
 
 export interface SecureDocOptions {
   readonly docId: DocId
@@ -55,6 +70,12 @@ type DocEvents = {
   frame: (frame: SignedFrame, local: boolean) => void
   /** Storage failed (full, say); everything stays in memory and is saved again on the next change. */
   'store-error': (error: unknown) => void
+  /** The keys this device holds changed (a closure's next key, or a race lost): the model saves them and moves rooms. */
+  keys: () => void
+  /** A closure arrived that excludes frames already applied here: reopen the document from the store. */
+  rewind: () => void
+  /** The closures of an epoch changed (a removal, a race, a conflict). */
+  epochs: (epoch: number) => void
 }
 
 /** Frames we cannot judge yet (unknown author or epoch) are held up to these bounds. */
@@ -89,6 +110,8 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     'unknown-epoch': 0,
     undecryptable: 0,
     'bad-payload': 0,
+    closed: 0,
+    revoked: 0,
     healed: 0,
     'garbage-removed': 0,
     'pending-dropped': 0,
@@ -115,8 +138,13 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   /** Next free counter per author (also raised by snapshots, whose frames we may never see). */
   private readonly highWater = new Map<string, number>()
   private readonly snapshots = new Map<FrameId, Coverage>()
-  /** Epochs closed by a key rotation: per author, how many of its frames (from 0) still count there. */
-  private readonly closedEpochs = new Map<number, Coverage>()
+  /** Valid closures per epoch, and what they settle. */
+  private readonly closures = new Map<number, Map<FrameId, { author: string; closure: Closure }>>()
+  private readonly settled = new Map<number, Settlement & { closure: Closure | undefined }>()
+  /** Every frame applied per epoch (closures aside), also those a snapshot covers since. */
+  private readonly epochFrames = new Map<number, Set<FrameId>>()
+  /** Epochs whose closures changed since they were last settled. */
+  private readonly unsettled = new Set<number>()
   /** Set when a roster entry or a key arrives: held frames may now be judged. */
   private retryPending = false
   /** Frames from outside, applied but not yet in the transport doc (see receive). */
@@ -155,7 +183,9 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   static async open(options: SecureDocOptions): Promise<SecureDoc> {
     const doc = new SecureDoc(options)
     if (options.store) {
-      for (const update of await options.store.load(options.docId)) Y.applyUpdate(doc.transport, update, STORED)
+      // One batch: closures are judged before the frames of the epochs they close.
+      const updates = await options.store.load(options.docId)
+      if (updates.length > 0) Y.applyUpdate(doc.transport, Y.mergeUpdates(updates), STORED)
     }
     return doc
   }
@@ -205,20 +235,69 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     return this.keys.has(epoch)
   }
 
-  /** Per author, how many of its frames (counters from 0) this replica holds without a gap. */
-  closingVector(): Map<string, number> {
-    const out = new Map<string, number>()
-    for (const author of this.counters.keys()) out.set(author, this.prefix(author))
-    return out
+  /** The epochs this device holds keys for, oldest first. */
+  keyEpochs(): number[] {
+    return [...this.keys.keys()].sort((x, y) => x - y)
+  }
+
+  /** A copy of the key this device holds for `epoch` (it may have come from a closure while opening). */
+  keyOf(epoch: number): SecretKey | undefined {
+    return this.keys.get(epoch)?.slice() as SecretKey | undefined
   }
 
   /**
-   * Closes an epoch after a key rotation: its frames beyond `closing` are refused from now
-   * on, so a removed writer, who still holds that epoch's key, cannot add to it. Honest
-   * writers whose late frames are refused publish their state again under the new key.
+   * Ends the current epoch: writes a closure naming every frame of it this device holds,
+   * who is out, who writes next and who reads next (sealed the new key), and moves to
+   * the new epoch at once. Another core phone's concurrent closure may win (epochs.ts);
+   * then this device takes up that one's key instead ('key' event).
    */
-  closeEpoch(epoch: number, closing: Coverage): void {
-    this.closedEpochs.set(epoch, closing)
+  closeEpoch(request: ClosureRequest): number {
+    this.flush()
+    const epoch = this.epoch
+    const key = this.keys.get(epoch)!
+    if (this.hasClosed(epoch)) throw new DocError('read-only', 'This device already closed this epoch.')
+    const { payload } = makeClosure(key, {
+      prev: this.settled.get(epoch - 1)?.winner,
+      seen: this.closures.get(epoch)?.keys() ?? [],
+      allow: this.epochFrames.get(epoch) ?? [],
+      removed: request.removed,
+      writers: request.writers,
+      stay: request.stay,
+    })
+    this.write(FrameKind.closure, payload)
+    this.settle()
+    return this.epoch
+  }
+
+  /** The settlement of an epoch: who is out, and the closure that ends it (undefined: still open, or in conflict). */
+  settlement(epoch: number): Settlement | undefined {
+    return this.settled.get(epoch)
+  }
+
+  /** Everyone a settled closure of this document removed, in any epoch. */
+  removedWriters(): Set<string> {
+    const out = new Set<string>()
+    for (const s of this.settled.values()) s.removed.forEach((r) => out.add(r))
+    return out
+  }
+
+  /** True when the epoch this device reads was closed without a key for it: it was removed. */
+  get removedHere(): boolean {
+    const s = this.settled.get(this.epoch)
+    return s?.winner !== undefined
+  }
+
+  /** Does the closure of `epoch` still hand the next key to `member`? (A removal that lost a race.) */
+  stillReads(epoch: number, member: SigningPublicKey): boolean {
+    const s = this.settled.get(epoch)
+    const key = this.keys.get(epoch)
+    return !!s?.closure && !!key && reaches(s.closure, key, member)
+  }
+
+  /** Did this device write a closure of `epoch`? (One each: a second would be equivocation.) */
+  hasClosed(epoch: number): boolean {
+    const me = authorKey(this.identity.signingPublicKey)
+    return [...(this.closures.get(epoch)?.values() ?? [])].some((c) => c.author === me)
   }
 
   /** Writes this replica's whole state as one frame in the current epoch (after adopting a new key). */
@@ -263,8 +342,9 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     this.frames.forEach((bytes, id) => {
       if (this.accepted.has(id as FrameId)) return
       const parsed = parseFrame(bytes, this.docId)
-      // Not from a writer of an epoch whose key we hold: can never be applied by anyone honest.
-      if (parsed.ok && this.keys.has(parsed.frame.epoch) && parsed.frame.kind !== FrameKind.roster && !this.roster.isWriter(parsed.frame.author, parsed.frame.epoch)) junk.push(id)
+      // Not from a writer of an epoch whose key we hold, or after its closure: can never be applied by anyone honest.
+      if (!parsed.ok || !this.keys.has(parsed.frame.epoch) || parsed.frame.kind === FrameKind.roster || parsed.frame.kind === FrameKind.closure) return
+      if (!this.roster.isWriter(parsed.frame.author, parsed.frame.epoch) || this.isClosedOut(parsed.frame)) junk.push(id)
     })
     this.transport.transact(() => {
       for (const id of covered) this.frames.delete(id)
@@ -326,12 +406,16 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     return { verdict: this.count(this.admit(frame)), frame }
   }
 
+  /** A frame of a settled epoch that its closure does not name. */
+  private isClosedOut(frame: SignedFrame): boolean {
+    const closure = this.settled.get(frame.epoch)?.closure
+    return frame.kind !== FrameKind.closure && closure !== undefined && !closure.allow.has(frame.id)
+  }
+
   private admit(frame: SignedFrame): Verdict {
     const key = this.keys.get(frame.epoch)
-    const closing = this.closedEpochs.get(frame.epoch)
-    const allowed =
-      (closing === undefined || frame.counter < (closing.get(authorKey(frame.author)) ?? 0)) &&
-      (frame.kind === FrameKind.roster ? this.roster.mayAdd(frame.author, frame.epoch) : this.roster.isWriter(frame.author, frame.epoch))
+    if (this.isClosedOut(frame)) return 'closed'
+    const allowed = frame.kind === FrameKind.roster ? this.roster.mayAdd(frame.author, frame.epoch) : this.roster.isWriter(frame.author, frame.epoch)
     if (!key || !allowed) {
       this.hold(frame)
       return key ? 'unauthorized' : 'unknown-epoch'
@@ -344,6 +428,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
       throw e
     }
     try {
+      if (frame.kind === FrameKind.roster && this.removedWriters().has(toBase64Url(decodeRosterEntry(payload).signingPublicKey))) return 'revoked'
       this.apply(frame, payload)
     } catch {
       // A writer's frame whose content does not decode (PayloadError, or Yjs refusing the update).
@@ -355,6 +440,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     return 'accepted'
   }
 
+  /** Applies a frame's payload (a closure only marks its epoch to be settled again). */
   private apply(frame: SignedFrame, payload: Uint8Array): void {
     switch (frame.kind) {
       case FrameKind.update:
@@ -369,7 +455,108 @@ export class SecureDoc extends ObservableV2<DocEvents> {
       case FrameKind.roster:
         if (this.roster.add(frame.epoch, decodeRosterEntry(payload))) this.retryPending = true
         return
+      case FrameKind.closure: {
+        const closure = decodeClosure(payload)
+        let mine = this.closures.get(frame.epoch)
+        if (!mine) this.closures.set(frame.epoch, (mine = new Map()))
+        mine.set(frame.id, { author: authorKey(frame.author), closure })
+        // An epoch this device has gone past is decided again only for a current writer (two
+        // core phones that each closed twice while apart). A removed writer's late closure
+        // of an old epoch, a made-up history, moves nothing here.
+        const deep = this.settled.get(frame.epoch + 1)?.winner !== undefined
+        if (!deep || this.roster.isWriter(frame.author, this.epoch)) this.unsettled.add(frame.epoch)
+        return
+      }
     }
+  }
+
+  /** Settles every epoch whose closures changed, oldest first (each may change the key of the next). */
+  private settleEpochs(upTo = Number.POSITIVE_INFINITY): void {
+    for (;;) {
+      const epoch = Math.min(...this.unsettled)
+      if (!Number.isFinite(epoch) || epoch > upTo) return
+      this.unsettled.delete(epoch)
+      this.resettle(epoch)
+    }
+  }
+
+  /**
+   * Decides which closure ends `epoch` (epochs.ts), and acts on it: the next epoch's
+   * writers and key, and the frames of this epoch that no longer count. When a race
+   * turns out the other way, this device leaves the losing closure's epochs behind.
+   */
+  private resettle(epoch: number): void {
+    const all = this.closures.get(epoch)
+    const key = this.keys.get(epoch)
+    if (!all || !key) return
+    const outcome = settleEpoch([...all].map(([id, c]) => ({ id, author: c.author, seen: c.closure.seen, removed: c.closure.removed })))
+    const closure = outcome.winner ? all.get(outcome.winner)!.closure : undefined
+    const before = this.settled.get(epoch)?.winner
+    this.settled.set(epoch, { ...outcome, closure })
+    this.retryPending = true
+    if (before !== undefined && before !== outcome.winner) this.leaveAfter(epoch)
+    if (closure) {
+      this.roster.open(epoch + 1, closure.writers.filter((w) => !outcome.removed.has(authorKey(w.signingPublicKey))))
+      const held = this.keys.get(epoch + 1)
+      const next = openNextKey(closure, key, this.identity)
+      if (held && keyCommitOf(held) !== closure.keyCommit) this.leaveAfter(epoch)
+      if (next && !this.keys.has(epoch + 1)) {
+        this.keys.set(epoch + 1, next)
+        this.emit('keys', [])
+        this.judgeAgainAfter(epoch)
+      }
+      this.dropOutside(epoch, closure)
+    }
+    this.emit('epochs', [epoch])
+  }
+
+  /**
+   * Frames applied here that the closure leaves out no longer count anywhere: they leave
+   * the log, and (unless they are our own and we write on, publishing our state again)
+   * the plaintext, by opening the document again from the store.
+   */
+  private dropOutside(epoch: number, closure: Closure): void {
+    const applied = this.epochFrames.get(epoch) ?? new Set<FrameId>()
+    const outside = [...applied].filter((id) => !closure.allow.has(id))
+    if (outside.length === 0) return
+    const me = this.identity.signingPublicKey
+    const writesOn = this.roster.isWriter(me, epoch + 1) && this.keys.has(epoch + 1)
+    const shown = outside.filter((id) => !(writesOn && equalBytes(this.accepted.get(id)?.author ?? new Uint8Array(0), me)))
+    for (const id of outside) {
+      applied.delete(id)
+      this.accepted.delete(id)
+    }
+    this.transport.transact(() => outside.forEach((id) => this.frames.delete(id)), this)
+    // One that was removed reads nothing new anyway.
+    if (shown.length > 0 && this.keys.has(epoch + 1)) queueMicrotask(() => !this.closed && this.emit('rewind', []))
+  }
+
+  /** Leaves every epoch after `epoch`: their keys came from a closure that lost. Their frames leave the log here. */
+  private leaveAfter(epoch: number): void {
+    const later = [...this.keys.keys()].filter((e) => e > epoch)
+    for (const e of new Set([...later, ...[...this.closures.keys()].filter((c) => c > epoch)])) {
+      const key = this.keys.get(e)
+      this.keys.delete(e)
+      if (key) wipe(key)
+      this.roster.forget(e)
+      this.settled.delete(e)
+      this.unsettled.delete(e)
+      const ids = [...(this.epochFrames.get(e) ?? []), ...(this.closures.get(e)?.keys() ?? [])]
+      this.epochFrames.delete(e)
+      this.closures.delete(e)
+      for (const id of ids) this.accepted.delete(id)
+      this.transport.transact(() => ids.forEach((id) => this.frames.delete(id)), this)
+    }
+    if (later.length > 0) this.emit('keys', [])
+  }
+
+  /** Entries of later epochs still in the log (held back, or never openable before) get another look. */
+  private judgeAgainAfter(epoch: number): void {
+    this.frames.forEach((bytes, id) => {
+      if (this.accepted.has(id as FrameId) || this.pending.has(id as FrameId)) return
+      const parsed = parseFrame(bytes, this.docId)
+      if (parsed.ok && parsed.frame.epoch > epoch) this.dropped.add(parsed.frame.id)
+    })
   }
 
   private noteSnapshot(frame: SignedFrame, coverage: Coverage): void {
@@ -430,6 +617,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
 
   /** Re-judges held frames until nothing more can be applied (a roster entry may unlock others). */
   private settle(): void {
+    this.settleEpochs()
     while (this.retryPending) {
       this.retryPending = false
       for (const frame of [...this.pending.values()]) {
@@ -445,6 +633,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
         const parsed = parseFrame(bytes, this.docId)
         if (parsed.ok && this.admit(parsed.frame) === 'accepted') this.count('accepted')
       }
+      this.settleEpochs()
     }
   }
 
@@ -452,19 +641,24 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const added: string[] = []
     const deleted: string[] = []
     event.changes.keys.forEach((change, key) => (change.action === 'delete' ? deleted : added).push(key))
-    // Roster entries first, so a new writer's frames in the same batch are judged knowing it.
-    const isRoster = (key: string): boolean => {
+    // Oldest epoch first; in each, roster entries (a new writer's frames are then judged
+    // knowing it), then closures (the frames of the epoch they close are judged against them).
+    const order = (key: string): number => {
       const v = this.frames.get(key)
-      return v instanceof Uint8Array && v[1] === FrameKind.roster
+      if (!(v instanceof Uint8Array) || v.length < 6) return Number.MAX_SAFE_INTEGER
+      const rank = v[1] === FrameKind.roster ? 0 : v[1] === FrameKind.closure ? 1 : 2
+      return (((v[2]! << 24) >>> 0) + (v[3]! << 16) + (v[4]! << 8) + v[5]!) * 4 + rank
     }
-    added.sort((a, b) => Number(isRoster(b)) - Number(isRoster(a)))
+    added.sort((a, b) => order(a) - order(b))
     const remove: string[] = []
     const restore = new Set<FrameId>()
     // Additions first: a snapshot that arrives with the deletions it caused must be
     // known before we decide that those deletions need healing.
     for (const key of added) {
+      // The closures of earlier epochs are settled before any frame they may exclude is judged.
+      this.settleEpochs(Math.floor(order(key) / 4) - (order(key) % 4 === 2 ? 0 : 1))
       const { verdict, frame } = this.ingest(this.frames.get(key))
-      const neverValid = !frame || verdict === 'undecryptable' || verdict === 'bad-payload'
+      const neverValid = !frame || verdict === 'undecryptable' || verdict === 'bad-payload' || verdict === 'closed' || verdict === 'revoked'
       if (neverValid || frame.id !== key) {
         remove.push(key)
         this.stats['garbage-removed']++
@@ -517,9 +711,10 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     }
     const counter = this.highWater.get(authorKey(me)) ?? 0
     const frame = sealFrame({ kind, docId: this.docId, epoch, counter }, payload, key, this.identity)
-    if (kind === FrameKind.roster) this.apply(frame, payload)
+    if (kind === FrameKind.roster || kind === FrameKind.closure) this.apply(frame, payload)
     this.record(frame, true)
     if (kind === FrameKind.snapshot) this.noteSnapshot(frame, decodeSnapshot(payload).coverage)
+    if (kind === FrameKind.closure) this.settleEpochs()
     return frame
   }
 
@@ -531,6 +726,11 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     seen.add(frame.counter)
     if (frame.counter + 1 > (this.highWater.get(author) ?? 0)) this.highWater.set(author, frame.counter + 1)
     if (!this.isCovered(frame)) this.accepted.set(frame.id, frame)
+    if (frame.kind !== FrameKind.closure) {
+      let ids = this.epochFrames.get(frame.epoch)
+      if (!ids) this.epochFrames.set(frame.epoch, (ids = new Set()))
+      ids.add(frame.id)
+    }
     if (this.frames.get(frame.id) === undefined) {
       if (this.shareAfterMs > 0 && !local) this.shareLater(frame.id)
       else this.transport.transact(() => this.frames.set(frame.id, frame.bytes), this)
@@ -550,7 +750,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   }
 
   private isCovered(frame: SignedFrame): boolean {
-    if (frame.kind === FrameKind.roster) return false
+    if (frame.kind === FrameKind.roster || frame.kind === FrameKind.closure) return false
     const author = authorKey(frame.author)
     for (const [id, coverage] of this.snapshots) {
       if (id !== frame.id && (coverage.get(author) ?? 0) > frame.counter) return true

@@ -16,8 +16,9 @@ export interface ActionRecord {
   readonly plan?: DocAccess
   readonly brief: DocAccess
   /**
-   * A participant joins each action with a fresh identity, so its keys cannot link it
-   * across actions. Core phones use the device identity (the core knows each other).
+   * Each action has an identity of its own on this phone (core and participant alike),
+   * so its keys cannot link the person across actions. Older records lack it: the
+   * device identity stands in.
    */
   readonly identitySeed?: Uint8Array
   /** Releases received by QR code (before or instead of the brief's own). */

@@ -3,7 +3,7 @@
 // start; their keys arrive as releases.
 import * as Y from 'yjs'
 import { fromBase64Url, toBase64Url, type BoxPublicKey, type DocId, type PublicIdentity } from '../crypto'
-import { makeRelease, openStage, readRelease, ReleaseError, sealStage, type Release, type StageContent, type StageId } from './stage'
+import { makeRelease, openStage, readRelease, ReleaseError, sealStage, stageKeyId, type Release, type StageContent, type StageId } from './stage'
 import type { DeviceIdentity, SecretKey } from '../crypto'
 
 export const BRIEF_FIELDS = ['stagingPoint', 'bring', 'conduct', 'dispersal'] as const
@@ -60,6 +60,8 @@ export interface StageView {
 interface SealedStage {
   readonly label: string
   readonly box: Uint8Array
+  /** Which key sealed it (stage.ts stageKeyId): the core reseals when plan and brief disagree. */
+  readonly keyId?: string
 }
 
 const fields = (doc: Y.Doc) => doc.getMap<unknown>('brief')
@@ -140,6 +142,11 @@ export class BriefView {
 
   isReleased(stageId: StageId): boolean {
     return this.reveal(stageId, stagesOf(this.doc).get(stageId)) !== undefined
+  }
+
+  /** The id of the key the brief's box of this stage is sealed under. */
+  sealedKeyId(stageId: StageId): string | undefined {
+    return stagesOf(this.doc).get(stageId)?.keyId
   }
 
   onChange(listener: () => void): () => void {
@@ -227,7 +234,7 @@ export class BriefEditor {
   }
 
   sealStage(id: StageId, label: string, key: SecretKey, content: StageContent): void {
-    stagesOf(this.doc).set(id, { label, box: sealStage(key, this.briefId, id, content) })
+    stagesOf(this.doc).set(id, { label, box: sealStage(key, this.briefId, id, content), keyId: stageKeyId(key) })
   }
 
   release(id: StageId, key: SecretKey, signer: DeviceIdentity): Uint8Array {

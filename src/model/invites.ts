@@ -14,7 +14,7 @@ import { fromBase64Url, identityFromSeed, toBase64Url, type DeviceIdentity, type
 import type { SecureDoc } from '../doc'
 import { ownSockets, releaseSockets, type SealedTopic } from '../transport'
 import type { DocAccess } from './access'
-import { newInvite, type NewInvite, type InviteTier } from './invite-link'
+import { inviteUrl, newInvite, type NewInvite, type InviteTier } from './invite-link'
 import { inviteIdOf, lobbyTopic, readLobbyMessage, refusal, welcome, type JoinRequest, type Welcome } from './lobby'
 
 /** How an invite is recorded in the core plan. */
@@ -33,6 +33,8 @@ export interface InviteEntry {
   readonly revoked?: true
   /** The joiner was removed by the core (keys rotated without it). */
   readonly removed?: true
+  /** Withdrawn because a removed core member knew its secrets; this invite replaces it. */
+  readonly replacedBy?: string
 }
 
 export type InviteState = 'open' | 'used' | 'expired' | 'revoked'
@@ -63,6 +65,46 @@ export function addInvite(plan: SecureDoc, me: DeviceIdentity, tier: InviteTier,
   })
   plan.flush()
   return invite
+}
+
+/** The link of an invite, made again from what the plan holds (for the core to send once more). */
+export function linkOf(entry: InviteEntry, origin: string): string {
+  const answerKey = identityFromSeed(fromBase64Url(entry.answerer)).signingPublicKey
+  return inviteUrl(origin, { tier: entry.tier, expiresAt: entry.expiresAt, secret: fromBase64Url(entry.secret) as SecretKey, answerKey })
+}
+
+/** The joiner an invite admitted, as a public identity (to seal new keys to it). */
+export const joinerOf = (entry: InviteEntry): PublicIdentity | undefined =>
+  entry.redeemedBy && entry.redeemedBox
+    ? { signingPublicKey: fromBase64Url(entry.redeemedBy) as PublicIdentity['signingPublicKey'], boxPublicKey: fromBase64Url(entry.redeemedBox) as PublicIdentity['boxPublicKey'] }
+    : undefined
+
+/**
+ * Withdraws every open invite and makes a new one in its place (same tier, label and
+ * expiry): a removed core member held the old ones' lobby secrets and answer keys, so it
+ * could answer them as the core. The old links are refused by honest core phones; the
+ * core must send the new ones (the plan lists them as replacements).
+ */
+export function reissueOpenInvites(plan: SecureDoc, me: DeviceIdentity, now = Date.now()): string[] {
+  const invites = invitesOf(plan.plain)
+  const made: string[] = []
+  invites.forEach((entry, id) => {
+    if (stateOf(entry, now) !== 'open') return
+    const invite = newInvite(entry.tier, entry.expiresAt)
+    const newId = inviteIdOf(invite.secret)
+    invites.set(newId, {
+      secret: toBase64Url(invite.secret),
+      answerer: toBase64Url(invite.answerer.seed),
+      tier: entry.tier,
+      label: entry.label,
+      expiresAt: entry.expiresAt,
+      createdBy: toBase64Url(me.signingPublicKey),
+    })
+    invites.set(id, { ...entry, revoked: true, replacedBy: newId })
+    made.push(newId)
+  })
+  plan.flush()
+  return made
 }
 
 export function revokeInvite(plan: SecureDoc, id: string): void {
@@ -99,6 +141,8 @@ export class InviteDesk {
     private readonly access: () => Admission,
     private readonly me: DeviceIdentity,
     private readonly signalingUrls: readonly string[],
+    /** Everyone removed from the action (signing keys, base64url): refused in every lobby, for good. */
+    private readonly removed: () => ReadonlySet<string>,
   ) {
     invitesOf(plan.plain).observe(this.sync)
     this.refresh()
@@ -156,6 +200,9 @@ export class InviteDesk {
     if (!entry || !this.plan.canWrite) return
     const joiner = toBase64Url(request.joiner.signingPublicKey)
     const now = Date.now()
+    // A removed member is out for good, whatever link it uses; and whoever opens the invite
+    // of someone removed is told so (it is that person, or someone they passed the link to).
+    if (entry.removed || this.removed().has(joiner)) return void lobby.send(refusal(secret, answerer, request.joiner, 'removed'))
     if (entry.revoked) return void lobby.send(refusal(secret, answerer, request.joiner, 'revoked'))
     if (!entry.redeemedBy) {
       if (entry.expiresAt <= now) return void lobby.send(refusal(secret, answerer, request.joiner, 'expired'))

@@ -3,7 +3,7 @@
 //
 //   joiner -> lobby  join     its public keys, signed with its own key (it holds them)
 //   core   -> lobby  welcome  sealed to the joiner's box key: the keys and trusted writers
-//   core   -> lobby  refused  why: used, expired or revoked
+//   core   -> lobby  refused  why: used, expired, revoked or removed
 // Welcomes and refusals are signed with the invite's answer key (its public half is in
 // the link; its secret half only in the core plan), so a link holder cannot forge them.
 import {
@@ -30,7 +30,8 @@ import { accessFromJson, accessToJson, identityFromJson, identityToJson, type Ac
 import { ModelError } from './errors'
 import type { InviteTier } from './invite-link'
 
-export type RefusalReason = 'used' | 'expired' | 'revoked'
+/** removed: the joiner (or whoever this invite admitted) was removed from the action by its core. */
+export type RefusalReason = 'used' | 'expired' | 'revoked' | 'removed'
 
 export interface Lobby {
   readonly topic: RoomName
@@ -129,7 +130,7 @@ export function readLobbyMessage(secret: SecretKey, bytes: Uint8Array): LobbyMes
   const to = fromBase64Url(m.to) as SigningPublicKey
   const sig = fromBase64Url(m.sig)
   if (m.t === 'welcome' && typeof m.box === 'string') return { t: 'welcome', to, box: fromBase64Url(m.box), sig }
-  if (m.t === 'refused' && (m.why === 'used' || m.why === 'expired' || m.why === 'revoked')) return { t: 'refused', to, why: m.why, sig }
+  if (m.t === 'refused' && (m.why === 'used' || m.why === 'expired' || m.why === 'revoked' || m.why === 'removed')) return { t: 'refused', to, why: m.why, sig }
   throw badMessage()
 }
 

@@ -37,6 +37,7 @@ const refusalText: Record<RefusalReason, string> = {
   used: 'This invite was already used. Each invite works once: ask for a new one.',
   expired: 'This invite has expired. Ask the person who invited you for a new one.',
   revoked: 'This invite was withdrawn. Ask the person who invited you for a new one.',
+  removed: 'You were removed from this action by its core. This invite no longer works.',
 }
 
 type JoinEvents = { waiting: (coreOnline: boolean) => void }
@@ -168,12 +169,14 @@ export class Phone {
 
   /** A new action with this phone as its first core member: a plan, a brief, a sealed location. */
   async createAction(title: string): Promise<ActionId> {
+    // The core signs with an identity of this action only: participants of two actions cannot tell they share an organizer.
+    const me = newIdentity()
     const access = (): DocAccess => ({
       docId: newDocId(),
       keys: new Map([[0, randomKey()]]),
-      roster: { epoch: 0, writers: [publicPart(this.identity)] },
+      roster: { epoch: 0, writers: [publicPart(me)] },
     })
-    const record: ActionRecord = { id: newActionId(), role: 'core', plan: access(), brief: access() }
+    const record: ActionRecord = { id: newActionId(), role: 'core', plan: access(), brief: access(), identitySeed: me.seed }
     await this.save(record)
     const session = await this.open(record)
     session.plan!.set('title', title)
@@ -256,8 +259,8 @@ export class Phone {
   }
 
   private runJoin(invite: Invite, attempt: JoinAttempt, settle: (r: Promise<ActionId>) => void): () => void {
-    // A participant gets a fresh identity for this action alone; a core member uses this phone's.
-    const me = invite.tier === 'participant' ? newIdentity() : this.identity
+    // Every join gets a fresh identity for this action alone, core and participant alike.
+    const me = newIdentity()
     let tries = 0
     let timer: ReturnType<typeof setTimeout> | undefined
     const lobby = lobbyTopic(invite.secret, (bytes) => {
@@ -276,7 +279,7 @@ export class Phone {
         if (!w.brief || (w.tier === 'core' && !w.plan)) throw new ModelError('bad-message', 'The welcome was incomplete.')
         const record: ActionRecord =
           w.tier === 'core' && w.plan
-            ? { id: newActionId(), role: 'core', plan: w.plan, brief: w.brief }
+            ? { id: newActionId(), role: 'core', plan: w.plan, brief: w.brief, identitySeed: me.seed }
             : { id: newActionId(), role: 'participant', brief: w.brief, identitySeed: me.seed }
         settle(this.save(record).then(() => this.open(record)).then(() => record.id))
       } catch {
@@ -305,9 +308,23 @@ export class Phone {
       SecureDoc.open({ docId: a.docId, keys: a.keys, roster: a.roster, identity, store: this.vault.docStore })
     const planDoc = record.plan ? await openDoc(record.plan) : undefined
     const briefDoc = await openDoc(record.brief)
-    const session = new ActionSession(record, planDoc, briefDoc, identity, this.baseTransport.signalingUrls, this.transport, (r) => this.save(r))
+    const session = new ActionSession(record, planDoc, briefDoc, identity, this.baseTransport.signalingUrls, this.transport, (r) => this.save(r), (r) => void this.reopen(r))
     this.sessions.set(record.id, session)
     return session
+  }
+
+  /**
+   * Opens an action again from the store: a closure arrived that excludes frames this
+   * phone had already applied (a removed writer's, shown before the closure reached us).
+   * Rebuilt from the stored frames, the plaintext holds only what the closure allows.
+   */
+  private async reopen(record: ActionRecord): Promise<void> {
+    const old = this.sessions.get(record.id)
+    if (!old) return
+    // The closed session answers `get` until the new one replaces it.
+    await old.close()
+    if (this.sessions.get(record.id) === old) await this.open(record)
+    for (const listener of this.listeners) listener()
   }
 
   private async actionIds(): Promise<ActionId[]> {

@@ -68,10 +68,13 @@ export class PlanView {
     return s ? (fromBase64Url(s.key) as SecretKey) : undefined
   }
 
-  /** Creates or updates a stage; returns its key (made on first write). */
+  /**
+   * Creates or updates a stage; returns its key. Every version gets a new key: a release
+   * then opens only the version in force, never an earlier one still in the brief's log,
+   * and after a removal the removed member's copy of the key opens nothing new.
+   */
   putStage(id: StageId, label: string, content: StageContent, releaseAt?: number): SecretKey {
-    const old = this.stageMap().get(id)
-    const key = old ? (fromBase64Url(old.key) as SecretKey) : (randomBytes(32) as SecretKey)
+    const key = randomBytes(32) as SecretKey
     this.stageMap().set(id, {
       label,
       key: toBase64Url(key),
@@ -80,6 +83,12 @@ export class PlanView {
       ...(releaseAt !== undefined ? { releaseAt } : {}),
     })
     return key
+  }
+
+  /** A new check-in key pair (a core member was removed: it knew the old one). */
+  renewCheckinKeys(): CheckinKeys {
+    this.doc.getMap<string>('secrets').set('checkin', toBase64Url(randomBytes(32)))
+    return this.checkinKeys()
   }
 
   /** The check-in key pair, made once per action by the first core phone that needs it. */

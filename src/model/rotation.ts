@@ -1,92 +1,42 @@
-// Key rotation, when the core removes a member. The removing core phone writes a
-// rotation record into the document at the old epoch (so every current member can read
-// it): the new key sealed to each remaining member, indexed by a keyed hash of the old
-// key and the member's key (the removed member, who holds the old key, learns only how
-// many remain), and the closing vector of the old epoch. Then it moves to the new epoch.
-// The removed member finds no key for itself and cannot read anything written after.
-import * as Y from 'yjs'
-import {
-  fromBase64Url,
-  keyedHash,
-  openSealed,
-  randomKey,
-  sealTo,
-  toBase64Url,
-  type DeviceIdentity,
-  type PublicIdentity,
-  type SecretKey,
-  type SigningPublicKey,
-} from '../crypto'
+// Removal, as the model asks for it: end the epoch of every document the removed
+// member could read (doc/closure.ts seals the new keys to everyone who stays), then,
+// for a core member, replace every secret the plan held in the clear: stage keys (each
+// location resealed under a new key), the check-in key, and every open invite (its
+// lobby secret and answer key were in the plan: withdrawn, and a new link made).
+// After a race between two core phones (doc/epochs.ts), whoever still reads what it
+// should not is removed again by the next core phone that notices.
+import { fromBase64Url, toBase64Url, type PublicIdentity, type SigningPublicKey } from '../crypto'
 import type { SecureDoc } from '../doc'
 
-interface RotationRecord {
-  /** recipient index -> new key sealed to that recipient */
-  readonly keys: Record<string, Uint8Array>
-  /** author -> frames of the old epoch that still count */
-  readonly closing: Record<string, number>
+const keyOf = (pk: SigningPublicKey): string => toBase64Url(pk)
+
+export interface Members {
+  /** Writers of the document (core members). */
+  readonly writers: readonly PublicIdentity[]
+  /** Readers who do not write (participants; none for the plan). */
+  readonly readers: readonly PublicIdentity[]
 }
 
-export interface Adoption {
-  readonly epoch: number
-  readonly key: SecretKey
+/** Ends the current epoch of `doc` without the `gone` keys. Idempotent: nothing to do, nothing written. */
+export function closeWithout(doc: SecureDoc, gone: ReadonlySet<string>, members: Members): boolean {
+  const epoch = doc.epoch
+  if (doc.hasClosed(epoch)) return false
+  const stays = (m: PublicIdentity): boolean => !gone.has(keyOf(m.signingPublicKey))
+  const writers = members.writers.filter(stays)
+  const removedWriters = members.writers.filter((w) => !stays(w)).map((w) => w.signingPublicKey)
+  doc.closeEpoch({ removed: removedWriters, writers, stay: [...writers, ...members.readers.filter(stays)] })
+  return true
 }
 
-const rotationsOf = (doc: Y.Doc): Y.Map<RotationRecord> => doc.getMap<RotationRecord>('rotations')
-
-const recipientIndex = (oldKey: SecretKey, who: SigningPublicKey): string => toBase64Url(keyedHash(oldKey, 'rotation-index', who))
-
-/**
- * Rotates `doc` to a new epoch for `remaining` (the removed member is simply not among
- * them). Returns the new key; the caller saves it with the document's access.
- */
-export function rotate(doc: SecureDoc, oldKey: SecretKey, remaining: readonly PublicIdentity[], remainingWriters: readonly PublicIdentity[]): Adoption {
-  const epoch = doc.epoch + 1
-  const key = randomKey()
-  const keys: Record<string, Uint8Array> = {}
-  for (const member of remaining) keys[recipientIndex(oldKey, member.signingPublicKey)] = sealTo(member.boxPublicKey, key)
-  const closing = Object.fromEntries(doc.closingVector())
-  // Written at the old epoch, before this phone holds the new key: every current member can read it.
-  rotationsOf(doc.plain).set(String(epoch), { keys, closing })
-  doc.flush()
-  doc.closeEpoch(epoch - 1, new Map(Object.entries(closing)))
-  doc.addKey(epoch, key)
-  for (const writer of remainingWriters) doc.addWriter(writer)
-  return { epoch, key }
+/** Who should no longer read `doc` but still does (a removal that lost a race), or whose epoch has no winner. */
+export function stillNeedsClosing(doc: SecureDoc, gone: ReadonlySet<string>): boolean {
+  const epoch = doc.epoch
+  const orphan = doc.settlement(epoch)
+  if (orphan && orphan.winner === undefined) return true
+  const removedNow = doc.removedWriters()
+  const writersNow = doc.writers(epoch).some((w) => gone.has(keyOf(w.signingPublicKey)) || removedNow.has(keyOf(w.signingPublicKey)))
+  if (writersNow) return true
+  if (epoch === 0 || !doc.settlement(epoch - 1)?.winner) return false
+  return [...gone].some((k) => doc.stillReads(epoch - 1, fromBase64Url(k) as SigningPublicKey))
 }
 
-/** Rotations this phone has not adopted yet and can (a new key sealed to it). */
-export function pendingAdoptions(doc: SecureDoc, me: DeviceIdentity, keyOf: (epoch: number) => SecretKey | undefined): Adoption[] {
-  const out: Adoption[] = []
-  const records = [...rotationsOf(doc.plain).entries()].sort(([a], [b]) => Number(a) - Number(b))
-  for (const [epochText, record] of records) {
-    const epoch = Number(epochText)
-    if (!Number.isInteger(epoch) || doc.hasKey(epoch)) continue
-    const previous = keyOf(epoch - 1) ?? out.find((a) => a.epoch === epoch - 1)?.key
-    if (!previous) continue
-    const box = record?.keys?.[recipientIndex(previous, me.signingPublicKey)]
-    if (!(box instanceof Uint8Array)) continue
-    try {
-      const key = openSealed(me, box) as SecretKey
-      if (key.length === 32) out.push({ epoch, key })
-    } catch {
-      // Not openable: not for us after all.
-    }
-  }
-  return out
-}
-
-/** Applies a rotation's closing vector for the old epoch (on phones that adopt it). */
-export function closeOld(doc: SecureDoc, epoch: number): void {
-  const record = rotationsOf(doc.plain).get(String(epoch))
-  if (record?.closing) doc.closeEpoch(epoch - 1, new Map(Object.entries(record.closing).filter(([, n]) => typeof n === 'number')))
-}
-
-/** True when a rotation beyond our newest epoch exists but holds no key for us: we were removed. */
-export function removedFrom(doc: SecureDoc): boolean {
-  return [...rotationsOf(doc.plain).keys()].some((e) => Number(e) > doc.epoch)
-}
-
-export const toIdentity = (sign: string, box: string): PublicIdentity => ({
-  signingPublicKey: fromBase64Url(sign) as SigningPublicKey,
-  boxPublicKey: fromBase64Url(box) as PublicIdentity['boxPublicKey'],
-})

@@ -1,6 +1,7 @@
 // One action, open on this phone. A core phone holds the plan and the brief, answers
 // invites and check-ins, and releases sealed stages at go time. A participant phone
 // holds only the brief: it never joins the plan's room and never holds the core key.
+import * as Y from 'yjs'
 import { identityFromSeed, toBase64Url, type DeviceIdentity, type PublicIdentity, type SecretKey } from '../crypto'
 import type { SecureDoc } from '../doc'
 import { RoomLink, type LinkStatus, type SealedTopic, type TransportSettings } from '../transport'
@@ -8,11 +9,11 @@ import type { ActionId, ActionRecord, Role } from './action'
 import { BriefEditor, BriefView, wipeAt, type BriefField, type GoState, type StageView } from './brief'
 import { ackMessage, checkinMessage, checkinTopic, isAckFor, readCheckin } from './checkin'
 import { ModelError } from './errors'
-import { addInvite, InviteDesk, invitesOf, revokeInvite, stateOf, type InviteState } from './invites'
+import { addInvite, InviteDesk, invitesOf, joinerOf, linkOf, reissueOpenInvites, revokeInvite, stateOf, type InviteState } from './invites'
 import { inviteUrl, type InviteTier } from './invite-link'
 import { PlanView } from './plan'
-import { newStageId, releaseCode, releaseFromCode, type StageContent, type StageId } from './stage'
-import { closeOld, pendingAdoptions, removedFrom, rotate, toIdentity } from './rotation'
+import { newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId } from './stage'
+import { closeWithout, stillNeedsClosing, type Members } from './rotation'
 import type { DocAccess } from './access'
 
 export interface InviteSummary {
@@ -21,6 +22,8 @@ export interface InviteSummary {
   readonly label: string
   readonly state: InviteState | 'removed'
   readonly expiresAt: number
+  /** Made to replace a link a removed core member knew: send it again. */
+  readonly replaces: boolean
 }
 
 export interface CheckinSummary {
@@ -49,6 +52,10 @@ export class ActionSession {
   private readonly listeners = new Set<() => void>()
   private transport: TransportSettings
   private closedSession = false
+  private maintainTimer: ReturnType<typeof setTimeout> | undefined
+  /** Changes whenever the session is opened anew (after a rewind): screens key on it. */
+  static opened = 0
+  readonly serial = ++ActionSession.opened
 
   constructor(
     private record: ActionRecord,
@@ -58,14 +65,14 @@ export class ActionSession {
     private readonly signalingUrls: readonly string[],
     transport: TransportSettings,
     private readonly save: (record: ActionRecord) => Promise<void>,
+    /** Opens the action again from the store (a closure excluded frames already shown). */
+    private readonly reopen: (record: ActionRecord) => void = () => {},
   ) {
     this.plan = planDoc ? new PlanView(planDoc.plain) : undefined
     this.brief = new BriefView(briefDoc.plain, record.brief.docId, () => briefDoc.writers())
     this.briefEditor = planDoc ? new BriefEditor(briefDoc.plain, record.brief.docId) : undefined
     this.checkinState = record.checkedInAt !== undefined ? 'confirmed' : 'not-yet'
     this.transport = transport
-    // After the transaction that brought a rotation, not inside it: adopting rebuilds the rooms.
-    const adopt = (): void => queueMicrotask(() => this.adoptRotations())
     // The core may require relay-only for the whole action: follow it when it changes.
     let relayOnly = this.brief.read().relayOnly
     this.stopWatching.push(
@@ -76,8 +83,21 @@ export class ActionSession {
         queueMicrotask(() => !this.closedSession && this.connect(this.transport))
       }),
     )
-    this.stopWatching.push(this.brief.onChange(adopt))
-    if (this.plan) this.stopWatching.push(this.plan.onChange(adopt))
+    const docs: [SecureDoc, 'brief' | 'plan'][] = [[briefDoc, 'brief']]
+    if (planDoc) docs.push([planDoc, 'plan'])
+    for (const [doc, tier] of docs) {
+      const onKeys = (): void => this.adopt(doc, tier)
+      const onRewind = (): void => void this.rewind()
+      const onEpochs = (): void => this.maintainSoon()
+      doc.on('keys', onKeys)
+      doc.on('rewind', onRewind)
+      doc.on('epochs', onEpochs)
+      this.stopWatching.push(() => {
+        doc.off('keys', onKeys)
+        doc.off('rewind', onRewind)
+        doc.off('epochs', onEpochs)
+      })
+    }
     for (const r of record.releases ?? []) {
       try {
         this.brief.acceptRelease(r)
@@ -88,9 +108,19 @@ export class ActionSession {
     if (this.planDoc) {
       const arm = (): void => this.armGo()
       this.stopWatching.push(this.brief.onChange(arm), this.plan!.onChange(() => this.publishCheckinCount()))
+      this.stopWatching.push(this.plan!.onChange(() => this.resealStale()))
+      // A removal recorded by another core phone (maybe while it was offline) may need closing here.
+      const removals = (): void => this.maintainSoon()
+      removedOf(planDoc!).observe(removals)
+      invitesOf(planDoc!.plain).observe(removals)
+      this.stopWatching.push(() => removedOf(planDoc!).unobserve(removals), () => invitesOf(planDoc!.plain).unobserve(removals))
     }
+    // Keys a document took up (or left) from closures while it opened: the record follows.
+    for (const [doc, tier] of docs) this.record = { ...this.record, [tier]: keysOf(this.record[tier]!, doc) }
+    this.save(this.record).catch(() => {})
     this.connect(transport)
     this.armGo()
+    this.maintainSoon()
   }
 
   get id(): ActionId {
@@ -128,7 +158,7 @@ export class ActionSession {
     // Check-ins share the brief room's sockets: same people, same tier, nothing new to link.
     if (this.planDoc && record.plan) {
       this.links.unshift(new RoomLink(this.planDoc, newest(record.plan), transport), ...previous(this.planDoc, record.plan))
-      this.desk = new InviteDesk(this.planDoc, this.briefDoc, () => ({ plan: this.record.plan!, brief: this.record.brief }), this.me, this.signalingUrls)
+      this.desk = new InviteDesk(this.planDoc, this.briefDoc, () => ({ plan: this.record.plan!, brief: this.record.brief }), this.me, this.signalingUrls, () => this.removedKeys())
       this.checkins = checkinTopic(briefKey, (bytes) => this.onCheckin(bytes), briefLink.sockets)
     } else {
       this.checkins = checkinTopic(briefKey, (bytes) => this.onAck(bytes), briefLink.sockets)
@@ -190,8 +220,18 @@ export class ActionSession {
   invites(): InviteSummary[] {
     if (!this.planDoc) return []
     const out: InviteSummary[] = []
-    invitesOf(this.planDoc.plain).forEach((e, id) => out.push({ id, tier: e.tier, label: e.label ?? '', state: e.removed ? 'removed' : stateOf(e), expiresAt: e.expiresAt }))
+    const replacements = new Set<string>()
+    invitesOf(this.planDoc.plain).forEach((e) => e.replacedBy && replacements.add(e.replacedBy))
+    invitesOf(this.planDoc.plain).forEach((e, id) =>
+      out.push({ id, tier: e.tier, label: e.label ?? '', state: e.removed ? 'removed' : stateOf(e), expiresAt: e.expiresAt, replaces: replacements.has(id) }),
+    )
     return out.sort((a, b) => a.expiresAt - b.expiresAt)
+  }
+
+  /** An invite's link again (to send a replacement once more). */
+  inviteLink(inviteId: string, origin: string): string | undefined {
+    const entry = invitesOf(this.corePlan().plain).get(inviteId)
+    return entry && stateOf(entry) === 'open' ? linkOf(entry, origin) : undefined
   }
 
   setBrief(field: BriefField, value: string): void {
@@ -282,9 +322,11 @@ export class ActionSession {
   }
 
   /**
-   * Removes whoever joined with invite `inviteId` (any one core member may): the brief's
-   * keys rotate (and the plan's, for a core member), sealed to everyone who remains.
-   * The removed phone cannot read anything written after, and its new frames are refused.
+   * Removes whoever joined with invite `inviteId` (any one core member may). Every
+   * document it could read ends its epoch without it (new keys sealed to everyone who
+   * stays); for a core member, every secret the plan held is replaced too. The removed
+   * phone reads nothing written after, writes nothing anyone accepts, and every lobby
+   * refuses it. Removing someone already removed does nothing.
    */
   async removeMember(inviteId: string): Promise<void> {
     const entry = invitesOf(this.corePlan().plain).get(inviteId)
@@ -311,61 +353,124 @@ export class ActionSession {
 
   private async removeKey(gone: string, core: boolean): Promise<void> {
     const planDoc = this.corePlan()
-    if (gone === toBase64Url(this.me.signingPublicKey)) return
+    if (gone === toBase64Url(this.me.signingPublicKey) || this.removedKeys().has(gone)) return
     const invites = invitesOf(planDoc.plain)
-    invites.forEach((e, id) => e.redeemedBy === gone && !e.removed && invites.set(id, { ...e, removed: true }))
-    planDoc.flush()
-    const entry = { tier: core ? 'core' : 'participant' }
-    const stays = (who: PublicIdentity): boolean => toBase64Url(who.signingPublicKey) !== gone
-    const participants: PublicIdentity[] = []
-    invites.forEach((e) => {
-      if (e.tier === 'participant' && e.redeemedBy && e.redeemedBox && !e.removed && e.redeemedBy !== gone) participants.push(toIdentity(e.redeemedBy, e.redeemedBox))
+    planDoc.plain.transact(() => {
+      invites.forEach((e, id) => e.redeemedBy === gone && !e.removed && invites.set(id, { ...e, removed: true }))
+      removedOf(planDoc).set(gone, core ? 'core' : 'participant')
     })
-    const newestKey = (a: DocAccess): SecretKey => a.keys.get(Math.max(...a.keys.keys()))!
-    const briefCore = this.briefDoc.writers().filter(stays)
-    const brief = rotate(this.briefDoc, newestKey(this.record.brief), [...briefCore, ...participants], briefCore)
-    let record: ActionRecord = { ...this.record, brief: withKey(this.record.brief, brief.epoch, brief.key) }
-    if (entry.tier === 'core' && record.plan) {
-      const planCore = planDoc.writers().filter(stays)
-      const plan = rotate(planDoc, newestKey(record.plan), planCore, planCore)
-      record = { ...record, plan: withKey(record.plan, plan.epoch, plan.key) }
+    planDoc.flush()
+    this.closeFor(this.briefDoc, 'brief')
+    if (core) {
+      this.closeFor(planDoc, 'plan')
+      this.replaceSecrets()
     }
-    this.record = record
-    await this.save(record)
-    this.connect(this.transport)
+    await this.save(this.record)
     this.notify()
   }
 
-  /** True when the core rotated keys without this phone: it was removed from the action. */
-  removed(): boolean {
-    return removedFrom(this.briefDoc)
+  /** Everyone removed from this action, by signing key: by the plan's record and by every settled closure. */
+  private removedKeys(): Set<string> {
+    const out = new Set<string>([...this.briefDoc.removedWriters(), ...(this.planDoc?.removedWriters() ?? [])])
+    if (this.planDoc) {
+      removedOf(this.planDoc).forEach((_, k) => out.add(k))
+      invitesOf(this.planDoc.plain).forEach((e) => e.removed && e.redeemedBy && out.add(e.redeemedBy))
+    }
+    return out
   }
 
-  /** Takes up new keys sealed to this phone by a rotation, and moves to the new rooms. */
-  private adoptRotations(): void {
-    if (this.closedSession) return
-    let record = this.record
-    let changed = false
-    const docs: [SecureDoc, 'brief' | 'plan'][] = [[this.briefDoc, 'brief']]
-    if (this.planDoc) docs.push([this.planDoc, 'plan'])
-    for (const [doc, tier] of docs) {
-      const access = record[tier]
-      if (!access) continue
-      for (const { epoch, key } of pendingAdoptions(doc, this.me, (e) => access.keys.get(e))) {
-        doc.addKey(epoch, key)
-        closeOld(doc, epoch)
-        // Edits this phone made while the rotation travelled may be refused in the old
-        // epoch: publishing the whole state again under the new key keeps them.
-        doc.republish()
-        record = { ...record, [tier]: withKey(record[tier]!, epoch, key) }
-        changed = true
+  private members(tier: 'brief' | 'plan'): Members {
+    const doc = tier === 'brief' ? this.briefDoc : this.planDoc!
+    const readers: PublicIdentity[] = []
+    if (tier === 'brief' && this.planDoc) {
+      invitesOf(this.planDoc.plain).forEach((e) => {
+        const joiner = e.tier === 'participant' ? joinerOf(e) : undefined
+        if (joiner) readers.push(joiner)
+      })
+    }
+    return { writers: doc.writers(), readers }
+  }
+
+  private closeFor(doc: SecureDoc, tier: 'brief' | 'plan'): boolean {
+    return closeWithout(doc, this.removedKeys(), this.members(tier))
+  }
+
+  /**
+   * What a removed core member knew in the clear, replaced under the new keys: every stage
+   * resealed under a key of its own, a new check-in key, every open invite withdrawn and
+   * made again.
+   */
+  private replaceSecrets(): void {
+    if (!this.planDoc?.canWrite || !this.briefDoc.canWrite) return
+    const plan = this.plan!
+    for (const stage of plan.stages()) this.setStage(stage.content, stage.label, stage.id)
+    this.editor().setCheckinKey(plan.renewCheckinKeys().boxPublicKey)
+    reissueOpenInvites(this.planDoc!, this.me)
+    this.planDoc!.flush()
+    this.briefDoc.flush()
+  }
+
+  /** Core phones: a stage whose box in the brief is not sealed under the plan's key (two core phones edited it at once) is sealed again. */
+  private resealStale(): void {
+    if (!this.planDoc?.canWrite || !this.briefDoc.canWrite) return
+    for (const stage of this.plan!.stages()) {
+      const key = this.plan!.stageKey(stage.id)!
+      const sealed = this.brief.sealedKeyId(stage.id)
+      if (sealed !== undefined && sealed !== stageKeyId(key) && !this.briefEditor!.isReleased(stage.id)) {
+        this.briefEditor!.sealStage(stage.id, stage.label, key, stage.content)
+        this.briefDoc.flush()
       }
     }
-    if (!changed) return
-    this.record = record
-    void this.save(record)
-    this.connect(this.transport)
-    this.notify()
+  }
+
+  /**
+   * After closures change (a race, a conflict, a removal that lost): a core phone that
+   * finds someone removed still reading, or an epoch no closure ends, closes again.
+   * A short random wait lets one core phone do it rather than all at once; a race
+   * between them is settled like any other.
+   */
+  private maintainSoon(): void {
+    if (!this.planDoc || this.closedSession) return
+    clearTimeout(this.maintainTimer)
+    this.maintainTimer = setTimeout(() => this.maintain(), 50 + Math.random() * 300)
+  }
+
+  private maintain(): void {
+    if (this.closedSession || !this.planDoc?.canWrite) return
+    const gone = this.removedKeys()
+    let planClosed = false
+    for (const [doc, tier] of [[this.briefDoc, 'brief'], [this.planDoc, 'plan']] as const) {
+      if (!doc.canWrite) continue
+      if (stillNeedsClosing(doc, gone) && this.closeFor(doc, tier) && tier === 'plan') planClosed = true
+    }
+    if (planClosed) this.replaceSecrets()
+  }
+
+  /** True when the core ended the brief's epoch without this phone (every removal does): it was removed. */
+  removed(): boolean {
+    return this.briefDoc.removedHere
+  }
+
+  /** A document's keys changed (its own closure, another phone's, or a race that went the other way). */
+  private adopt(doc: SecureDoc, tier: 'brief' | 'plan'): void {
+    const access = this.record[tier]
+    if (!access) return
+    this.record = { ...this.record, [tier]: keysOf(access, doc) }
+    this.save(this.record).catch(() => {}) // locked meanwhile: the store's closure gives the key again
+    // Outside the closure's transaction: edits made while it travelled may have been left
+    // out of it, so this phone publishes its whole state again under the new key.
+    queueMicrotask(() => {
+      if (this.closedSession) return
+      if (doc.canWrite) doc.republish()
+      this.connect(this.transport)
+      this.notify()
+    })
+  }
+
+  private async rewind(): Promise<void> {
+    if (this.closedSession) return
+    await this.save(this.record).catch(() => {})
+    if (!this.closedSession) this.reopen(this.record)
   }
 
   // --- participant ---------------------------------------------------------------
@@ -396,6 +501,7 @@ export class ActionSession {
     this.closedSession = true
     clearTimeout(this.goTimer)
     clearTimeout(this.checkinTimer)
+    clearTimeout(this.maintainTimer)
     for (const stop of this.stopWatching) stop()
     this.desk?.close()
     this.checkins?.close()
@@ -489,7 +595,11 @@ export class ActionSession {
 
 const notCore = () => new ModelError('not-core', 'Only core members can do this.')
 
-const withKey = (a: DocAccess, epoch: number, key: SecretKey): DocAccess => ({ ...a, keys: new Map([...a.keys, [epoch, key]]) })
+/** A document's access with exactly the keys the document holds now. */
+const keysOf = (a: DocAccess, doc: SecureDoc): DocAccess => ({ ...a, keys: new Map(doc.keyEpochs().map((e) => [e, doc.keyOf(e)!])) })
+
+/** The plan's record of removals (signing key -> tier), kept apart from invites: the first member has none. */
+const removedOf = (plan: SecureDoc): Y.Map<'core' | 'participant'> => plan.plain.getMap('removed')
 
 /** The identity a phone uses in an action: its own for core, the action's own for participants. */
 export const identityIn = (record: ActionRecord, device: DeviceIdentity): DeviceIdentity =>

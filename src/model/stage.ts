@@ -9,11 +9,16 @@
 //   signature: Ed25519, purpose 'release', over brief doc id || stage id || stage key
 //
 // A phone accepts a release only if the signer writes the brief (is core) and the key
-// opens the sealed stage.
+// opens the sealed stage. Every version of a stage gets a key of its own (plan.ts), so a
+// release opens the version in force and none of the earlier ones still in the log; and
+// the content is padded to a few fixed sizes before sealing, so a box's length says
+// little about the text (padded = length (u32) | JSON | zeros, to a size in PAD_SIZES).
 import {
   concat,
   CryptoError,
+  Reader,
   equalBytes,
+  keyedHash,
   fromBase64Url,
   fromUtf8,
   open,
@@ -21,6 +26,7 @@ import {
   seal,
   sign,
   toBase64Url,
+  u32,
   utf8,
   verify,
   type DeviceIdentity,
@@ -66,17 +72,38 @@ const RELEASE_BYTES = 1 + 16 + 32 + 32 + 64
 
 export const newStageId = (): StageId => toBase64Url(randomBytes(16)) as StageId
 
+/** Names a stage key without revealing it: the core checks that the brief's box is sealed under the plan's key. */
+export const stageKeyId = (key: SecretKey): string => toBase64Url(keyedHash(key, 'stage-key-id')).slice(0, 16)
+
 const stageContext = (briefId: DocId, stageId: StageId): Uint8Array => concat(utf8('blossom/stage'), fromBase64Url(briefId), fromBase64Url(stageId))
 
+/** Sizes a sealed stage's content is padded to; longer content rounds up to a multiple of the last. */
+export const PAD_SIZES = [512, 2048, 8192] as const
+
+function pad(content: Uint8Array): Uint8Array {
+  const need = content.length + 4
+  const last = PAD_SIZES[PAD_SIZES.length - 1]
+  const size = PAD_SIZES.find((s) => s >= need) ?? Math.ceil(need / last) * last
+  const out = new Uint8Array(size)
+  out.set(u32(content.length))
+  out.set(content, 4)
+  return out
+}
+
+function unpad(padded: Uint8Array): Uint8Array {
+  const r = new Reader(padded)
+  return r.bytes(r.u32())
+}
+
 export function sealStage(key: SecretKey, briefId: DocId, stageId: StageId, content: StageContent): Uint8Array {
-  return seal(key, utf8(JSON.stringify(content)), stageContext(briefId, stageId))
+  return seal(key, pad(utf8(JSON.stringify(content))), stageContext(briefId, stageId))
 }
 
 /** Opens a sealed stage. Throws ReleaseError 'wrong-key' if the key does not open it. */
 export function openStage(key: SecretKey, briefId: DocId, stageId: StageId, box: Uint8Array): StageContent {
   let j: Partial<StageContent>
   try {
-    j = JSON.parse(fromUtf8(open(key, box, stageContext(briefId, stageId)))) as Partial<StageContent>
+    j = JSON.parse(fromUtf8(unpad(open(key, box, stageContext(briefId, stageId))))) as Partial<StageContent>
   } catch (e) {
     if (e instanceof CryptoError || e instanceof SyntaxError) throw new ReleaseError('wrong-key')
     throw e

@@ -237,7 +237,7 @@ export function App({ crypto, buildId, model }: AppProps) {
     case 'plan': {
       const session = p!.get(screen.id)
       const back = (): void => setScreen({ name: 'home' })
-      body = session.role === 'core' ? <Plan key={screen.id} session={session} origin={location.origin} back={back} /> : <Brief key={screen.id} session={session} back={back} />
+      body = session.role === 'core' ? <Plan key={`${screen.id}:${session.serial}`} session={session} origin={location.origin} back={back} /> : <Brief key={`${screen.id}:${session.serial}`} session={session} back={back} />
       break
     }
     case 'settings':

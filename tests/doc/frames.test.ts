@@ -118,15 +118,18 @@ describe('bad frames are refused, counted, and change nothing', () => {
     const { core, a, b, next } = setup()
     b.receive(next.bytes)
     const before = text(b)
-    const epoch1: Uint8Array[] = []
-    a.on('frame', (f) => epoch1.push(f.bytes))
-    const key1 = randomKey()
-    a.addKey(1, key1)
-    a.addWriter(publicPart(core.members[0]!)) // allowed: a writes epoch 0, so it may open epoch 1
+    const frames: { epoch: number; bytes: Uint8Array }[] = []
+    a.on('frame', (f) => frames.push(f))
+    let key1 = randomKey()
+    a.on('keys', () => (key1 = a.keyOf(1) ?? key1))
+    // a ends epoch 0 sealing the next key to itself only: b reads the closure, not what follows.
+    const me = publicPart(core.members[0]!)
+    a.closeEpoch({ removed: [], writers: [me], stay: [me] })
     type(a, 0, 'epoch1 ')
     a.flush()
-    expect(epoch1).toHaveLength(2)
-    for (const bytes of epoch1) expect(b.receive(bytes)).toBe('unknown-epoch')
+    expect(frames.map((f) => f.epoch)).toEqual([0, 1])
+    expect(b.receive(frames[0]!.bytes)).toBe('accepted')
+    expect(b.receive(frames[1]!.bytes)).toBe('unknown-epoch')
     expect(text(b)).toBe(before)
     b.addKey(1, key1)
     expect(b.pendingCount).toBe(0)
