@@ -111,6 +111,8 @@ export const strings = {
   inviteLabel: 'Name for the next invite (only the core sees it)',
   inviteParticipant: 'Invite a participant',
   revoke: (name: string): string => `Withdraw invite ${name}`,
+  replacesNote: 'New link: the old one was withdrawn because a removed core member knew it. Send this one instead.',
+  showNewLink: (name: string): string => `Show the new link for ${name}`,
   remove: (name: string): string => `Remove ${name}`,
   removeConfirm: (name: string): string => `Yes, remove ${name} (keys change; they keep only what they already saw)`,
   removedState: 'removed',

@@ -291,6 +291,16 @@ export function Plan({ session, origin, back }: PlanProps) {
             {live.invites.map((i) => (
               <li key={i.id} data-state={i.state}>
                 {i.label || strings.role(i.tier === 'core')} ({strings.role(i.tier === 'core')}): {strings.inviteState[i.state]}{' '}
+                {i.state === 'open' && i.replaces && (
+                  <>
+                    <span class="note" data-replaces>
+                      {strings.replacesNote}
+                    </span>{' '}
+                    <button type="button" onClick={() => setLink(session.inviteLink(i.id, origin))}>
+                      {strings.showNewLink(i.label || strings.role(i.tier === 'core'))}
+                    </button>{' '}
+                  </>
+                )}
                 {i.state === 'open' && (
                   <button type="button" class="secondary" onClick={() => session.revoke(i.id)}>
                     {strings.revoke(i.label || strings.role(i.tier === 'core'))}
