@@ -9,6 +9,7 @@ import { documentRows } from './document'
 import { goRows } from './go'
 import { goSimRows } from './go-sim'
 import { reloadRows } from './reload'
+import { removalRows } from './removal'
 import { syncRows } from './sync'
 import { printTable, type Row } from './table'
 import { wireRows } from './wire'
@@ -29,6 +30,7 @@ await section('Go propagation, simulated crowd (same protocol code; links 20–1
 await section('Bytes on the wire, server relay only (Node phones, no WebRTC, loopback)', () => wireRows(quick))
 await section('Crypto cost per frame', () => cryptoRows(quick))
 await section('Document cost', () => documentRows(quick))
+await section('Removal cost (closures)', () => removalRows(quick))
 await section('Load: first-load JavaScript', () => bundleRows(dist))
 await section('Load: offline reopen in Chromium', () => reloadRows(dist, quick))
 await section('Two phones in Chromium, real WebRTC, loopback', () => syncRows(dist, quick))

@@ -15,7 +15,7 @@
 // which one ends the epoch, the same on every phone.
 import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
-import { CryptoError, equalBytes, toBase64Url, wipe, type DeviceIdentity, type DocId, type FrameId, type SecretKey, type SigningPublicKey } from '../crypto'
+import { CryptoError, toBase64Url, wipe, type DeviceIdentity, type DocId, type FrameId, type SecretKey, type SigningPublicKey } from '../crypto'
 import { decodeClosure, keyCommitOf, makeClosure, openNextKey, reaches, type Closure } from './closure'
 import { settleEpoch, type Settlement } from './epochs'
 import { FrameKind, frameIdOf, openFrame, parseFrame, sealFrame, type FrameFault, type SignedFrame } from './frame'
@@ -142,7 +142,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   private readonly closures = new Map<number, Map<FrameId, { author: string; closure: Closure }>>()
   private readonly settled = new Map<number, Settlement & { closure: Closure | undefined }>()
   /** Every frame applied per epoch (closures aside), also those a snapshot covers since. */
-  private readonly epochFrames = new Map<number, Set<FrameId>>()
+  private readonly epochFrames = new Map<number, Map<FrameId, SigningPublicKey>>()
   /** Epochs whose closures changed since they were last settled. */
   private readonly unsettled = new Set<number>()
   /** Set when a roster entry or a key arrives: held frames may now be judged. */
@@ -259,7 +259,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const { payload } = makeClosure(key, {
       prev: this.settled.get(epoch - 1)?.winner,
       seen: this.closures.get(epoch)?.keys() ?? [],
-      allow: this.epochFrames.get(epoch) ?? [],
+      allow: this.epochFrames.get(epoch)?.keys() ?? [],
       removed: request.removed,
       writers: request.writers,
       stay: request.stay,
@@ -503,7 +503,6 @@ export class SecureDoc extends ObservableV2<DocEvents> {
       if (next && !this.keys.has(epoch + 1)) {
         this.keys.set(epoch + 1, next)
         this.emit('keys', [])
-        this.judgeAgainAfter(epoch)
       }
       this.dropOutside(epoch, closure)
     }
@@ -512,23 +511,23 @@ export class SecureDoc extends ObservableV2<DocEvents> {
 
   /**
    * Frames applied here that the closure leaves out no longer count anywhere: they leave
-   * the log, and (unless they are our own and we write on, publishing our state again)
-   * the plaintext, by opening the document again from the store.
+   * the log. Those of writers who write on raced the closure honestly: their authors
+   * publish their whole state again under the next key, so what they said stays. Those of
+   * a writer the closure removed must leave the plaintext too: the document is opened
+   * again from the store, where the closure is judged before them.
    */
   private dropOutside(epoch: number, closure: Closure): void {
-    const applied = this.epochFrames.get(epoch) ?? new Set<FrameId>()
-    const outside = [...applied].filter((id) => !closure.allow.has(id))
+    const applied = this.epochFrames.get(epoch) ?? new Map<FrameId, SigningPublicKey>()
+    const outside = [...applied].filter(([id]) => !closure.allow.has(id))
     if (outside.length === 0) return
-    const me = this.identity.signingPublicKey
-    const writesOn = this.roster.isWriter(me, epoch + 1) && this.keys.has(epoch + 1)
-    const shown = outside.filter((id) => !(writesOn && equalBytes(this.accepted.get(id)?.author ?? new Uint8Array(0), me)))
-    for (const id of outside) {
+    const removed = outside.filter(([, author]) => !this.roster.isWriter(author, epoch + 1))
+    for (const [id] of outside) {
       applied.delete(id)
       this.accepted.delete(id)
     }
-    this.transport.transact(() => outside.forEach((id) => this.frames.delete(id)), this)
-    // One that was removed reads nothing new anyway.
-    if (shown.length > 0 && this.keys.has(epoch + 1)) queueMicrotask(() => !this.closed && this.emit('rewind', []))
+    this.transport.transact(() => outside.forEach(([id]) => this.frames.delete(id)), this)
+    // A phone that was removed itself reads nothing new anyway.
+    if (removed.length > 0 && this.keys.has(epoch + 1)) queueMicrotask(() => !this.closed && this.emit('rewind', []))
   }
 
   /** Leaves every epoch after `epoch`: their keys came from a closure that lost. Their frames leave the log here. */
@@ -541,22 +540,13 @@ export class SecureDoc extends ObservableV2<DocEvents> {
       this.roster.forget(e)
       this.settled.delete(e)
       this.unsettled.delete(e)
-      const ids = [...(this.epochFrames.get(e) ?? []), ...(this.closures.get(e)?.keys() ?? [])]
+      const ids = [...(this.epochFrames.get(e)?.keys() ?? []), ...(this.closures.get(e)?.keys() ?? [])]
       this.epochFrames.delete(e)
       this.closures.delete(e)
       for (const id of ids) this.accepted.delete(id)
       this.transport.transact(() => ids.forEach((id) => this.frames.delete(id)), this)
     }
     if (later.length > 0) this.emit('keys', [])
-  }
-
-  /** Entries of later epochs still in the log (held back, or never openable before) get another look. */
-  private judgeAgainAfter(epoch: number): void {
-    this.frames.forEach((bytes, id) => {
-      if (this.accepted.has(id as FrameId) || this.pending.has(id as FrameId)) return
-      const parsed = parseFrame(bytes, this.docId)
-      if (parsed.ok && parsed.frame.epoch > epoch) this.dropped.add(parsed.frame.id)
-    })
   }
 
   private noteSnapshot(frame: SignedFrame, coverage: Coverage): void {
@@ -728,8 +718,8 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     if (!this.isCovered(frame)) this.accepted.set(frame.id, frame)
     if (frame.kind !== FrameKind.closure) {
       let ids = this.epochFrames.get(frame.epoch)
-      if (!ids) this.epochFrames.set(frame.epoch, (ids = new Set()))
-      ids.add(frame.id)
+      if (!ids) this.epochFrames.set(frame.epoch, (ids = new Map()))
+      ids.set(frame.id, frame.author)
     }
     if (this.frames.get(frame.id) === undefined) {
       if (this.shareAfterMs > 0 && !local) this.shareLater(frame.id)

@@ -148,7 +148,7 @@ export class ActionSession {
     const epochs = (a: DocAccess): number[] => [...a.keys.keys()].sort((x, y) => y - x)
     const newest = (a: DocAccess): SecretKey => a.keys.get(epochs(a)[0]!)!
     // After a rotation the previous room stays open too, so a phone that was away can still
-    // find the rotation record there. Its relay only answers catch-up: sending each new frame
+    // find the closure there. Its relay only answers catch-up: sending each new frame
     // there live would show a removed member, as it happens, that the action goes on.
     const previous = (doc: SecureDoc, a: DocAccess): RoomLink[] =>
       epochs(a).length > 1 ? [new RoomLink(doc, a.keys.get(epochs(a)[1]!)!, { ...transport, relayLive: false })] : []

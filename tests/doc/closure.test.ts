@@ -207,3 +207,24 @@ describe('a phone that saw the removed writer’s frame before the closure', () 
     expect(again.receive(late)).toBe('closed')
   })
 })
+
+describe('a malformed closure', () => {
+  it('from a writer is bad payload, changes nothing; every cut or overlong payload is refused by the reader', () => {
+    const core = makeCore(2)
+    const [A, B] = core.members as [DeviceIdentity, DeviceIdentity]
+    const b = replica(core, B)
+    const good = makeClosure(core.key, { prev: undefined, seen: [], allow: [], removed: [], writers: [publicPart(A)], stay: [publicPart(A), publicPart(B)] }).payload
+    for (const cut of [0, 1, 33, 65, 69, good.length - 1]) {
+      expect(b.receive(sealFrame({ kind: FrameKind.closure, docId: core.docId, epoch: 0, counter: cut }, good.subarray(0, cut), core.key, A).bytes)).toBe('bad-payload')
+    }
+    const overlong = new Uint8Array(good.length + 1)
+    overlong.set(good)
+    expect(b.receive(sealFrame({ kind: FrameKind.closure, docId: core.docId, epoch: 0, counter: 99 }, overlong, core.key, A).bytes)).toBe('bad-payload')
+    // A count that claims more items than there are bytes is refused before anything is allocated.
+    const huge = good.slice()
+    huge.set([0xff, 0xff, 0xff, 0xff], 65)
+    expect(b.receive(sealFrame({ kind: FrameKind.closure, docId: core.docId, epoch: 0, counter: 100 }, huge, core.key, A).bytes)).toBe('bad-payload')
+    expect(b.settlement(0)).toBeUndefined()
+    expect(b.epoch).toBe(0)
+  })
+})
