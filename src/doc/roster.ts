@@ -49,10 +49,20 @@ export class Roster {
     this.opening.set(epoch, byKey(writers))
   }
 
+  /** Takes back a writer added by an entry a closure left out. */
+  remove(epoch: number, member: PublicIdentity): void {
+    this.added.get(epoch)?.delete(keyOf(member.signingPublicKey))
+  }
+
   /** Forgets an epoch (its key came from a closure that lost a race). */
   forget(epoch: number): void {
     this.added.delete(epoch)
     if (epoch !== this.base.epoch) this.opening.delete(epoch)
+  }
+
+  /** The writers an epoch opened with (base or closure), before any roster entry of it. */
+  openingWriters(epoch: number): PublicIdentity[] {
+    return [...(this.opening.get(epoch)?.values() ?? [])]
   }
 
   writers(epoch: number): PublicIdentity[] {

@@ -95,6 +95,8 @@ const REMOTE = Symbol('remote')
 const STORED = Symbol('stored')
 
 const authorKey = (pk: SigningPublicKey): string => toBase64Url(pk)
+/** A frame's epoch straight from its header (frame.ts), before any check: for sorting and scanning only. */
+const readEpoch = (bytes: Uint8Array): number => ((bytes[2]! << 24) >>> 0) + (bytes[3]! << 16) + (bytes[4]! << 8) + bytes[5]!
 
 export class SecureDoc extends ObservableV2<DocEvents> {
   readonly docId: DocId
@@ -145,6 +147,12 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   private readonly epochFrames = new Map<number, Map<FrameId, SigningPublicKey>>()
   /** Epochs whose closures changed since they were last settled. */
   private readonly unsettled = new Set<number>()
+  /** Keys set aside by commitment: a key a welcome gave, or one a race took away, may be the winner's. */
+  private readonly spare = new Map<string, SecretKey>()
+  /** This device's own frames a closure left out: sealed again in the next epoch it writes. */
+  private carry: { kind: FrameKind; payload: Uint8Array }[] = []
+  /** Who each roster entry added (and who signed it, in which epoch), so an entry a closure leaves out can be taken back. */
+  private readonly rosterEntries = new Map<FrameId, { member: PublicIdentity; author: string; epoch: number }>()
   /** Set when a roster entry or a key arrives: held frames may now be judged. */
   private retryPending = false
   /** Frames from outside, applied but not yet in the transport doc (see receive). */
@@ -194,8 +202,9 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     return Math.max(...this.keys.keys())
   }
 
+  /** A writer of the current epoch, while it is open (a settled epoch, closed or in conflict, takes no more). */
   get canWrite(): boolean {
-    return this.roster.isWriter(this.identity.signingPublicKey, this.epoch)
+    return this.roster.isWriter(this.identity.signingPublicKey, this.epoch) && !this.settled.has(this.epoch)
   }
 
   writers(epoch = this.epoch): PublicIdentity[] {
@@ -294,17 +303,16 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     return !!s?.closure && !!key && reaches(s.closure, key, member)
   }
 
+  /** May this device end the current epoch: a writer of it, the epoch open or in conflict, and no closure of its own there yet? */
+  get canClose(): boolean {
+    const epoch = this.epoch
+    return this.roster.isWriter(this.identity.signingPublicKey, epoch) && this.settled.get(epoch)?.winner === undefined && !this.hasClosed(epoch)
+  }
+
   /** Did this device write a closure of `epoch`? (One each: a second would be equivocation.) */
   hasClosed(epoch: number): boolean {
     const me = authorKey(this.identity.signingPublicKey)
     return [...(this.closures.get(epoch)?.values() ?? [])].some((c) => c.author === me)
-  }
-
-  /** Writes this replica's whole state as one frame in the current epoch (after adopting a new key). */
-  republish(): SignedFrame | undefined {
-    if (!this.canWrite) return undefined
-    this.flush()
-    return this.write(FrameKind.update, Y.encodeStateAsUpdate(this.plain))
   }
 
   /** Lets `member` write this document from the current epoch on. */
@@ -319,6 +327,13 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     clearTimeout(this.timer)
     this.timer = undefined
     if (this.queue.length === 0) return undefined
+    // Edits wait while the epoch is settled and its next key is not here yet; for a device
+    // that is no writer (yet: a new core member before its roster entry arrives) they wait
+    // too, and the caller is told.
+    if (!this.canWrite) {
+      if (this.roster.isWriter(this.identity.signingPublicKey, this.epoch)) return undefined
+      throw new DocError('read-only', 'This device may read this document but not change it.')
+    }
     const update = this.queue.length === 1 ? this.queue[0] : Y.mergeUpdates(this.queue)
     this.queue = []
     return this.write(FrameKind.update, update)
@@ -415,6 +430,8 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   private admit(frame: SignedFrame): Verdict {
     const key = this.keys.get(frame.epoch)
     if (this.isClosedOut(frame)) return 'closed'
+    // Two closures by one author already prove equivocation; more only cost memory and time.
+    if (frame.kind === FrameKind.closure && [...(this.closures.get(frame.epoch)?.values() ?? [])].filter((c) => c.author === authorKey(frame.author)).length >= 2) return 'closed'
     const allowed = frame.kind === FrameKind.roster ? this.roster.mayAdd(frame.author, frame.epoch) : this.roster.isWriter(frame.author, frame.epoch)
     if (!key || !allowed) {
       this.hold(frame)
@@ -452,19 +469,18 @@ export class SecureDoc extends ObservableV2<DocEvents> {
         this.noteSnapshot(frame, coverage)
         return
       }
-      case FrameKind.roster:
-        if (this.roster.add(frame.epoch, decodeRosterEntry(payload))) this.retryPending = true
+      case FrameKind.roster: {
+        const member = decodeRosterEntry(payload)
+        this.rosterEntries.set(frame.id, { member, author: authorKey(frame.author), epoch: frame.epoch })
+        if (this.roster.add(frame.epoch, member)) this.retryPending = true
         return
+      }
       case FrameKind.closure: {
         const closure = decodeClosure(payload)
         let mine = this.closures.get(frame.epoch)
         if (!mine) this.closures.set(frame.epoch, (mine = new Map()))
         mine.set(frame.id, { author: authorKey(frame.author), closure })
-        // An epoch this device has gone past is decided again only for a current writer (two
-        // core phones that each closed twice while apart). A removed writer's late closure
-        // of an old epoch, a made-up history, moves nothing here.
-        const deep = this.settled.get(frame.epoch + 1)?.winner !== undefined
-        if (!deep || this.roster.isWriter(frame.author, this.epoch)) this.unsettled.add(frame.epoch)
+        this.unsettled.add(frame.epoch)
         return
       }
     }
@@ -474,10 +490,64 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   private settleEpochs(upTo = Number.POSITIVE_INFINITY): void {
     for (;;) {
       const epoch = Math.min(...this.unsettled)
-      if (!Number.isFinite(epoch) || epoch > upTo) return
+      if (!Number.isFinite(epoch) || epoch > upTo) break
       this.unsettled.delete(epoch)
       this.resettle(epoch)
     }
+    this.carryOver()
+  }
+
+  /** Seals again, in the epoch this device now writes, its own frames a closure left out; sends edits that waited. */
+  private carryOver(): void {
+    if (this.queue.length > 0 && this.canWrite && this.timer === undefined) this.timer = setTimeout(() => this.flushQuietly(), 0)
+    if (this.carry.length === 0 || !this.canWrite) return
+    const carried = this.carry
+    this.carry = []
+    for (const { kind, payload } of carried) {
+      try {
+        if (kind === FrameKind.roster) {
+          if (!this.removedWriters().has(toBase64Url(decodeRosterEntry(payload).signingPublicKey))) this.write(FrameKind.roster, payload)
+        } else this.write(FrameKind.update, kind === FrameKind.snapshot ? decodeSnapshot(payload).state : payload)
+      } catch (e) {
+        this.emit('store-error', [e])
+      }
+    }
+  }
+
+  /**
+   * Who may close `epoch`: its opening writers, and whoever a roster entry of it added, unless
+   * that entry's signer is removed by a closure that does not name the entry. So a removed
+   * writer cannot name a stand-in after the fact to answer its removal for it.
+   */
+  private closers(epoch: number, closures: readonly Closure[]): Set<string> {
+    const out = new Set(this.roster.openingWriters(epoch).map((w) => authorKey(w.signingPublicKey)))
+    const entries = [...this.rosterEntries].filter(([, e]) => e.epoch === epoch)
+    for (let grew = true; grew; ) {
+      grew = false
+      for (const [id, e] of entries) {
+        const k = authorKey(e.member.signingPublicKey)
+        if (out.has(k) || !out.has(e.author)) continue
+        if (closures.some((c) => c.removed.has(e.author) && !c.allow.has(id))) continue
+        out.add(k)
+        grew = true
+      }
+    }
+    return out
+  }
+
+  /**
+   * Which closures still compete for `epoch`. One this device has gone past (it holds the
+   * next key and the one after: kept in its record, given in every welcome) is pinned:
+   * only closures by writers it kept on may still contest it (two core phones that each
+   * closed twice while apart), never one by a writer it removed, so a made-up history of
+   * an old epoch moves nothing, now or after a restart.
+   */
+  private contenders(epoch: number, standing: [FrameId, { author: string; closure: Closure }][]): [FrameId, { author: string; closure: Closure }][] {
+    const next = this.keys.get(epoch + 1)
+    const pinned = next && this.keys.has(epoch + 2) ? standing.find(([, c]) => c.closure.keyCommit === keyCommitOf(next)) : undefined
+    if (!pinned) return standing
+    const kept = new Set(pinned[1].closure.writers.map((w) => authorKey(w.signingPublicKey)).filter((w) => !pinned[1].closure.removed.has(w)))
+    return standing.filter(([id, c]) => id === pinned[0] || kept.has(c.author))
   }
 
   /**
@@ -489,20 +559,24 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const all = this.closures.get(epoch)
     const key = this.keys.get(epoch)
     if (!all || !key) return
-    const outcome = settleEpoch([...all].map(([id, c]) => ({ id, author: c.author, seen: c.closure.seen, removed: c.closure.removed })))
+    const eligible = this.closers(epoch, [...all.values()].map((c) => c.closure))
+    const standing = [...all].filter(([, c]) => eligible.has(c.author))
+    const pool = this.contenders(epoch, standing)
+    const outcome = settleEpoch(pool.map(([id, c]) => ({ id, author: c.author, seen: c.closure.seen, removed: c.closure.removed })))
     const closure = outcome.winner ? all.get(outcome.winner)!.closure : undefined
-    const before = this.settled.get(epoch)?.winner
     this.settled.set(epoch, { ...outcome, closure })
     this.retryPending = true
-    if (before !== undefined && before !== outcome.winner) this.leaveAfter(epoch)
+    const held = this.keys.get(epoch + 1)
+    // A key the winner did not make (or no winner: a conflict) is set aside, and the epochs read under it are left.
+    if (held && keyCommitOf(held) !== closure?.keyCommit) this.leaveAfter(epoch)
     if (closure) {
       this.roster.open(epoch + 1, closure.writers.filter((w) => !outcome.removed.has(authorKey(w.signingPublicKey))))
-      const held = this.keys.get(epoch + 1)
-      const next = openNextKey(closure, key, this.identity)
-      if (held && keyCommitOf(held) !== closure.keyCommit) this.leaveAfter(epoch)
-      if (next && !this.keys.has(epoch + 1)) {
-        this.keys.set(epoch + 1, next)
-        this.emit('keys', [])
+      if (!this.keys.has(epoch + 1)) {
+        const next = openNextKey(closure, key, this.identity) ?? this.spare.get(closure.keyCommit)
+        if (next) {
+          this.keys.set(epoch + 1, next.slice() as SecretKey)
+          this.emit('keys', [])
+        }
       }
       this.dropOutside(epoch, closure)
     }
@@ -521,32 +595,62 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const outside = [...applied].filter(([id]) => !closure.allow.has(id))
     if (outside.length === 0) return
     const removed = outside.filter(([, author]) => !this.roster.isWriter(author, epoch + 1))
-    for (const [id] of outside) {
-      applied.delete(id)
+    this.setAside(epoch, outside.map(([id]) => id))
+    // A phone that was removed itself reads nothing new anyway.
+    if (removed.length > 0 && this.keys.has(epoch + 1)) this.rewindSoon()
+  }
+
+  /**
+   * Takes frames out of the log: this device's own are kept to be sealed again in the next
+   * epoch it writes (so nothing it said is lost, and nothing anyone else said rides along);
+   * a roster entry's writer is taken back.
+   */
+  private setAside(epoch: number, ids: readonly FrameId[]): void {
+    const key = this.keys.get(epoch)
+    const me = authorKey(this.identity.signingPublicKey)
+    for (const id of ids) {
+      const frame = this.accepted.get(id)
+      if (frame && key && authorKey(frame.author) === me && frame.kind !== FrameKind.closure) {
+        try {
+          this.carry.push({ kind: frame.kind, payload: openFrame(frame, key) })
+        } catch {
+          // Not ours to carry after all.
+        }
+      }
+      const entry = this.rosterEntries.get(id)
+      if (entry) this.roster.remove(epoch, entry.member)
+      this.rosterEntries.delete(id)
+      this.epochFrames.get(epoch)?.delete(id)
       this.accepted.delete(id)
     }
-    this.transport.transact(() => outside.forEach(([id]) => this.frames.delete(id)), this)
-    // A phone that was removed itself reads nothing new anyway.
-    if (removed.length > 0 && this.keys.has(epoch + 1)) queueMicrotask(() => !this.closed && this.emit('rewind', []))
+    this.transport.transact(() => ids.forEach((id) => this.frames.delete(id)), this)
+  }
+
+  private rewindSoon(): void {
+    queueMicrotask(() => !this.closed && this.emit('rewind', []))
   }
 
   /** Leaves every epoch after `epoch`: their keys came from a closure that lost. Their frames leave the log here. */
   private leaveAfter(epoch: number): void {
-    const later = [...this.keys.keys()].filter((e) => e > epoch)
+    const later = [...this.keys.keys()].filter((e) => e > epoch).sort((x, y) => x - y)
+    const me = authorKey(this.identity.signingPublicKey)
+    let othersShown = false
     for (const e of new Set([...later, ...[...this.closures.keys()].filter((c) => c > epoch)])) {
+      const applied = [...(this.epochFrames.get(e) ?? [])]
+      if (applied.some(([, author]) => authorKey(author) !== me)) othersShown = true
+      this.setAside(e, [...applied.map(([id]) => id), ...(this.closures.get(e)?.keys() ?? [])])
       const key = this.keys.get(e)
+      if (key) this.spare.set(keyCommitOf(key), key)
       this.keys.delete(e)
-      if (key) wipe(key)
       this.roster.forget(e)
       this.settled.delete(e)
       this.unsettled.delete(e)
-      const ids = [...(this.epochFrames.get(e)?.keys() ?? []), ...(this.closures.get(e)?.keys() ?? [])]
       this.epochFrames.delete(e)
       this.closures.delete(e)
-      for (const id of ids) this.accepted.delete(id)
-      this.transport.transact(() => ids.forEach((id) => this.frames.delete(id)), this)
     }
     if (later.length > 0) this.emit('keys', [])
+    // What others wrote under a key that lost must leave the plaintext (its honest authors carry it over).
+    if (othersShown) this.rewindSoon()
   }
 
   private noteSnapshot(frame: SignedFrame, coverage: Coverage): void {
@@ -637,7 +741,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
       const v = this.frames.get(key)
       if (!(v instanceof Uint8Array) || v.length < 6) return Number.MAX_SAFE_INTEGER
       const rank = v[1] === FrameKind.roster ? 0 : v[1] === FrameKind.closure ? 1 : 2
-      return (((v[2]! << 24) >>> 0) + (v[3]! << 16) + (v[4]! << 8) + v[5]!) * 4 + rank
+      return readEpoch(v) * 4 + rank
     }
     added.sort((a, b) => order(a) - order(b))
     const remove: string[] = []
@@ -677,15 +781,16 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   private enqueue(update: Uint8Array): void {
     if (this.closed) return
     this.queue.push(update)
-    if (this.timer === undefined) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined
-        try {
-          this.flush()
-        } catch (e) {
-          this.emit('store-error', [e])
-        }
-      }, this.batchMs)
+    if (this.timer === undefined) this.timer = setTimeout(() => this.flushQuietly(), this.batchMs)
+  }
+
+  private flushQuietly(): void {
+    this.timer = undefined
+    if (this.closed) return
+    try {
+      this.flush()
+    } catch (e) {
+      if (!(e instanceof DocError)) this.emit('store-error', [e])
     }
   }
 
@@ -694,7 +799,9 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const key = this.keys.get(epoch)
     if (!key) throw new DocError('no-key', 'This device holds no key for this document.')
     const me = this.identity.signingPublicKey
-    const allowed = kind === FrameKind.roster ? this.roster.mayAdd(me, epoch) : this.roster.isWriter(me, epoch)
+    const settled = this.settled.get(epoch)
+    const open = !settled || (kind === FrameKind.closure && settled.winner === undefined)
+    const allowed = open && (kind === FrameKind.roster ? this.roster.mayAdd(me, epoch) : this.roster.isWriter(me, epoch))
     if (!allowed) {
       this.queue = []
       throw new DocError('read-only', 'This device may read this document but not change it.')

@@ -233,14 +233,14 @@ export class InviteDesk {
   private admit(tier: InviteTier, joiner: PublicIdentity): Welcome {
     const { plan, brief } = this.access()
     // The joiner gets every epoch's key, and trusts the writers of the oldest one: later
-    // epochs' writers follow from signed roster entries (each signed by a writer of the one before).
+    // epochs' writers follow from the closures that ended the ones before.
     const base = (doc: SecureDoc, access: DocAccess) => {
       const oldest = Math.min(...access.keys.keys())
       const isJoiner = (w: PublicIdentity): boolean => toBase64Url(w.signingPublicKey) === toBase64Url(joiner.signingPublicKey)
       if (tier === 'core' && !doc.writers().some(isJoiner)) doc.addWriter(joiner)
-      const writers = doc.writers(oldest)
-      if (tier === 'core' && !writers.some(isJoiner)) writers.push(joiner)
-      return { epoch: oldest, writers }
+      // The joiner is not among them: it becomes a writer through the signed roster entry
+      // above, as every other phone sees it, so all phones agree on who could close an epoch.
+      return { epoch: oldest, writers: doc.writers(oldest).filter((w) => !isJoiner(w)) }
     }
     const briefAccess = { ...brief, roster: base(this.brief, brief) }
     this.brief.flush()

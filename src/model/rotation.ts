@@ -19,12 +19,13 @@ export interface Members {
 
 /** Ends the current epoch of `doc` without the `gone` keys. Idempotent: nothing to do, nothing written. */
 export function closeWithout(doc: SecureDoc, gone: ReadonlySet<string>, members: Members): boolean {
-  const epoch = doc.epoch
-  if (doc.hasClosed(epoch)) return false
+  if (!doc.canClose) return false
   const stays = (m: PublicIdentity): boolean => !gone.has(keyOf(m.signingPublicKey))
   const writers = members.writers.filter(stays)
-  const removedWriters = members.writers.filter((w) => !stays(w)).map((w) => w.signingPublicKey)
-  doc.closeEpoch({ removed: removedWriters, writers, stay: [...writers, ...members.readers.filter(stays)] })
+  // Removed readers are named too: every phone that reads the closure (core phones that were
+  // away and hold no plan yet among them) then refuses them in every lobby.
+  const removed = [...members.writers, ...members.readers].filter((m) => !stays(m)).map((m) => m.signingPublicKey)
+  doc.closeEpoch({ removed, writers, stay: [...writers, ...members.readers.filter(stays)] })
   return true
 }
 

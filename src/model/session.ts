@@ -34,6 +34,8 @@ export interface CheckinSummary {
 export type CheckinState = 'not-yet' | 'sending' | 'confirmed'
 
 const INVITE_VALID_MS = 7 * 24 * 3600_000
+/** How many rooms of earlier epochs a phone stays in (catch-up only). */
+const PREVIOUS_ROOMS = 2
 const CHECKIN_RETRY_MS = [2_000, 4_000, 8_000, 15_000]
 const MAX_TIMER_MS = 2 ** 31 - 1
 export const LOCATION_LABEL = 'Action location'
@@ -147,11 +149,15 @@ export class ActionSession {
     const { record } = this
     const epochs = (a: DocAccess): number[] => [...a.keys.keys()].sort((x, y) => y - x)
     const newest = (a: DocAccess): SecretKey => a.keys.get(epochs(a)[0]!)!
-    // After a rotation the previous room stays open too, so a phone that was away can still
-    // find the closure there. Its relay only answers catch-up: sending each new frame
-    // there live would show a removed member, as it happens, that the action goes on.
+    // After a rotation the two rooms before stay open too: a phone that was away can still
+    // find the closures there, and two core phones that each closed twice while apart still
+    // meet in the room of the epoch they share, where their closures settle alike. Those
+    // relays only answer catch-up: sending each new frame there live would show a removed
+    // member, as it happens, that the action goes on.
     const previous = (doc: SecureDoc, a: DocAccess): RoomLink[] =>
-      epochs(a).length > 1 ? [new RoomLink(doc, a.keys.get(epochs(a)[1]!)!, { ...transport, relayLive: false })] : []
+      epochs(a)
+        .slice(1, PREVIOUS_ROOMS + 1)
+        .map((e) => new RoomLink(doc, a.keys.get(e)!, { ...transport, relayLive: false }))
     const briefLink = new RoomLink(this.briefDoc, newest(record.brief), transport)
     this.links = [briefLink, ...previous(this.briefDoc, record.brief)]
     const briefKey = newest(record.brief)
@@ -440,7 +446,7 @@ export class ActionSession {
     const gone = this.removedKeys()
     let planClosed = false
     for (const [doc, tier] of [[this.briefDoc, 'brief'], [this.planDoc, 'plan']] as const) {
-      if (!doc.canWrite) continue
+      if (!doc.canClose) continue
       if (stillNeedsClosing(doc, gone) && this.closeFor(doc, tier) && tier === 'plan') planClosed = true
     }
     if (planClosed) this.replaceSecrets()
@@ -457,11 +463,10 @@ export class ActionSession {
     if (!access) return
     this.record = { ...this.record, [tier]: keysOf(access, doc) }
     this.save(this.record).catch(() => {}) // locked meanwhile: the store's closure gives the key again
-    // Outside the closure's transaction: edits made while it travelled may have been left
-    // out of it, so this phone publishes its whole state again under the new key.
+    // Outside the closure's transaction: moving rooms rebuilds the links. (Edits of this phone
+    // a closure left out are sealed again under the new key by the document itself.)
     queueMicrotask(() => {
       if (this.closedSession) return
-      if (doc.canWrite) doc.republish()
       this.connect(this.transport)
       this.notify()
     })

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import * as Y from 'yjs'
-import { publicPart, toBase64Url, type DeviceIdentity, type FrameId, type SecretKey } from '../../src/crypto'
-import { FrameKind, SecureDoc, sealFrame, settleEpoch, type Claim } from '../../src/doc'
+import { newIdentity, publicPart, toBase64Url, type DeviceIdentity, type FrameId, type SecretKey } from '../../src/crypto'
+import { FrameKind, SecureDoc, openFrame, parseFrame, sealFrame, settleEpoch, type Claim } from '../../src/doc'
 import { makeClosure } from '../../src/doc/closure'
 import { encodeRosterEntry } from '../../src/doc/payload'
 import { MemoryStore, makeCore, options, replica, syncTransports, text, type } from './fixtures'
@@ -226,5 +226,95 @@ describe('a malformed closure', () => {
     expect(b.receive(sealFrame({ kind: FrameKind.closure, docId: core.docId, epoch: 0, counter: 100 }, huge, core.key, A).bytes)).toBe('bad-payload')
     expect(b.settlement(0)).toBeUndefined()
     expect(b.epoch).toBe(0)
+  })
+})
+
+// Found by a review that attacked the first version of closures; each case failed then.
+describe('closures, attacked again', () => {
+  /** B was away during the removal; X reaches it before A does. */
+  function awayPhone() {
+    const { core, A, B, X, a, x, closure } = removal()
+    const b = replica(core, B)
+    Y.applyUpdate(b.transport, Y.encodeStateAsUpdate(x.transport)) // what B held before it went away
+    return { core, A, B, X, a, b, x, closure }
+  }
+
+  it('a late frame shown on a phone that was away never rides along into the next epoch (no whole-state republish)', async () => {
+    const { core, X, a, b, closure } = awayPhone()
+    const late = forged(b, core.key, X, 0, 42, FrameKind.update, edit(b, (d) => d.getText('notes').insert(0, 'TRAP ')))
+    expect(b.receive(late)).toBe('accepted')
+    let rewound = false
+    b.on('rewind', () => (rewound = true))
+    expect(b.receive(closure)).toBe('accepted')
+    await new Promise((r) => setTimeout(r, 0))
+    expect(rewound).toBe(true)
+    // B writes on in epoch 1: only its own edit leaves the phone.
+    type(b, text(b).length, ' (B was here)')
+    b.flush()
+    syncTransports(a, b)
+    expect(text(a)).toContain('(B was here)')
+    expect(text(a)).not.toContain('TRAP')
+  })
+
+  it('after a late counter-closure (a conflict) nobody writes into the old epoch, whose key the removed writer holds', () => {
+    const { core, A, X, a, b, x, closure } = removal()
+    b.receive(closure)
+    type(b, 0, 'SECRET-AFTER-REMOVAL ')
+    b.flush()
+    syncTransports(a, b)
+    const counter = makeClosure(core.key, { prev: undefined, seen: [], allow: [], removed: [A.signingPublicKey], writers: [publicPart(X)], stay: [publicPart(X)] })
+    expect(b.receive(forged(x, core.key, X, 0, 3, FrameKind.closure, counter.payload))).toBe('accepted')
+    expect(b.settlement(0)!.winner).toBeUndefined()
+    expect(b.canWrite).toBe(false)
+    type(b, 0, 'MORE ')
+    expect(() => b.flush()).not.toThrow()
+    // Nothing in b's log opens under the old key but what X could read before its removal.
+    for (const bytes of b.frames.values()) {
+      const parsed = parseFrame(bytes, b.docId)
+      if (!parsed.ok || parsed.frame.epoch !== 0 || parsed.frame.kind !== FrameKind.update) continue
+      expect(new TextDecoder().decode(openFrame(parsed.frame, core.key))).not.toMatch(/SECRET|MORE/)
+    }
+  })
+
+  it('a closure that reaches a phone first, then loses, leaves nothing it brought on screen after the reopen; the key a welcome gave survives a forged closure', async () => {
+    const { core, X, a, b, closure } = awayPhone()
+    const fork = makeClosure(core.key, { prev: undefined, seen: [], allow: [...b.frames.keys()] as FrameId[], removed: [], writers: [publicPart(X), publicPart(core.members[1]!)], stay: [publicPart(X), publicPart(core.members[1]!)] })
+    expect(b.receive(forged(b, core.key, X, 0, 50, FrameKind.closure, fork.payload))).toBe('accepted')
+    expect(b.epoch).toBe(1)
+    expect(b.receive(forged(b, fork.key, X, 1, 51, FrameKind.update, edit(b, (d) => d.getText('notes').insert(0, 'FAKE '))))).toBe('accepted')
+    let rewound = false
+    b.on('rewind', () => (rewound = true))
+    b.receive(closure)
+    await new Promise((r) => setTimeout(r, 0))
+    expect(b.settlement(0)!.winner).toBe(a.settlement(0)!.winner)
+    expect(rewound).toBe(true)
+    // A late joiner given keys 0 and 1 in its welcome keeps key 1 whatever arrives first.
+    const joiner = replica(core, newIdentity(), { keys: new Map([[0, core.key], [1, a.keyOf(1)!]]) })
+    joiner.receive(forged(joiner, core.key, X, 0, 50, FrameKind.closure, fork.payload))
+    syncTransports(a, joiner)
+    expect(joiner.keyEpochs()).toEqual([0, 1])
+    expect(joiner.removedHere).toBe(false)
+  })
+
+  it('a stand-in named by the removed writer after its removal cannot close the epoch for it', () => {
+    const { core, A, B, X, a, closure } = removal()
+    const standIn = newIdentity()
+    // Before the closure reaches B, X names a stand-in; the stand-in's closure removes A and B.
+    const b2 = replica(core, B)
+    expect(b2.receive(forged(b2, core.key, X, 0, 77, FrameKind.roster, encodeRosterEntry(publicPart(standIn))))).toBe('accepted')
+    expect(b2.receive(closure)).toBe('accepted')
+    const theirs = makeClosure(core.key, { prev: undefined, seen: [], allow: [...b2.frames.keys()] as FrameId[], removed: [A.signingPublicKey, B.signingPublicKey], writers: [publicPart(standIn)], stay: [publicPart(standIn)] })
+    b2.receive(forged(b2, core.key, standIn, 0, 0, FrameKind.closure, theirs.payload))
+    expect(b2.settlement(0)!.winner).toBe(a.settlement(0)!.winner)
+    expect(b2.writers(0).map((w) => toBase64Url(w.signingPublicKey))).not.toContain(toBase64Url(standIn.signingPublicKey))
+    expect(b2.canWrite).toBe(true)
+  })
+
+  it('a third closure by one author is refused unread: two already prove equivocation', () => {
+    const { core, X, b, x } = removal()
+    const make = () => makeClosure(core.key, { prev: undefined, seen: [], allow: [], removed: [], writers: [publicPart(X)], stay: [publicPart(X)] }).payload
+    expect(b.receive(forged(x, core.key, X, 0, 1, FrameKind.closure, make()))).toBe('accepted')
+    expect(b.receive(forged(x, core.key, X, 0, 2, FrameKind.closure, make()))).toBe('accepted')
+    expect(b.receive(forged(x, core.key, X, 0, 3, FrameKind.closure, make()))).toBe('closed')
   })
 })

@@ -106,6 +106,26 @@ describe('a removed member cannot rejoin', () => {
     expect(cast.a.briefDoc.epoch).toBe(epoch)
   })
 
+  it('a core phone that was away, and has heard of the removal only through the brief, refuses the removed participant too', { timeout: 90_000 }, async () => {
+    const cast = await action()
+    const bobT = await cast.join('core', 'Bob')
+    const ana = await cast.join('participant', 'Ana')
+    const eve = await cast.join('participant', 'Eve')
+    const bob = () => bobT.t.phone.get(bobT.t.phone.list()[0]!.id)
+    await waitFor(() => bob().invites().length === 3, 'Bob sees every invite', 15_000)
+    // Bob is away while the first core phone removes Eve, then that phone goes dark.
+    bob().connect({ ...bobT.t.transport, signalingUrls: [] })
+    await cast.a.removeMember(inviteIdOf(cast.a, 'Eve'))
+    await waitFor(() => ana.t.phone.get(ana.t.phone.list()[0]!.id).briefDoc.epoch === 1, 'Ana took up the new key', 15_000)
+    await sleep(500)
+    await cast.core.phone.lock()
+    phones.splice(phones.indexOf(cast.core.phone), 1)
+    // Bob comes back: only participants are around, so only the brief's closure reaches him.
+    bob().connect(bobT.t.transport)
+    await waitFor(() => bob().briefDoc.epoch === 1, 'Bob got the brief closure from a participant', 20_000)
+    expect(await askLobby(harness!.url, eve.link, eve.s.me)).toEqual({ t: 'refused', why: 'removed' })
+  })
+
   it('a removed core member who opens its own invite again is told it was removed', async () => {
     const cast = await action()
     const mallory = await cast.join('core', 'Mallory')

@@ -110,7 +110,7 @@ describe('any one core member can remove', () => {
     const t = await newPhone(harness.url, phones)
     const bid = await t.phone.join(a.phone.invite(id, 'core', ORIGIN, 'Bob')).done
     const bob = t.phone.get(bid)
-    await waitFor(() => bob.coreMembers().length === 2, 'Bob sees two core members', 10_000)
+    await waitFor(() => bob.coreMembers().length === 2 && bob.briefDoc.canWrite, 'Bob sees two core members and may write the brief', 10_000)
     const founder = bob.coreMembers().find((m) => !m.me && m.label === '')!
     await bob.removeCoreMember(founder.id)
     bob.plan!.set('notes', 'after the founder was removed')
