@@ -110,7 +110,7 @@ export class ActionSession {
     if (this.planDoc) {
       const arm = (): void => this.armGo()
       this.stopWatching.push(this.brief.onChange(arm), this.plan!.onChange(() => this.publishCheckinCount()))
-      this.stopWatching.push(this.plan!.onChange(() => this.resealStale()))
+      this.stopWatching.push(this.plan!.onChange(() => this.resealStale()), this.brief.onChange(() => this.resealStale()))
       // A removal recorded by another core phone (maybe while it was offline) may need closing here.
       const removals = (): void => this.maintainSoon()
       removedOf(planDoc!).observe(removals)
