@@ -262,6 +262,7 @@ export class Phone {
     // Every join gets a fresh identity for this action alone, core and participant alike.
     const me = newIdentity()
     let tries = 0
+    let joined = false
     let timer: ReturnType<typeof setTimeout> | undefined
     const lobby = lobbyTopic(invite.secret, (bytes) => {
       let m
@@ -281,6 +282,9 @@ export class Phone {
           w.tier === 'core' && w.plan
             ? { id: newActionId(), role: 'core', plan: w.plan, brief: w.brief, identitySeed: me.seed }
             : { id: newActionId(), role: 'participant', brief: w.brief, identitySeed: me.seed }
+        // The core answers every repeated request: only the first welcome makes an action.
+        if (joined) return
+        joined = true
         settle(this.save(record).then(() => this.open(record)).then(() => record.id))
       } catch {
         // A welcome that does not open for us is someone else's, or forged: keep waiting.

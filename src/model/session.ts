@@ -90,7 +90,11 @@ export class ActionSession {
     for (const [doc, tier] of docs) {
       const onKeys = (): void => this.adopt(doc, tier)
       const onRewind = (): void => void this.rewind()
-      const onEpochs = (): void => this.maintainSoon()
+      // A closure changes what screens show (this phone removed, say) without touching the plaintext.
+      const onEpochs = (): void => {
+        this.maintainSoon()
+        queueMicrotask(() => !this.closedSession && this.notify())
+      }
       doc.on('keys', onKeys)
       doc.on('rewind', onRewind)
       doc.on('epochs', onEpochs)
