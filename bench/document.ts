@@ -6,7 +6,8 @@ import { SecureDoc, newDocId } from '../src/doc'
 import type { DocStore } from '../src/store'
 import type { Row } from './table'
 
-class MemoryStore implements DocStore {
+/** A DocStore in memory, for the benchmarks. */
+export class MemoryStore implements DocStore {
   readonly docs = new Map<string, Uint8Array[]>()
   async load(id: string) {
     return this.docs.get(id) ?? []

@@ -4,21 +4,8 @@
 // removals (the store replays as one batch, closures first), against the same log never rotated.
 import { newIdentity, publicPart, randomKey, type DeviceIdentity } from '../src/crypto'
 import { FrameKind, SecureDoc, newDocId, type SignedFrame } from '../src/doc'
-import type { DocStore } from '../src/store'
+import { MemoryStore } from './document'
 import type { Row } from './table'
-
-class MemoryStore implements DocStore {
-  readonly docs = new Map<string, Uint8Array[]>()
-  async load(id: string) {
-    return this.docs.get(id) ?? []
-  }
-  async append(id: string, u: Uint8Array) {
-    this.docs.set(id, [...(this.docs.get(id) ?? []), u])
-  }
-  async replace(id: string, s: Uint8Array) {
-    this.docs.set(id, [s])
-  }
-}
 
 async function reopenMs(options: { docId: ReturnType<typeof newDocId>; key: Uint8Array; me: DeviceIdentity; store: MemoryStore }): Promise<number> {
   const t = performance.now()
