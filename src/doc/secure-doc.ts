@@ -586,7 +586,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   /**
    * Frames applied here that the closure leaves out no longer count anywhere: they leave
    * the log. Those of writers who write on raced the closure honestly: their authors
-   * publish their whole state again under the next key, so what they said stays. Those of
+   * seal their own left-out frames again under the next key, so what they said stays. Those of
    * a writer the closure removed must leave the plaintext too: the document is opened
    * again from the store, where the closure is judged before them.
    */
