@@ -122,8 +122,12 @@ export class ActionSession {
       this.stopWatching.push(() => removedOf(planDoc!).unobserve(removals), () => invitesOf(planDoc!.plain).unobserve(removals))
     }
     // Keys a document took up (or left) from closures while it opened: the record follows.
-    for (const [doc, tier] of docs) this.record = { ...this.record, [tier]: keysOf(this.record[tier]!, doc) }
-    this.save(this.record).catch(() => {})
+    const fingerprint = (a: DocAccess): string => [...a.keys].sort(([x], [y]) => x - y).map(([e, k]) => `${e}:${toBase64Url(k)}`).join()
+    for (const [doc, tier] of docs) {
+      const now = keysOf(this.record[tier]!, doc)
+      if (fingerprint(now) !== fingerprint(this.record[tier]!)) this.record = { ...this.record, [tier]: now }
+    }
+    if (this.record !== record) this.save(this.record).catch(() => {})
     this.connect(transport)
     this.armGo()
     this.maintainSoon()
