@@ -383,8 +383,10 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     clearTimeout(this.timer)
     this.closed = true
     await this.saving
-    for (const key of this.keys.values()) wipe(key)
+    for (const key of [...this.keys.values(), ...this.spare.values()]) wipe(key)
     this.keys.clear()
+    this.spare.clear()
+    this.carry = []
     this.plain.destroy()
     this.transport.destroy()
     super.destroy()
