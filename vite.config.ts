@@ -2,9 +2,12 @@
 // precaching) into dist/sw.js with the list of every built file injected into it.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import preact from '@preact/preset-vite'
 import { defineConfig, type Plugin } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
+import { addIntegrity, writeManifest } from './scripts/release-build.js'
+import { parseReleaseKey } from './src/release/signature.js'
 import { strings } from './src/ui/strings.js'
 
 /**
@@ -28,6 +31,40 @@ function buildId(): string {
   }
 }
 
+/**
+ * The release key this build pins on a phone's first install: every later version must be signed
+ * by it. BLOSSOM_RELEASE_KEY names another public key (tests, forks), or `none` for a development
+ * build that checks files but no signature. By default, the project's key in release/.
+ */
+function releaseKey(): string | null {
+  const fromEnv = process.env['BLOSSOM_RELEASE_KEY']
+  if (fromEnv === 'none') return null
+  const text = fromEnv !== undefined && fromEnv !== '' ? fromEnv : readFileSync(new URL('./release/blossom-release.pub', import.meta.url), 'utf8')
+  return parseReleaseKey(text)
+}
+
+/**
+ * After the bundle is written: subresource integrity in index.html (before the service worker's
+ * precache list is made from the files), then, after everything else, the WEBCAT manifest of dist/.
+ */
+function release(version: string): Plugin {
+  let outDir = 'dist'
+  return {
+    name: 'blossom-release',
+    apply: 'build',
+    configResolved: (config) => void (outDir = path.resolve(config.root, config.build.outDir)),
+    writeBundle: { sequential: true, handler: () => addIntegrity(outDir) },
+    closeBundle: {
+      sequential: true,
+      order: 'post',
+      handler: async () => void (await writeManifest(outDir, { app: APP_URL, version })),
+    },
+  }
+}
+
+/** WEBCAT's manifest names the app by URL; Blossom has no public home yet, so a URN that says what it is. */
+const APP_URL = 'urn:blossom:app'
+
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 
 /** Fills %BLOSSOM_key% in index.html from src/ui/strings.ts, so every visible string lives there. */
@@ -46,9 +83,12 @@ function htmlStrings(): Plugin {
   }
 }
 
+const BUILD_ID = buildId()
+
 export default defineConfig({
   define: {
-    __BLOSSOM_BUILD_ID__: JSON.stringify(buildId()),
+    __BLOSSOM_BUILD_ID__: JSON.stringify(BUILD_ID),
+    __BLOSSOM_RELEASE_KEY__: JSON.stringify(releaseKey()),
   },
   build: {
     outDir: 'dist',
@@ -80,5 +120,6 @@ export default defineConfig({
       },
       devOptions: { enabled: false },
     }),
+    release(BUILD_ID),
   ],
 })

@@ -22,7 +22,7 @@ export interface AppServer {
 }
 
 export function createAppServer(options: AppServerOptions): AppServer {
-  let headers: Readonly<Record<string, string>> = securityHeaders(options.host, options.port)
+  const headers = securityHeaders()
   const serveStatic = createStaticHandler({ root: options.distRoot, headers: () => headers })
   const http = createServer((req, res) => {
     if ((req.url ?? '/').split('?', 1)[0] === signaling.path) {
@@ -47,8 +47,6 @@ export function createAppServer(options: AppServerOptions): AppServer {
       http.listen(options.port, options.host, () => {
         http.off('error', reject)
         const { port } = http.address() as AddressInfo
-        // With port 0 the real port is only known now; it still comes from our own socket.
-        headers = securityHeaders(options.host, port)
         const host = options.host.includes(':') ? `[${options.host}]` : options.host
         resolve(`http://${host}:${port}/`)
       })

@@ -1,5 +1,5 @@
 // Serves the built app (dist/) with an SPA fallback. Read-only, no directory listings,
-// no path outside the root, no dotfiles.
+// no path outside the root, no dotfiles except the release's own files under /.well-known/.
 import { createReadStream, type Stats } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -64,6 +64,12 @@ function requestSegments(url: string | undefined): string[] | null {
   return segments
 }
 
+/** The release manifest and signature (/.well-known/webcat/…, /.well-known/blossom/…) are public by design. */
+function isReleaseFile(segments: readonly string[]): boolean {
+  const [first, second, ...rest] = segments
+  return first === '.well-known' && (second === 'webcat' || second === 'blossom') && rest.length === 1 && !rest[0]!.startsWith('.')
+}
+
 async function fileStat(file: string): Promise<Stats | null> {
   try {
     const s = await stat(file)
@@ -126,7 +132,7 @@ export function createStaticHandler(options: StaticOptions): RequestHandler {
     }
     if (index === null || root === '') return plain(res, 503, NOT_BUILT_TEXT, { 'Retry-After': '10' })
 
-    const hidden = segments.some((s) => s.startsWith('.'))
+    const hidden = !isReleaseFile(segments) && segments.some((s) => s.startsWith('.'))
     const relative = segments.length === 0 ? 'index.html' : segments.join('/')
     const candidate = path.resolve(root, relative)
     const info = hidden ? null : await fileStat(candidate)

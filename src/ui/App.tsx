@@ -8,12 +8,15 @@ import { Passphrase } from './screens/Passphrase'
 import { Plan } from './screens/Plan'
 import { Brief } from './screens/Brief'
 import { Settings } from './screens/Settings'
+import type { RunningBuild } from './updates'
 
 export type CryptoState = 'loading' | 'ready' | 'failed'
 
 export interface AppProps {
   readonly crypto: CryptoState
   readonly buildId: string
+  /** The running build's fingerprint, once its service worker has checked it. */
+  readonly running?: RunningBuild | undefined
   /** The model, once libsodium is ready (it loads as its own chunk). */
   readonly model?: typeof Model
 }
@@ -74,7 +77,7 @@ function useInstallPrompt(): (() => void) | undefined {
   return offer ? () => void offer.prompt().finally(() => setOffer(undefined)) : undefined
 }
 
-export function App({ crypto, buildId, model }: AppProps) {
+export function App({ crypto, buildId, running, model }: AppProps) {
   const [screen, setScreen] = useState<Screen>({ name: 'starting' })
   const [, rerender] = useState(0)
   const [joinStatus, setJoinStatus] = useState<string | undefined>()
@@ -253,6 +256,7 @@ export function App({ crypto, buildId, model }: AppProps) {
           changePassphrase={(current, next) => p!.changePassphrase(current, next).then(() => undefined, errorText)}
           setDuress={(current, duress) => p!.setDuressPassphrase(current, duress).then(() => undefined, errorText)}
           wipe={() => void wipeAll()}
+          build={{ id: buildId, running }}
           back={() => setScreen({ name: 'home' })}
         />
       )
@@ -273,7 +277,15 @@ export function App({ crypto, buildId, model }: AppProps) {
         <p class="status" role={crypto === 'failed' ? 'alert' : undefined} data-crypto={crypto}>
           {line}
         </p>
-        <p class="build">{strings.version(buildId)}</p>
+        <p class="build">
+          <span>{strings.version(buildId)}</span>
+          {running && (
+            <>
+              {' · '}
+              <span data-fingerprint={running.fingerprint}>{strings.fingerprint(running.fingerprint)}</span>
+            </>
+          )}
+        </p>
       </footer>
     </main>
   )

@@ -1,38 +1,44 @@
-// In-app notice that a new version is waiting, with a button to switch to it. Not a browser dialog:
-// a polite live region that stays until the user acts, never steals focus.
+// In-app notice about a new version: offered only once checked (signed by the pinned release key,
+// every file as the signature names it), with a button to switch to it; or, when the server offered
+// something this phone refused, why and what to do. Not a browser dialog: it never steals focus.
 import { useEffect, useState } from 'preact/hooks'
 import { strings } from './strings'
-
-/** Where the prompt learns of a waiting update and how it applies one (see main.tsx). */
-export interface UpdateSource {
-  /** Calls back once a new version is waiting; returns an unsubscribe function. */
-  onWaiting(callback: () => void): () => void
-  /** Activates the waiting version, then reloads the page. */
-  apply(): void
-}
+import type { UpdateSource, UpdateState } from './updates'
 
 export function UpdatePrompt({ updates }: { updates: UpdateSource }) {
-  const [waiting, setWaiting] = useState(false)
+  const [state, setState] = useState<UpdateState>({ kind: 'none' })
   const [applying, setApplying] = useState(false)
-  useEffect(() => updates.onWaiting(() => setWaiting(true)), [updates])
+  useEffect(() => updates.onChange(setState), [updates])
 
   return (
-    <div class="update" role="status" aria-live="polite">
-      {waiting && (
-        <div class="update-box">
-          <span>{strings.updateReady}</span>
-          <button
-            type="button"
-            disabled={applying}
-            onClick={() => {
-              setApplying(true)
-              updates.apply()
-            }}
-          >
-            {applying ? strings.updateReloading : strings.updateReload}
-          </button>
-        </div>
-      )}
-    </div>
+    <>
+      <div class="update" role="status" aria-live="polite">
+        {state.kind === 'ready' && (
+          <div class="update-box">
+            <span>
+              {strings.updateReady} <span class="muted">{strings.updateReadyFingerprint(state.fingerprint)}</span>
+            </span>
+            <button
+              type="button"
+              disabled={applying}
+              onClick={() => {
+                setApplying(true)
+                updates.apply()
+              }}
+            >
+              {applying ? strings.updateReloading : strings.updateReload}
+            </button>
+          </div>
+        )}
+      </div>
+      <div class="update" role="alert">
+        {state.kind === 'refused' && (
+          <div class="update-box error" data-refused={state.reason}>
+            <p>{strings.updateRefused[state.reason]}</p>
+            <p>{strings.updateRefusedAdvice}</p>
+          </div>
+        )}
+      </div>
+    </>
   )
 }

@@ -9,8 +9,30 @@ export const strings = {
   cryptoFailed: 'Encryption could not start in this browser. Blossom cannot be used here.',
   version: (id: string): string => `Version ${id}`,
   updateReady: 'A new version is ready.',
+  updateReadyFingerprint: (fingerprint: string): string => `Checked: signed by the Blossom project, fingerprint ${fingerprint}.`,
   updateReload: 'Reload',
   updateReloading: 'Reloading…',
+  /** Why this phone refused a new version, by the check that failed. */
+  updateRefused: {
+    unsigned: 'The server offered a new version of Blossom that is not signed by the Blossom project. This phone refused it.',
+    'wrong-key': 'The server offered a new version of Blossom signed by someone other than the Blossom project. This phone refused it.',
+    'bad-signature': 'The server offered a new version of Blossom whose signature is forged or broken. This phone refused it.',
+    'files-differ': 'The server offered a new version of Blossom whose files are not the ones its signature names. This phone refused it.',
+    malformed: 'The server offered a new version of Blossom that could not be checked. This phone refused it.',
+  },
+  updateRefusedAdvice:
+    'Keep using this version: it still works, also offline. If Blossom ever looks different or asks for your passphrase in a new way, do not unlock it. Tell the core.',
+  /** The running build, in the footer of every screen (unlock too) and in Settings. */
+  fingerprint: (short: string): string => `Fingerprint ${short}`,
+  buildTitle: 'This app',
+  buildStanding: {
+    signed: 'Signed by the Blossom project.',
+    unsigned: 'Not a signed release: this build was taken on trust when first installed.',
+    development: 'A development build: updates are checked against their manifest, not a signature.',
+  },
+  buildCompare:
+    'Compare the fingerprint with the one the Blossom project publishes for this version. If they differ, this is not the code the project released.',
+  buildUnknown: 'Fingerprint not known yet: it appears once the app is installed for offline use.',
 
   // First run and unlock
   setupTitle: 'Set up Blossom on this phone',

@@ -6,6 +6,7 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CONTENT_SECURITY_POLICY } from '../../src/release'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
 import { Client } from './helpers'
 
@@ -46,6 +47,13 @@ beforeAll(async () => {
   writeFileSync(path.join(dist, 'assets', 'app-1a2b3c.js'), 'console.log(1)')
   writeFileSync(path.join(dist, 'assets', 'sodium-4d5e6f.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))
   writeFileSync(path.join(dist, '.env'), 'HIDDEN=1')
+  mkdirSync(path.join(dist, '.well-known', 'webcat'), { recursive: true })
+  mkdirSync(path.join(dist, '.well-known', 'blossom'), { recursive: true })
+  mkdirSync(path.join(dist, '.well-known', 'other'), { recursive: true })
+  writeFileSync(path.join(dist, '.well-known', 'webcat', 'manifest.json'), '{"manifest":{}}')
+  writeFileSync(path.join(dist, '.well-known', 'blossom', 'signature.json'), '{"signatures":{}}')
+  writeFileSync(path.join(dist, '.well-known', 'blossom', '.hidden'), 'HIDDEN=2')
+  writeFileSync(path.join(dist, '.well-known', 'other', 'x.json'), 'HIDDEN=3')
   writeFileSync(path.join(work, 'secret.txt'), 'TOP-SECRET-OUTSIDE-DIST')
   symlinkSync(path.join(work, 'secret.txt'), path.join(dist, 'assets', 'linked.txt'))
   app = createAppServer({ host: '127.0.0.1', port: 0, distRoot: dist })
@@ -58,16 +66,15 @@ afterAll(async () => {
 })
 
 describe('security headers', () => {
-  it('sends the CSP derived from configuration, not from the Host header', async () => {
+  it("sends the release's fixed CSP, whatever the Host header says", async () => {
     const r = await get(base, '/', { Host: 'evil.example:666' })
-    const port = new URL(base).port
     expect(r.status).toBe(200)
     expect(r.headers['content-security-policy']).toBe(
-      "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
-        `connect-src 'self' ws://127.0.0.1:${port} wss://127.0.0.1:${port}; ` +
+      "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; " +
         "img-src 'self' data: blob:; style-src 'self'; worker-src 'self'; manifest-src 'self'; " +
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+        "frame-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
     )
+    expect(r.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY)
     expect(r.headers['referrer-policy']).toBe('no-referrer')
     expect(r.headers['x-content-type-options']).toBe('nosniff')
     expect(r.headers['permissions-policy']).toMatch(/(^|, )camera=\(self\)/)
@@ -126,6 +133,19 @@ describe('static files', () => {
     const r = await get(base, '/assets/linked.txt')
     expect(r.status).toBe(404)
     expect(r.body).not.toContain('TOP-SECRET')
+  })
+
+  it('serves the release manifest and signature, and no other dotfile under /.well-known', async () => {
+    const manifest = await get(base, '/.well-known/webcat/manifest.json')
+    expect(manifest.status).toBe(200)
+    expect(manifest.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(manifest.headers['cache-control']).toBe('no-cache')
+    expect(manifest.body).toBe('{"manifest":{}}')
+    expect((await get(base, '/.well-known/blossom/signature.json')).body).toBe('{"signatures":{}}')
+    for (const p of ['/.well-known/blossom/.hidden', '/.well-known/other/x.json', '/.well-known/webcat/../../.env', '/.well-known/webcat']) {
+      const r = await get(base, p)
+      expect(r.body, p).not.toMatch(/HIDDEN/)
+    }
   })
 
   it('does not serve dotfiles', async () => {

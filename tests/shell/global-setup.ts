@@ -1,34 +1,68 @@
 // Builds the app twice, once per test run, into a temporary folder: version A, and version B that
 // differs only in its baked-in build id (so its precache manifest and sw.js differ: an update).
-// Tests get the folders through inject('shellBuilds').
+// Both pin a release key made here and are signed with it, as the project signs a release.
+// From B it derives what a hostile server would serve instead: an asset changed, sw.js changed,
+// no signature, a signature by another key. Tests get the folders through inject('shellBuilds').
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { appendFile, cp, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
+import { newReleaseSecret, SIGNATURE_PATH, type ReleaseSecret } from '../../src/release'
+import { signDist } from '../../scripts/release-build'
 
 export interface ShellBuild {
   dist: string
   buildId: string
+  /** Fingerprint of its manifest (full hex), as the release command prints it. */
+  fingerprint: string
+}
+
+/** B as a hostile server would serve it instead of the signed release. */
+export interface HostileBuilds {
+  assetChanged: string
+  swChanged: string
+  unsigned: string
+  otherKey: string
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    shellBuilds: { a: ShellBuild; b: ShellBuild }
+    shellBuilds: { a: ShellBuild; b: ShellBuild; hostile: HostileBuilds; releaseKey: string }
   }
+}
+
+
+async function hostileCopies(tmp: string, b: string, otherSecret: ReleaseSecret): Promise<HostileBuilds> {
+  const copy = async (name: string): Promise<string> => {
+    const dist = path.join(tmp, name)
+    await cp(b, dist, { recursive: true })
+    return dist
+  }
+  const assetChanged = await copy('asset-changed')
+  const entry = (await readdir(path.join(assetChanged, 'assets'))).find((f) => f.startsWith('index-') && f.endsWith('.js'))
+  if (entry === undefined) throw new Error('no entry chunk in the build')
+  await appendFile(path.join(assetChanged, 'assets', entry), '\n;globalThis.blossomTampered = true\n')
+  const swChanged = await copy('sw-changed')
+  await appendFile(path.join(swChanged, 'sw.js'), '\n;self.blossomTampered = true\n')
+  const unsigned = await copy('unsigned')
+  await rm(path.join(unsigned, ...SIGNATURE_PATH.split('/')))
+  const otherKey = await copy('other-key')
+  await signDist(otherKey, otherSecret)
+  return { assetChanged, swChanged, unsigned, otherKey }
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const BUILD_TIMEOUT_MS = 180_000
 
-function viteBuild(outDir: string, buildId: string): Promise<void> {
+function viteBuild(outDir: string, buildId: string, releaseKey: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
     const child = spawn(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
       cwd: ROOT,
       // vitest sets NODE_ENV=test, which would make Vite build a development bundle.
-      env: { ...process.env, NODE_ENV: 'production', BLOSSOM_BUILD_ID: buildId },
+      env: { ...process.env, NODE_ENV: 'production', BLOSSOM_BUILD_ID: buildId, BLOSSOM_RELEASE_KEY: releaseKey },
       stdio: ['ignore', 'inherit', 'inherit'],
     })
     const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS)
@@ -43,15 +77,20 @@ function viteBuild(outDir: string, buildId: string): Promise<void> {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const tmp = await mkdtemp(path.join(tmpdir(), 'blossom-shell-'))
-  const a: ShellBuild = { dist: path.join(tmp, 'a'), buildId: 'shell-test-a' }
-  const b: ShellBuild = { dist: path.join(tmp, 'b'), buildId: 'shell-test-b' }
+  const release = await newReleaseSecret()
+  const other = await newReleaseSecret()
   try {
-    await viteBuild(a.dist, a.buildId)
-    await viteBuild(b.dist, b.buildId)
+    const a: ShellBuild = { dist: path.join(tmp, 'a'), buildId: 'shell-test-a', fingerprint: '' }
+    const b: ShellBuild = { dist: path.join(tmp, 'b'), buildId: 'shell-test-b', fingerprint: '' }
+    await viteBuild(a.dist, a.buildId, release.key)
+    await viteBuild(b.dist, b.buildId, release.key)
+    a.fingerprint = await signDist(a.dist, release.secret)
+    b.fingerprint = await signDist(b.dist, release.secret)
+    const hostile = await hostileCopies(tmp, b.dist, other.secret)
+    project.provide('shellBuilds', { a, b, hostile, releaseKey: release.key })
   } catch (error) {
     await rm(tmp, { recursive: true, force: true })
     throw error
   }
-  project.provide('shellBuilds', { a, b })
   return () => rm(tmp, { recursive: true, force: true })
 }

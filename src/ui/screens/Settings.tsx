@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks'
 // Types only from the model: a value import would pull the model (and libsodium) into the first chunk.
 import type { DeviceSettings } from '../../model'
+import type { RunningBuild } from '../updates'
 
 const IDLE_LOCK_CHOICES = [1, 2, 5, 10, 30] as const
 import { strings } from '../strings'
@@ -12,6 +13,29 @@ export interface SettingsProps {
   readonly setDuress: (current: string, duress: string) => Promise<string | undefined>
   readonly wipe: () => void
   readonly back: () => void
+  /** What this phone runs, to compare with what the project published. */
+  readonly build: { readonly id: string; readonly running: RunningBuild | undefined }
+}
+
+function ThisApp({ build }: Pick<SettingsProps, 'build'>) {
+  const { running } = build
+  return (
+    <section class="stack" aria-labelledby="this-app">
+      <h3 id="this-app">{strings.buildTitle}</h3>
+      <p>{strings.version(build.id)}</p>
+      {running ? (
+        <>
+          <p>
+            <strong data-fingerprint={running.fingerprint}>{strings.fingerprint(running.fingerprint)}</strong>
+          </p>
+          <p>{strings.buildStanding[running.standing]}</p>
+          <p class="muted">{strings.buildCompare}</p>
+        </>
+      ) : (
+        <p class="muted">{strings.buildUnknown}</p>
+      )}
+    </section>
+  )
 }
 
 /** A small form of passphrase fields that reports its outcome in words. */
@@ -104,7 +128,7 @@ function TurnServer({ settings, change }: Pick<SettingsProps, 'settings' | 'chan
   )
 }
 
-export function Settings({ settings, change, changePassphrase, setDuress, wipe, back }: SettingsProps) {
+export function Settings({ settings, change, changePassphrase, setDuress, wipe, back, build }: SettingsProps) {
   const [confirming, setConfirming] = useState(false)
   return (
     <div class="stack">
@@ -148,6 +172,7 @@ export function Settings({ settings, change, changePassphrase, setDuress, wipe, 
         done={strings.duressSet}
         submit={async ([current, duress, again]) => (duress !== again ? strings.passphraseMismatch : setDuress(current!, duress!))}
       />
+      <ThisApp build={build} />
       <section class="stack" aria-labelledby="wipe">
         <h3 id="wipe">{strings.wipeTitle}</h3>
         <p class="muted">{strings.wipeExplain}</p>
