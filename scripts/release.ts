@@ -1,4 +1,4 @@
-// Release commands (run with `npm run release -- <command>`):
+// Release commands (run with `npm run release -- <command>`, after `npm run build`):
 //   keygen <secret-file>             make a release key pair; prints the public key (commit it as release/blossom-release.pub)
 //   sign <secret-file> [dist]        sign dist/'s manifest with that key (writes dist/.well-known/blossom/signature.json)
 //   verify [dist] [public-key]       check dist/: signature by the key (default: release/blossom-release.pub) and every file

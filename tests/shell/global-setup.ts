@@ -4,12 +4,12 @@
 // From B it derives what a hostile server would serve instead: an asset changed, sw.js changed,
 // no signature, a signature by another key. Tests get the folders through inject('shellBuilds').
 import { spawn } from 'node:child_process'
-import { appendFile, cp, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { appendFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
-import { newReleaseSecret, SIGNATURE_PATH, type ReleaseSecret } from '../../src/release'
+import { fileHash, MANIFEST_PATH, newReleaseSecret, SIGNATURE_PATH, type ReleaseSecret } from '../../src/release'
 import { signDist } from '../../scripts/release-build'
 
 export interface ShellBuild {
@@ -21,8 +21,12 @@ export interface ShellBuild {
 
 /** B as a hostile server would serve it instead of the signed release. */
 export interface HostileBuilds {
+  /** The entry chunk changed, and the manifest's hash for it changed to match, under the old signature. */
+  manifestForged: string
   assetChanged: string
   swChanged: string
+  /** sw.js replaced by a worker of the server's own, which checks nothing. */
+  swReplaced: string
   unsigned: string
   otherKey: string
 }
@@ -44,13 +48,21 @@ async function hostileCopies(tmp: string, b: string, otherSecret: ReleaseSecret)
   const entry = (await readdir(path.join(assetChanged, 'assets'))).find((f) => f.startsWith('index-') && f.endsWith('.js'))
   if (entry === undefined) throw new Error('no entry chunk in the build')
   await appendFile(path.join(assetChanged, 'assets', entry), '\n;globalThis.blossomTampered = true\n')
+  const manifestForged = await copy('manifest-forged')
+  await cp(path.join(assetChanged, 'assets', entry), path.join(manifestForged, 'assets', entry))
+  const manifestFile = path.join(manifestForged, ...MANIFEST_PATH.split('/'))
+  const document = JSON.parse(await readFile(manifestFile, 'utf8')) as { manifest: { files: Record<string, string> } }
+  document.manifest.files[`/assets/${entry}`] = await fileHash(new Uint8Array(await readFile(path.join(manifestForged, 'assets', entry))))
+  await writeFile(manifestFile, JSON.stringify(document))
   const swChanged = await copy('sw-changed')
   await appendFile(path.join(swChanged, 'sw.js'), '\n;self.blossomTampered = true\n')
+  const swReplaced = await copy('sw-replaced')
+  await writeFile(path.join(swReplaced, 'sw.js'), "self.blossomTampered = true\nself.addEventListener('install', () => {})\n")
   const unsigned = await copy('unsigned')
   await rm(path.join(unsigned, ...SIGNATURE_PATH.split('/')))
   const otherKey = await copy('other-key')
   await signDist(otherKey, otherSecret)
-  return { assetChanged, swChanged, unsigned, otherKey }
+  return { manifestForged, assetChanged, swChanged, swReplaced, unsigned, otherKey }
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))

@@ -4,82 +4,15 @@
 // Run with `npm run test:browser` (private network namespace: Chromium reaches only loopback).
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext } from 'playwright-core'
 import { launch } from '../browser/harness'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createAppServer, type AppServer } from '../../src/server/app-server'
+import type { AppServer } from '../../src/server/app-server'
+import { shortFingerprint, type Fingerprint } from '../../src/release'
 import { strings } from '../../src/ui/strings'
-
-const WAIT_MS = 30_000
+import { expectFingerprint, expectShell, newContext, serve, WAIT_MS, waitControlled, watchCsp } from './shell'
 
 const builds = inject('shellBuilds')
-
-interface Running {
-  server: AppServer
-  url: string
-  port: number
-}
-
-async function serve(dist: string, port = 0): Promise<Running> {
-  const server = createAppServer({ host: '127.0.0.1', port, distRoot: dist })
-  const url = await server.listen()
-  return { server, url, port: Number(new URL(url).port) }
-}
-
-/** Records every CSP violation the page sees: the DOM event, and Chromium's console/log reports. */
-async function watchCsp(context: BrowserContext, page: Page): Promise<() => Promise<string[]>> {
-  const reports: string[] = []
-  page.on('console', (message) => {
-    if (/content security policy/i.test(message.text())) reports.push(`console: ${message.text()}`)
-  })
-  const cdp = await context.newCDPSession(page)
-  cdp.on('Log.entryAdded', ({ entry }) => {
-    if (entry.source === 'security' || /content security policy/i.test(entry.text)) reports.push(`log: ${entry.text}`)
-  })
-  await cdp.send('Log.enable')
-  return async () => {
-    const events = await page
-      .evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])
-      .catch(() => [] as string[])
-    return [...reports, ...events.map((e) => `event: ${e}`)]
-  }
-}
-
-async function newContext(browser: Browser): Promise<BrowserContext> {
-  const context = await browser.newContext({ serviceWorkers: 'allow' })
-  context.setDefaultTimeout(WAIT_MS)
-  context.setDefaultNavigationTimeout(WAIT_MS)
-  // Runs before the app's own scripts (injected by the browser, not subject to the page's CSP).
-  await context.addInitScript(() => {
-    const seen: string[] = []
-    ;(window as unknown as { __cspViolations: string[] }).__cspViolations = seen
-    document.addEventListener('securitypolicyviolation', (e) => {
-      seen.push(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} in ${e.sourceFile}:${e.lineNumber}`)
-    })
-  })
-  return context
-}
-
-/** The shell is up: heading, libsodium loaded under the CSP, and which build is running. */
-async function expectShell(page: Page, buildId: string): Promise<void> {
-  await page.locator('h1', { hasText: strings.appName }).waitFor()
-  await page.locator('[data-crypto="ready"]', { hasText: strings.ready }).waitFor()
-  await page.getByText(strings.version(buildId), { exact: true }).waitFor()
-}
-
-async function waitControlled(page: Page): Promise<void> {
-  try {
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: WAIT_MS })
-  } catch (error) {
-    const state = await page
-      .evaluate(async () => {
-        const r = await navigator.serviceWorker.getRegistration()
-        return JSON.stringify({ registered: r !== undefined, active: r?.active?.state, installing: r?.installing?.state, waiting: r?.waiting?.state })
-      })
-      .catch((e: unknown) => String(e))
-    throw new Error(`the service worker never controlled the page: ${state}`, { cause: error })
-  }
-}
 
 let browser: Browser
 const contexts: BrowserContext[] = []
@@ -186,6 +119,9 @@ describe('update prompt', () => {
     await expectShell(page, builds.a.buildId)
     await reload.waitFor()
     await page.getByRole('status').getByText(strings.updateReady).waitFor()
+    // What is offered is what the release command signed, by its fingerprint.
+    await page.getByRole('status').getByText(strings.updateReadyFingerprint(shortFingerprint(builds.b.fingerprint as Fingerprint))).waitFor()
+    await expectFingerprint(page, builds.a.fingerprint)
 
     // It does not take over by itself: another page of the same browser still gets A.
     const other = await context.newPage()
@@ -196,6 +132,7 @@ describe('update prompt', () => {
     await Promise.all([page.waitForEvent('load', { timeout: WAIT_MS }), reload.click()])
     await expectShell(page, builds.b.buildId)
     await waitControlled(page)
+    await expectFingerprint(page, builds.b.fingerprint)
     expect(await page.getByRole('button', { name: strings.updateReload }).count()).toBe(0)
     expect(await violations()).toEqual([])
   })

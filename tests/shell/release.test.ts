@@ -1,0 +1,209 @@
+// Whoever holds the server after a phone installed Blossom: it serves a changed asset, a changed
+// sw.js, a manifest re-hashed under the old signature, no signature, or a signature by its own key.
+// Each time the phone refuses the update in plain words, the changed code never runs, the version
+// it had keeps working (after every tab closed, too, when a waiting worker would otherwise take
+// over) and offline. Real Chromium, real service worker, a real app server on 127.0.0.1.
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { AppServer } from '../../src/server/app-server'
+import { MANIFEST_PATH, type ReleaseErrorCode } from '../../src/release'
+import { strings } from '../../src/ui/strings'
+import { launch } from '../browser/harness'
+import type { HostileBuilds } from './global-setup'
+import { expectFingerprint, expectShell, newContext, serve, waitControlled, watchCsp } from './shell'
+
+const builds = inject('shellBuilds')
+
+let browser: Browser
+const contexts: BrowserContext[] = []
+const servers: AppServer[] = []
+
+beforeAll(async () => {
+  browser = await launch()
+})
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)))
+  await Promise.all(servers.splice(0).map((s) => s.close().catch(() => undefined)))
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+/** What the page's own code and its worker ran: the hostile copies set this flag if their code ever runs. */
+const tampered = (page: Page): Promise<boolean> =>
+  page.evaluate(async () => {
+    const inPage = (globalThis as { blossomTampered?: boolean }).blossomTampered === true
+    const registration = await navigator.serviceWorker.getRegistration()
+    return inPage || registration?.waiting !== null || registration?.installing !== null
+  })
+
+async function refusal(page: Page, reason: Exclude<ReleaseErrorCode, 'unreachable'>): Promise<void> {
+  const alert = page.getByRole('alert').filter({ hasText: strings.updateRefused[reason] })
+  await alert.waitFor()
+  await alert.getByText(strings.updateRefusedAdvice).waitFor()
+  expect(await page.locator(`[data-refused="${reason}"]`).count()).toBe(1)
+  expect(await page.getByRole('button', { name: strings.updateReload }).count()).toBe(0)
+}
+
+const attacks: [string, keyof HostileBuilds, Exclude<ReleaseErrorCode, 'unreachable'>][] = [
+  ['a changed assets/*.js under the signed manifest', 'assetChanged', 'files-differ'],
+  ['a changed sw.js under the signed manifest', 'swChanged', 'files-differ'],
+  ['a changed asset with the manifest re-hashed to match, under the old signature', 'manifestForged', 'bad-signature'],
+  ['the next version with its signature removed', 'unsigned', 'unsigned'],
+  ['the next version signed by another key', 'otherKey', 'wrong-key'],
+]
+
+describe('a hostile server after install', () => {
+  it.each(attacks)('%s: refused, and the verified version keeps working, offline too', async (_name, variant, reason) => {
+    const genuine = await serve(builds.a.dist)
+    servers.push(genuine.server)
+    const context = await newContext(browser)
+    contexts.push(context)
+    const page = await context.newPage()
+    const violations = await watchCsp(context, page)
+    await page.goto(genuine.url)
+    await expectShell(page, builds.a.buildId)
+    await waitControlled(page)
+    await expectFingerprint(page, builds.a.fingerprint)
+
+    // The same origin now serves the hostile copy.
+    await genuine.server.close()
+    const hostile = await serve(builds.hostile[variant], genuine.port)
+    servers.push(hostile.server)
+    await page.reload() // a navigation makes the browser fetch sw.js: the changed worker tries to install
+    await expectShell(page, builds.a.buildId)
+    await refusal(page, reason)
+    await expectFingerprint(page, builds.a.fingerprint)
+
+    // Every tab closes: a worker left waiting would take over now. None was left: it failed to install.
+    await page.close()
+    const again = await context.newPage()
+    const againViolations = await watchCsp(context, again)
+    const response = await again.goto(hostile.url)
+    expect(response?.fromServiceWorker()).toBe(true)
+    await expectShell(again, builds.a.buildId)
+    await expectFingerprint(again, builds.a.fingerprint)
+    await refusal(again, reason)
+    expect(await tampered(again)).toBe(false)
+
+    // And with no network at all, the verified version still starts.
+    await hostile.server.close()
+    await again.reload()
+    await expectShell(again, builds.a.buildId)
+    await expectFingerprint(again, builds.a.fingerprint)
+    expect(await tampered(again)).toBe(false)
+    expect([...(await violations()), ...(await againViolations())]).toEqual([])
+  })
+})
+
+describe("a worker of the server's own", () => {
+  it('is never offered or activated by the page, which says why', async () => {
+    const genuine = await serve(builds.a.dist)
+    servers.push(genuine.server)
+    const context = await newContext(browser)
+    contexts.push(context)
+    const page = await context.newPage()
+    await page.goto(genuine.url)
+    await expectShell(page, builds.a.buildId)
+    await waitControlled(page)
+    await genuine.server.close()
+    const hostile = await serve(builds.hostile.swReplaced, genuine.port)
+    servers.push(hostile.server)
+
+    // This worker runs none of Blossom's checks, so it installs and waits. The page, still the
+    // verified version, checks what the server serves and refuses: no "Reload" that would activate it.
+    await page.reload()
+    await expectShell(page, builds.a.buildId)
+    await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.waiting != null)
+    await refusal(page, 'files-differ')
+    await expectFingerprint(page, builds.a.fingerprint)
+    expect(await page.evaluate(() => (globalThis as { blossomTampered?: boolean }).blossomTampered)).toBeUndefined()
+    // What no web page can stop: once every tab is closed, the browser activates the waiting worker.
+    // WEBCAT closes that gap (it checks sw.js before the browser runs it): SECURITY.md.
+  })
+})
+
+describe('the running build', () => {
+  it("shows the manifest's fingerprint on the unlock screen and in Settings, signed", async () => {
+    const running = await serve(builds.a.dist)
+    servers.push(running.server)
+    const context = await newContext(browser)
+    contexts.push(context)
+    const page = await context.newPage()
+    await page.goto(running.url)
+    await expectShell(page, builds.a.buildId)
+    await waitControlled(page)
+    // First run: choose a passphrase (the footer shows the fingerprint on this screen already).
+    await expectFingerprint(page, builds.a.fingerprint)
+    const passphrase = 'correct horse battery staple'
+    await page.getByLabel(strings.passphrase, { exact: true }).fill(passphrase)
+    await page.getByLabel(strings.passphraseAgain, { exact: true }).fill(passphrase)
+    await page.getByRole('button', { name: strings.setUp, exact: true }).click()
+    await page.getByRole('button', { name: strings.settings, exact: true }).click()
+    const section = page.getByRole('region', { name: strings.buildTitle })
+    await section.getByText(builds.a.fingerprint.slice(0, 4), { exact: false }).waitFor()
+    await section.getByText(strings.buildStanding.signed, { exact: true }).waitFor()
+    // Locked again, the unlock screen shows it too.
+    await page.reload()
+    await page.getByRole('heading', { name: strings.unlockTitle }).waitFor()
+    await expectFingerprint(page, builds.a.fingerprint)
+  })
+})
+
+describe('what the HTML and the manifest pin', () => {
+  it("compiles only WebAssembly the manifest's wasm list names (what WEBCAT enforces)", async () => {
+    const running = await serve(builds.a.dist)
+    servers.push(running.server)
+    const context = await newContext(browser)
+    contexts.push(context)
+    await context.addInitScript(() => {
+      const seen: Promise<string>[] = []
+      ;(window as unknown as { __wasm: Promise<string>[] }).__wasm = seen
+      const hash = (bytes: BufferSource): Promise<string> =>
+        crypto.subtle.digest('SHA-256', bytes).then((d) => btoa(String.fromCharCode(...new Uint8Array(d))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''))
+      const instantiate = WebAssembly.instantiate.bind(WebAssembly)
+      const compile = WebAssembly.compile.bind(WebAssembly)
+      WebAssembly.instantiate = ((source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
+        if (!(source instanceof WebAssembly.Module)) seen.push(hash(source))
+        return instantiate(source as BufferSource, imports)
+      }) as typeof WebAssembly.instantiate
+      WebAssembly.compile = (source: BufferSource) => {
+        seen.push(hash(source))
+        return compile(source)
+      }
+      WebAssembly.instantiateStreaming = undefined as unknown as typeof WebAssembly.instantiateStreaming
+      WebAssembly.compileStreaming = undefined as unknown as typeof WebAssembly.compileStreaming
+    })
+    const page = await context.newPage()
+    await page.goto(running.url)
+    await expectShell(page, builds.a.buildId)
+    const compiled = await page.evaluate(() => Promise.all((window as unknown as { __wasm: Promise<string>[] }).__wasm))
+    expect(compiled.length).toBeGreaterThan(0)
+    const manifest = (await (await fetch(new URL(MANIFEST_PATH, running.url))).json()) as { manifest: { wasm: string[]; default_csp: string } }
+    for (const hash of compiled) expect(manifest.manifest.wasm).toContain(hash)
+  })
+
+  it('serves the CSP the manifest names, byte for byte, and a first visit runs no script that differs from the HTML', async () => {
+    const running = await serve(builds.a.dist)
+    servers.push(running.server)
+    const manifest = (await (await fetch(new URL(MANIFEST_PATH, running.url))).json()) as { manifest: { default_csp: string } }
+    for (const p of ['/', '/index.html', '/sw.js', '/a/deep-link']) {
+      expect((await fetch(new URL(p, running.url))).headers.get('content-security-policy'), p).toBe(manifest.manifest.default_csp)
+    }
+    // Subresource integrity: index.html names the entry script by hash, so a changed one never runs.
+    const changed = await serve(builds.hostile.assetChanged)
+    servers.push(changed.server)
+    const context = await newContext(browser)
+    contexts.push(context)
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())))
+    await page.goto(changed.url)
+    await expect.poll(() => errors.join('\n')).toMatch(/integrity/i)
+    expect(await page.evaluate(() => (globalThis as { blossomTampered?: boolean }).blossomTampered)).toBeUndefined()
+    expect(await page.locator('[data-crypto]').count()).toBe(0) // the app never started
+  })
+})
+

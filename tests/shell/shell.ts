@@ -1,0 +1,81 @@
+// Helpers of the shell tests: serve a build, a browser context that records CSP violations, and
+// waits for the app shell, the service worker and the fingerprint the footer shows.
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { createAppServer, type AppServer } from '../../src/server/app-server'
+import { shortFingerprint, type Fingerprint } from '../../src/release'
+import { strings } from '../../src/ui/strings'
+
+export const WAIT_MS = 30_000
+
+export interface Running {
+  server: AppServer
+  url: string
+  port: number
+}
+
+export async function serve(dist: string, port = 0): Promise<Running> {
+  const server = createAppServer({ host: '127.0.0.1', port, distRoot: dist })
+  const url = await server.listen()
+  return { server, url, port: Number(new URL(url).port) }
+}
+
+/** Records every CSP violation the page sees: the DOM event, and Chromium's console/log reports. */
+export async function watchCsp(context: BrowserContext, page: Page): Promise<() => Promise<string[]>> {
+  const reports: string[] = []
+  page.on('console', (message) => {
+    if (/content security policy/i.test(message.text())) reports.push(`console: ${message.text()}`)
+  })
+  const cdp = await context.newCDPSession(page)
+  cdp.on('Log.entryAdded', ({ entry }) => {
+    if (entry.source === 'security' || /content security policy/i.test(entry.text)) reports.push(`log: ${entry.text}`)
+  })
+  await cdp.send('Log.enable')
+  return async () => {
+    const events = await page
+      .evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])
+      .catch(() => [] as string[])
+    return [...reports, ...events.map((e) => `event: ${e}`)]
+  }
+}
+
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ serviceWorkers: 'allow' })
+  context.setDefaultTimeout(WAIT_MS)
+  context.setDefaultNavigationTimeout(WAIT_MS)
+  // Runs before the app's own scripts (injected by the browser, not subject to the page's CSP).
+  await context.addInitScript(() => {
+    const seen: string[] = []
+    ;(window as unknown as { __cspViolations: string[] }).__cspViolations = seen
+    document.addEventListener('securitypolicyviolation', (e) => {
+      seen.push(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} in ${e.sourceFile}:${e.lineNumber}`)
+    })
+  })
+  return context
+}
+
+/** The shell is up: heading, libsodium loaded under the CSP, and which build is running. */
+export async function expectShell(page: Page, buildId: string): Promise<void> {
+  await page.locator('h1', { hasText: strings.appName }).waitFor()
+  await page.locator('[data-crypto="ready"]', { hasText: strings.ready }).waitFor()
+  await page.getByText(strings.version(buildId), { exact: true }).waitFor()
+}
+
+export async function waitControlled(page: Page): Promise<void> {
+  try {
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: WAIT_MS })
+  } catch (error) {
+    const state = await page
+      .evaluate(async () => {
+        const r = await navigator.serviceWorker.getRegistration()
+        return JSON.stringify({ registered: r !== undefined, active: r?.active?.state, installing: r?.installing?.state, waiting: r?.waiting?.state })
+      })
+      .catch((e: unknown) => String(e))
+    throw new Error(`the service worker never controlled the page: ${state}`, { cause: error })
+  }
+}
+
+
+/** The footer shows the fingerprint of this release (full hex, as the release command prints it). */
+export async function expectFingerprint(page: Page, fingerprint: string): Promise<void> {
+  await page.locator('footer').getByText(strings.fingerprint(shortFingerprint(fingerprint as Fingerprint)), { exact: true }).waitFor()
+}
