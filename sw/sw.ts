@@ -9,7 +9,7 @@
 import { clientsClaim } from 'workbox-core'
 import { addPlugins, cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching'
 import { NavigationRoute, registerRoute } from 'workbox-routing'
-import { checkFile, forgetOtherReleases, pinKey, pinnedKey, readRelease, recordInstalled, ReleaseError, type Release, type ReleaseKey, type ReleaseSource } from '../src/release'
+import { checkFile, forgetOtherReleases, installedReleases, pinKey, pinnedKey, readRelease, recordInstalled, refuseOlder, ReleaseError, type Release, type ReleaseKey, type ReleaseSource } from '../src/release'
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<string | { url: string; revision: string | null }>
@@ -72,6 +72,7 @@ self.addEventListener('install', (event: ExtendableEvent) => {
   const installing = (async () => {
     const { release, standing } = await ownRelease()
     if (release.manifest.version !== __BLOSSOM_BUILD_ID__) throw new ReleaseError('files-differ', 'The manifest describes another version than this worker.')
+    for (const installed of await installedReleases()) refuseOlder(release.manifest.version, installed.version)
     // The browser fetched this script itself; fetch it again and hold it to the manifest too.
     const script = await fromNetwork(new URL(self.location.href).pathname)
     await checkFile(release.manifest, new URL(self.location.href).pathname, script)

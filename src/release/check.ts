@@ -58,6 +58,21 @@ export async function checkFiles(manifest: ReleaseManifest, source: ReleaseSourc
   await Promise.all([next(), next(), next(), next()])
 }
 
+const semver = (version: string): number[] | undefined => /^(\d+)\.(\d+)\.(\d+)(?:[+]|$)/.exec(version)?.slice(1).map(Number)
+
+/**
+ * Throws 'older' when `next` is an older release than `installed` (by the x.y.z its version starts
+ * with; builds of one x.y.z, which differ only by commit, are not ordered).
+ */
+export function refuseOlder(next: string, installed: string): void {
+  const [a, b] = [semver(next), semver(installed)]
+  if (a === undefined || b === undefined) return
+  for (let i = 0; i < 3; i++) {
+    if (a[i]! > b[i]!) return
+    if (a[i]! < b[i]!) throw new ReleaseError('older', `Version ${next} is older than the installed ${installed}.`)
+  }
+}
+
 /** The whole check of a served release: signature, then every file. */
 export async function checkRelease(source: ReleaseSource, key: ReleaseKey | undefined): Promise<Release> {
   const release = await readRelease(source, key)

@@ -7,6 +7,7 @@ export type ReleaseErrorCode =
   | 'wrong-key' // signed, but not by the pinned release key
   | 'bad-signature' // claims the pinned key, but the signature does not verify
   | 'files-differ' // a served file is not the one the manifest names
+  | 'older' // a genuine release, but older than the one installed (a rollback to old bugs)
   | 'unreachable' // could not fetch the release (offline): try again later, nothing to fear
 
 export class ReleaseError extends Error {

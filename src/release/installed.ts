@@ -40,6 +40,21 @@ export async function installedRelease(version: string): Promise<InstalledReleas
   }
 }
 
+/** Every installed release this phone has a record of (the active one, and one waiting). */
+export async function installedReleases(): Promise<InstalledRelease[]> {
+  const cache = await caches.open(CACHE)
+  const out: InstalledRelease[] = []
+  for (const request of await cache.keys()) {
+    if (!new URL(request.url).pathname.startsWith('/installed-release/')) continue
+    try {
+      out.push(JSON.parse(await (await cache.match(request))!.text()) as InstalledRelease)
+    } catch {
+      // a record this version cannot read says nothing
+    }
+  }
+  return out
+}
+
 /** Keeps the record of `version` and the pin; drops records of versions no longer installed. */
 export async function forgetOtherReleases(version: string): Promise<void> {
   const cache = await caches.open(CACHE)

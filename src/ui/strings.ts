@@ -19,6 +19,7 @@ export const strings = {
     'bad-signature': 'The server offered a new version of Blossom whose signature is forged or broken. This phone refused it.',
     'files-differ': 'The server offered a new version of Blossom whose files are not the ones its signature names. This phone refused it.',
     malformed: 'The server offered a new version of Blossom that could not be checked. This phone refused it.',
+    older: 'The server offered an older version of Blossom than this phone runs. This phone refused it.',
   },
   updateRefusedAdvice:
     'Keep using this version: it still works, also offline. If Blossom ever looks different or asks for your passphrase in a new way, do not unlock it. Tell the core.',

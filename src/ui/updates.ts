@@ -3,7 +3,7 @@
 // against the signed manifest), and says why when it refuses. A new version never activates by
 // itself: only apply() (the person pressed "Reload") tells a checked, waiting worker to take over.
 import { Workbox } from 'workbox-window'
-import { checkRelease, installedRelease, pinnedKey, ReleaseError, shortFingerprint, type ReleaseErrorCode, type ReleaseKey, type ReleaseSource, type ReleaseStanding } from '../release'
+import { checkRelease, installedRelease, pinnedKey, refuseOlder, ReleaseError, shortFingerprint, type ReleaseErrorCode, type ReleaseKey, type ReleaseSource, type ReleaseStanding } from '../release'
 
 declare const __BLOSSOM_BUILD_ID__: string
 declare const __BLOSSOM_RELEASE_KEY__: string | null
@@ -77,6 +77,7 @@ export function serviceWorkerUpdates(): UpdateSource {
       const key = ((await pinnedKey().catch(() => undefined)) ?? __BLOSSOM_RELEASE_KEY__ ?? undefined) as ReleaseKey | undefined
       const release = await checkRelease(fromServer, key)
       if (release.manifest.version === __BLOSSOM_BUILD_ID__) return // the same version: nothing new to offer
+      refuseOlder(release.manifest.version, __BLOSSOM_BUILD_ID__)
       checked = { worker, fingerprint: shortFingerprint(release.fingerprint) }
       offer()
     } catch (error) {

@@ -17,6 +17,7 @@ import {
   parseManifestDocument,
   parseReleaseKey,
   parseSignatureDocument,
+  refuseOlder,
   ReleaseError,
   SIGNATURE_PATH,
   signManifest,
@@ -110,6 +111,16 @@ describe('release signature', () => {
     expect(() => parseSignatureDocument('nope')).toThrow(/not JSON/)
     expect(() => parseSignatureDocument('{"signatures":[]}')).toThrow(/no signatures/)
     expect(() => parseSignatureDocument('{"signatures":{"k":1}}')).toThrow(/not a string/)
+  })
+})
+
+describe('rollback', () => {
+  it('refuses an older x.y.z, takes newer ones and other builds of the same one', () => {
+    expect(() => refuseOlder('0.1.9+abc', '0.2.0+def')).toThrow(expect.objectContaining({ code: 'older' }))
+    expect(() => refuseOlder('1.0.0', '1.0.1')).toThrow(ReleaseError)
+    expect(() => refuseOlder('0.2.0+new', '0.2.0+old')).not.toThrow()
+    expect(() => refuseOlder('0.10.0', '0.9.9')).not.toThrow()
+    expect(() => refuseOlder('dev-build', '0.2.0')).not.toThrow()
   })
 })
 

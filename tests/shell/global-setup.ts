@@ -27,6 +27,8 @@ export interface HostileBuilds {
   swChanged: string
   /** sw.js replaced by a worker of the server's own, which checks nothing. */
   swReplaced: string
+  /** A genuine, correctly signed release older than A: a rollback to old bugs. */
+  older: string
   unsigned: string
   otherKey: string
 }
@@ -38,7 +40,7 @@ declare module 'vitest' {
 }
 
 
-async function hostileCopies(tmp: string, b: string, otherSecret: ReleaseSecret): Promise<HostileBuilds> {
+async function hostileCopies(tmp: string, b: string, older: string, otherSecret: ReleaseSecret): Promise<HostileBuilds> {
   const copy = async (name: string): Promise<string> => {
     const dist = path.join(tmp, name)
     await cp(b, dist, { recursive: true })
@@ -62,7 +64,7 @@ async function hostileCopies(tmp: string, b: string, otherSecret: ReleaseSecret)
   await rm(path.join(unsigned, ...SIGNATURE_PATH.split('/')))
   const otherKey = await copy('other-key')
   await signDist(otherKey, otherSecret)
-  return { manifestForged, assetChanged, swChanged, swReplaced, unsigned, otherKey }
+  return { manifestForged, assetChanged, swChanged, swReplaced, older, unsigned, otherKey }
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -92,13 +94,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const release = await newReleaseSecret()
   const other = await newReleaseSecret()
   try {
-    const a: ShellBuild = { dist: path.join(tmp, 'a'), buildId: 'shell-test-a', fingerprint: '' }
-    const b: ShellBuild = { dist: path.join(tmp, 'b'), buildId: 'shell-test-b', fingerprint: '' }
+    // Versions as releases name them (x.y.z+commit): B is A's next build, `older` an earlier release.
+    const a: ShellBuild = { dist: path.join(tmp, 'a'), buildId: '0.2.0+shell-a', fingerprint: '' }
+    const b: ShellBuild = { dist: path.join(tmp, 'b'), buildId: '0.2.0+shell-b', fingerprint: '' }
+    const older = path.join(tmp, 'older')
     await viteBuild(a.dist, a.buildId, release.key)
     await viteBuild(b.dist, b.buildId, release.key)
+    await viteBuild(older, '0.1.9+shell-old', release.key)
     a.fingerprint = await signDist(a.dist, release.secret)
     b.fingerprint = await signDist(b.dist, release.secret)
-    const hostile = await hostileCopies(tmp, b.dist, other.secret)
+    await signDist(older, release.secret)
+    const hostile = await hostileCopies(tmp, b.dist, older, other.secret)
     project.provide('shellBuilds', { a, b, hostile, releaseKey: release.key })
   } catch (error) {
     await rm(tmp, { recursive: true, force: true })

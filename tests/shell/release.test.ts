@@ -53,6 +53,7 @@ const attacks: [string, keyof HostileBuilds, Exclude<ReleaseErrorCode, 'unreacha
   ['a changed asset with the manifest re-hashed to match, under the old signature', 'manifestForged', 'bad-signature'],
   ['the next version with its signature removed', 'unsigned', 'unsigned'],
   ['the next version signed by another key', 'otherKey', 'wrong-key'],
+  ['an older release, genuinely signed (a rollback)', 'older', 'older'],
 ]
 
 describe('a hostile server after install', () => {
