@@ -324,15 +324,29 @@ export class ActionSession {
   }
 
   setShowCheckins(show: boolean): void {
-    this.editor().setCheckins(show, this.plan!.checkins().size)
+    this.editor().setCheckins(show, this.checkinList().length)
     this.briefDoc.flush()
   }
 
+  /** Participants an invite admitted and nobody removed, by identity, with their invite's label. */
+  private admittedParticipants(): Map<string, string> {
+    const out = new Map<string, string>()
+    if (!this.planDoc) return out
+    const removed = this.removedKeys()
+    invitesOf(this.planDoc.plain).forEach((e) => {
+      if (e.tier === 'participant' && e.redeemedBy && !e.removed && !removed.has(e.redeemedBy)) out.set(e.redeemedBy, e.label ?? '')
+    })
+    return out
+  }
+
+  /** Check-ins that count: one per admitted participant (never an identity no invite admitted, nor a removed one). */
   checkinList(): CheckinSummary[] {
     if (!this.planDoc) return []
-    const labels = new Map<string, string>()
-    invitesOf(this.planDoc.plain).forEach((e) => e.redeemedBy && labels.set(e.redeemedBy, e.label ?? ''))
-    return [...this.plan!.checkins()].map(([who, at]) => ({ label: labels.get(who) ?? '', at })).sort((a, b) => a.at - b.at)
+    const admitted = this.admittedParticipants()
+    return [...this.plan!.checkins()]
+      .filter(([who]) => admitted.has(who))
+      .map(([who, at]) => ({ label: admitted.get(who)!, at }))
+      .sort((a, b) => a.at - b.at)
   }
 
   /**
@@ -572,13 +586,16 @@ export class ActionSession {
     if (!plan || !this.planDoc?.canWrite) return
     const checkin = readCheckin(this.record.brief.docId, plan.checkinKeys(), bytes)
     if (!checkin) return
-    if (plan.recordCheckin(toBase64Url(checkin.who), checkin.at)) this.planDoc.flush()
+    // Anyone holding the brief can sign check-ins for identities it makes up: only those an invite admitted count.
+    const who = toBase64Url(checkin.who)
+    if (!this.admittedParticipants().has(who)) return
+    if (plan.recordCheckin(who, checkin.at)) this.planDoc.flush()
     this.checkins?.send(ackMessage(checkin))
   }
 
   private publishCheckinCount(): void {
     const brief = this.brief.read()
-    const count = this.plan!.checkins().size
+    const count = this.checkinList().length
     if (brief.showCheckins && brief.checkins !== count && this.briefDoc.canWrite) {
       this.briefEditor!.setCheckins(true, count)
       this.briefDoc.flush()
