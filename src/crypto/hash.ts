@@ -17,6 +17,7 @@ export type HashPurpose =
   | 'lobby-room'
   | 'lobby-key'
   | 'checkin-key'
+  | 'clock-key'
   | 'rotation-index'
   | 'epoch-key'
   | 'stage-key-id'

@@ -8,6 +8,7 @@ import { RoomLink, type LinkStatus, type SealedTopic, type TransportSettings } f
 import type { ActionId, ActionRecord, Role } from './action'
 import { BriefEditor, BriefView, wipeAt, type BriefField, type GoState, type StageView } from './brief'
 import { ackMessage, checkinMessage, checkinTopic, isAckFor, readCheckin } from './checkin'
+import { GoClock, type ClockVerdict } from './clock'
 import { ModelError } from './errors'
 import { addInvite, InviteDesk, invitesOf, joinerOf, linkOf, reissueOpenInvites, revokeInvite, stateOf, type InviteState } from './invites'
 import { inviteUrl, type InviteTier } from './invite-link'
@@ -38,6 +39,8 @@ const INVITE_VALID_MS = 7 * 24 * 3600_000
 const PREVIOUS_ROOMS = 2
 const CHECKIN_RETRY_MS = [2_000, 4_000, 8_000, 15_000]
 const MAX_TIMER_MS = 2 ** 31 - 1
+/** How often a core phone that cannot confirm its clock looks again, once a stage is due. */
+const CLOCK_RECHECK_MS = 5_000
 export const LOCATION_LABEL = 'Action location'
 
 export class ActionSession {
@@ -47,6 +50,11 @@ export class ActionSession {
   private links: RoomLink[] = []
   private desk: InviteDesk | undefined
   private checkins: SealedTopic | undefined
+  /** Core phones: the clock go time is released by, checked against the server and the other core phones. */
+  readonly clock = new GoClock(() => {
+    this.notify()
+    this.armGo()
+  })
   private goTimer: ReturnType<typeof setTimeout> | undefined
   private checkinTimer: ReturnType<typeof setTimeout> | undefined
   private checkinState: CheckinState
@@ -153,6 +161,7 @@ export class ActionSession {
     const transport = this.brief.read().relayOnly ? { ...phoneSettings, relayOnly: true } : phoneSettings
     this.desk?.close()
     this.checkins?.close()
+    this.clock.stop()
     for (const link of this.links) link.leave()
     const { record } = this
     const epochs = (a: DocAccess): number[] => [...a.keys.keys()].sort((x, y) => y - x)
@@ -171,7 +180,9 @@ export class ActionSession {
     const briefKey = newest(record.brief)
     // Check-ins share the brief room's sockets: same people, same tier, nothing new to link.
     if (this.planDoc && record.plan) {
-      this.links.unshift(new RoomLink(this.planDoc, newest(record.plan), transport), ...previous(this.planDoc, record.plan))
+      const planLink = new RoomLink(this.planDoc, newest(record.plan), transport)
+      this.links.unshift(planLink, ...previous(this.planDoc, record.plan))
+      this.clock.start(newest(record.plan), planLink.sockets)
       this.desk = new InviteDesk(this.planDoc, this.briefDoc, () => ({ plan: this.record.plan!, brief: this.record.brief }), this.me, this.signalingUrls, () => this.removedKeys())
       this.checkins = checkinTopic(briefKey, (bytes) => this.onCheckin(bytes), briefLink.sockets)
     } else {
@@ -525,6 +536,7 @@ export class ActionSession {
   }
 
   async close(): Promise<void> {
+    this.clock.stop()
     this.closedSession = true
     clearTimeout(this.goTimer)
     clearTimeout(this.checkinTimer)
@@ -559,9 +571,44 @@ export class ActionSession {
     if (!this.plan || !this.briefDoc.canWrite) return
     const { state, goAt } = this.brief.read()
     if (state !== 'scheduled' || goAt === undefined) return
-    const now = Date.now()
+    // Never on a clock nobody confirms: hold, and look again (a reference arriving looks again at once).
+    const now = this.clock.releaseNow()
+    if (now === undefined) {
+      if (this.dueByOwnClock()) this.goTimer = setTimeout(() => this.armGo(), CLOCK_RECHECK_MS)
+      else if (this.nextDue() !== undefined) this.goTimer = setTimeout(() => this.armGo(), Math.min(MAX_TIMER_MS, Math.max(0, this.nextDue()! - this.clock.local())))
+      return
+    }
     const next = this.releaseDue(now)
     if (next !== undefined) this.goTimer = setTimeout(() => this.armGo(), Math.min(MAX_TIMER_MS, Math.max(0, next - now)))
+  }
+
+  /** When the next unreleased stage is due. */
+  private nextDue(): number | undefined {
+    const goAt = this.brief.read().goAt
+    let next: number | undefined
+    for (const stage of this.plan?.stages() ?? []) {
+      const due = stage.releaseAt ?? goAt
+      if (due !== undefined && !this.briefEditor!.isReleased(stage.id) && (next === undefined || due < next)) next = due
+    }
+    return next
+  }
+
+  private dueByOwnClock(): boolean {
+    const next = this.nextDue()
+    return this.brief.read().state === 'scheduled' && next !== undefined && next <= this.clock.local()
+  }
+
+  /**
+   * Core phones: why this phone's clock does not decide go time, if it does not. `off`: its clock
+   * is this far from the server's and the other core phones' (positive: ahead). `holding`: a stage
+   * is due by its own clock, but nothing confirms that clock, so it waits.
+   */
+  clockNote(): { kind: 'off'; byMs: number } | { kind: 'holding' } | undefined {
+    if (!this.plan) return undefined
+    const verdict: ClockVerdict = this.clock.verdict()
+    if (verdict.kind === 'off') return verdict
+    if (verdict.kind === 'unconfirmed' && this.dueByOwnClock()) return { kind: 'holding' }
+    return undefined
   }
 
   /** Releases every stage due by `now`; returns when the next one is due. */

@@ -209,7 +209,8 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       case 'publish':
         return publish(conn, message.topic, message.data, message.to)
       case 'ping': {
-        const pong = JSON.stringify({ type: 'pong' })
+        // The server's clock: core phones compare theirs with it before releasing at go time.
+        const pong = JSON.stringify({ type: 'pong', now: Date.now() })
         return deliver(conn, pong, pong.length)
       }
     }

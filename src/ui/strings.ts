@@ -129,6 +129,14 @@ export const strings = {
   releaseQrLabel: 'Release QR code: participants scan it to open the location',
   goState: { scheduled: 'Scheduled', held: 'On hold', 'called-off': 'Called off' } as Record<string, string>,
   released: 'Released',
+  /** Why this core phone's own clock does not decide go time. */
+  clockAhead: (by: string): string =>
+    `This phone's clock is ${by} ahead of the server and the other core phones. It releases at go time by their clock, never by its own. Check the phone's date and time settings.`,
+  clockBehind: (by: string): string =>
+    `This phone's clock is ${by} behind the server and the other core phones. Other core phones release on time; this one would release late. Check the phone's date and time settings.`,
+  clockHolding:
+    "It is go time by this phone's clock, but neither the server nor another core phone can confirm that clock, so this phone does not release the location by itself. A core phone that is online will; or press Go now.",
+  duration: (ms: number): string => (ms < 120_000 ? `${Math.round(ms / 1000)} seconds` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 3_600_000)} hours`),
   invitesSection: 'Core and invites',
   coreMembers: (n: number): string => `${n} core ${n === 1 ? 'member' : 'members'} (phones that can edit the plan and release)`,
   inviteLabel: 'Name for the next invite (only the core sees it)',

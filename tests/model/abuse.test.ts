@@ -45,3 +45,52 @@ describe('check-ins', () => {
     expect(p.brief.read().checkins).toBe(1)
   })
 })
+
+describe('go time and a core phone whose clock was pushed forward', () => {
+  it('does not release early: it goes by the server, tells its person, and releases at the real go time', async () => {
+    harness = await startSignaling()
+    const core = await newPhone(harness.url, phones)
+    const coreId = await core.phone.createAction('Spring mob')
+    const c = core.phone.get(coreId)
+    // A fake cell tower pushed this phone's clock ten minutes forward.
+    c.clock.local = () => Date.now() + 10 * 60_000
+    c.setBrief('stagingPoint', 'Fountain')
+    c.setStage({ text: 'the old tram depot' })
+    const part = await newPhone(harness.url, phones)
+    const partId = await part.phone.join(core.phone.invite(coreId, 'participant', ORIGIN, 'Ana')).done
+    const p = part.phone.get(partId)
+    await waitFor(() => p.stages().length === 1, 'sealed stage arrived', 10_000)
+    await waitFor(() => c.clock.verdict().kind === 'off', 'the server told it the time', 10_000)
+    expect(c.clockNote()).toMatchObject({ kind: 'off' })
+    expect((c.clockNote() as { byMs: number }).byMs).toBeGreaterThan(9 * 60_000)
+
+    // Go in five minutes: by this phone's own clock it is long past.
+    c.setTimes({ goAt: Date.now() + 5 * 60_000 })
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(c.stages()[0]!.releasedAt).toBeUndefined()
+    expect(p.stages()[0]!.content).toBeUndefined()
+
+    // At the real go time it releases.
+    const goAt = Date.now() + 1000
+    c.setTimes({ goAt })
+    await waitFor(() => p.stages()[0]?.content !== undefined, 'revealed at the real go time', 10_000)
+    expect(Date.now()).toBeGreaterThanOrEqual(goAt)
+  })
+
+  it('whose clock jumps after the last reference holds, says why, and a person can still Go now', async () => {
+    harness = await startSignaling()
+    const core = await newPhone(harness.url, phones)
+    const coreId = await core.phone.createAction('Spring mob')
+    const c = core.phone.get(coreId)
+    c.setStage({ text: 'the old tram depot' })
+    await waitFor(() => c.clock.verdict().kind === 'agrees', 'the server confirmed its clock', 10_000)
+    c.setTimes({ goAt: Date.now() + 5 * 60_000 })
+    c.clock.local = () => Date.now() + 10 * 60_000 // the jump, before the next probe
+    ;(c as unknown as { armGo: () => void }).armGo()
+    expect(c.clockNote()).toEqual({ kind: 'holding' })
+    await new Promise((r) => setTimeout(r, 500))
+    expect(c.stages()[0]!.releasedAt).toBeUndefined()
+    c.goNow()
+    expect(c.stages()[0]!.releasedAt).toBeDefined()
+  })
+})

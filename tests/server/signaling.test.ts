@@ -43,7 +43,7 @@ describe('y-webrtc stock protocol', () => {
     b.send({ type: 'publish', topic: room, data: signal })
     expect((await a.next())['data']).toEqual(signal)
     a.send({ type: 'ping' })
-    expect(await a.next()).toEqual({ type: 'pong' })
+    expect(await a.next()).toEqual({ type: 'pong', now: expect.any(Number) })
   })
 
   it('works with lib0 WebsocketClient, the transport y-webrtc itself uses', async () => {

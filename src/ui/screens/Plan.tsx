@@ -9,6 +9,18 @@ import { SharedText } from './SharedText'
 import { Status } from './Status'
 import { allZones, fromZonedInput, showTime, toZonedInput, zoneName } from './time'
 
+/** Says why this phone's own clock does not decide go time, when it does not. */
+function ClockNote({ session }: { session: ActionSession }) {
+  const note = useLive(() => session.clockNote(), (cb) => session.onChange(cb), 5_000)
+  if (!note) return null
+  const text = note.kind === 'holding' ? strings.clockHolding : note.byMs > 0 ? strings.clockAhead(strings.duration(note.byMs)) : strings.clockBehind(strings.duration(-note.byMs))
+  return (
+    <p role="alert" class="error" data-clock={note.kind}>
+      {text}
+    </p>
+  )
+}
+
 export interface PlanProps {
   readonly session: ActionSession
   readonly origin: string
@@ -203,6 +215,7 @@ export function Plan({ session, origin, back }: PlanProps) {
         <p role="status" data-go-state={released ? 'released' : live.brief.state}>
           {released ? strings.released : strings.goState[live.brief.state]} · {strings.goAt}: {showTime(live.brief.goAt)}
         </p>
+        <ClockNote session={session} />
         <div class="row">
           <button type="button" onClick={() => session.goNow()} disabled={released || live.brief.state === 'called-off'}>
             {strings.goNow}

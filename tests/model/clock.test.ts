@@ -1,0 +1,60 @@
+// GoClock's rule, alone: which time a core phone releases by, given what its references say.
+import { describe, expect, it } from 'vitest'
+import { CLOCK_TOLERANCE_MS, GoClock } from '../../src/model/clock'
+
+function clockAt(local: number): { clock: GoClock; set: (t: number) => void } {
+  const clock = new GoClock()
+  let now = local
+  clock.local = () => now
+  return { clock, set: (t) => void (now = t) }
+}
+
+describe('go clock', () => {
+  it('with no reference it confirms nothing and releases nothing by itself', () => {
+    const { clock } = clockAt(1_000_000)
+    expect(clock.verdict()).toEqual({ kind: 'unconfirmed' })
+    expect(clock.releaseNow()).toBeUndefined()
+  })
+
+  it('within tolerance it goes by its own clock', () => {
+    const { clock } = clockAt(1_000_000)
+    clock.record('server', 1_000_000 + CLOCK_TOLERANCE_MS)
+    expect(clock.verdict()).toEqual({ kind: 'agrees' })
+    expect(clock.releaseNow()).toBe(1_000_000)
+  })
+
+  it('ahead of the server and the other core phones, it goes by theirs (the median), never earlier than either', () => {
+    const { clock } = clockAt(10_000_000)
+    clock.record('server', 10_000_000 - 600_000)
+    clock.record('core:a', 10_000_000 - 590_000)
+    clock.record('core:b', 10_000_000 + 5_000_000) // one lying reference does not move the median far
+    expect(clock.verdict()).toEqual({ kind: 'off', byMs: 590_000 })
+    expect(clock.releaseNow()).toBe(10_000_000 - 590_000)
+  })
+
+  it('behind its references, it still never releases before its own clock says so', () => {
+    const { clock } = clockAt(10_000_000)
+    clock.record('server', 10_000_000 + 600_000)
+    expect(clock.verdict()).toEqual({ kind: 'off', byMs: -600_000 })
+    expect(clock.releaseNow()).toBe(10_000_000)
+  })
+
+  it('a clock pushed forward after the last reference makes every reference stale: unconfirmed, not early', () => {
+    const { clock, set } = clockAt(10_000_000)
+    clock.record('server', 10_000_000)
+    expect(clock.releaseNow()).toBe(10_000_000)
+    set(10_000_000 + 600_000)
+    expect(clock.verdict()).toEqual({ kind: 'unconfirmed' })
+    expect(clock.releaseNow()).toBeUndefined()
+    set(10_000_000 - 600_000) // pushed back: a reference "from the future" does not count either
+    expect(clock.releaseNow()).toBeUndefined()
+  })
+
+  it('keeps a bounded number of sources', () => {
+    const { clock } = clockAt(10_000_000)
+    for (let i = 0; i < 100; i++) clock.record(`core:${i}`, 10_000_000 + 3_600_000)
+    clock.record('server', 10_000_000)
+    expect(clock.verdict()).toEqual({ kind: 'off', byMs: -3_600_000 })
+    expect((clock as unknown as { samples: Map<string, unknown> }).samples.size).toBe(32)
+  })
+})
