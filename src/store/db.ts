@@ -24,6 +24,18 @@ export type BlossomDB = IDBPDatabase<BlossomSchema>
 
 export const DEFAULT_DB_NAME = 'blossom'
 
+const letGoListeners = new Set<() => void>()
+
+/**
+ * Calls back when another tab deletes the database (panic wipe, duress passphrase) or upgrades it:
+ * this tab has already closed its connection, so the delete is not blocked; it must forget every
+ * key it holds (the app reloads). Returns an unsubscribe function.
+ */
+export function onLetGo(listener: () => void): () => void {
+  letGoListeners.add(listener)
+  return () => letGoListeners.delete(listener)
+}
+
 export async function openBlossomDB(name = DEFAULT_DB_NAME): Promise<BlossomDB> {
   try {
     return await openDB<BlossomSchema>(name, 1, {
@@ -31,6 +43,10 @@ export async function openBlossomDB(name = DEFAULT_DB_NAME): Promise<BlossomDB> 
         db.createObjectStore('vault')
         db.createObjectStore('secrets')
         db.createObjectStore('docs')
+      },
+      blocking(_current, _next, event) {
+        ;(event.target as IDBDatabase).close()
+        for (const listener of letGoListeners) listener()
       },
     })
   } catch (e) {

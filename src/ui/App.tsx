@@ -89,6 +89,10 @@ export function App({ crypto, buildId, running, model }: AppProps) {
   const install = useInstallPrompt()
   useEffect(() => applyDiscretion(discreet), [discreet])
 
+  // Another tab wiped this phone (panic wipe, duress passphrase): this tab has let go of the
+  // database; reloading forgets every key it held and shows what is there now.
+  useEffect(() => model?.onLetGo(() => location.reload()), [model])
+
   useEffect(() => {
     if (!model) return
     void model.openDevice(location).then(async (d) => {

@@ -70,6 +70,25 @@ describe('device safety', () => {
     await p.close()
   })
 
+  it('panic wipe with a second tab open: every tab lets go at once and the wipe completes', async () => {
+    const p = await phoneWithAction()
+    const other = await p.context.newPage()
+    await other.goto(url)
+    await other.getByLabel(strings.passphrase, { exact: true }).fill('correct horse battery')
+    await other.getByRole('button', { name: strings.unlock }).click()
+    await other.getByRole('button', { name: strings.settings }).waitFor()
+    // The second tab is unlocked and holds the database open.
+    await p.page.getByRole('button', { name: strings.back }).click()
+    await p.page.getByRole('button', { name: strings.settings }).click()
+    await p.page.getByRole('button', { name: strings.wipe }).click()
+    await p.page.getByRole('button', { name: strings.wipeConfirm }).click()
+    await p.page.getByRole('button', { name: strings.setUp }).waitFor()
+    await other.getByRole('button', { name: strings.setUp }).waitFor()
+    expect(await p.storedBytes()).toBe('')
+    expect(await other.content()).not.toContain('MARKER')
+    await p.close()
+  })
+
   it('the duress passphrase wipes silently and opens an empty app', async () => {
     const p = await phoneWithAction()
     await p.page.getByRole('button', { name: strings.back }).click()
