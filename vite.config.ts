@@ -6,7 +6,7 @@ import path from 'node:path'
 import preact from '@preact/preset-vite'
 import { defineConfig, type Plugin } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
-import { addIntegrity, writeManifest } from './scripts/release-build.js'
+import { addIntegrity, withIntegrity, writeManifest } from './scripts/release-build.js'
 import { parseReleaseKey } from './src/release/signature.js'
 import { strings } from './src/ui/strings.js'
 
@@ -47,8 +47,10 @@ function releaseKey(): string | null {
  * After the bundle is written: subresource integrity in index.html (before the service worker's
  * precache list is made from the files), then, after everything else, the WEBCAT manifest of dist/.
  */
+/** The build's output folder, once Vite has resolved it (the service worker's precache list reads files from it). */
+let outDir = 'dist'
+
 function release(version: string): Plugin {
-  let outDir = 'dist'
   return {
     name: 'blossom-release',
     apply: 'build',
@@ -117,6 +119,9 @@ export default defineConfig({
         globIgnores: ['sw.js', '**/*.map'],
         // libsodium's chunk is large; anything far larger is a mistake to catch at build time.
         maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
+        // Each entry carries its SHA-256: the browser checks it when the worker fetches the file,
+        // and the worker checks it again every time it serves the file from its cache.
+        manifestTransforms: [withIntegrity(() => outDir)],
       },
       devOptions: { enabled: false },
     }),

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { CONTENT_SECURITY_POLICY } from '../src/release/csp'
+import { CONTENT_SECURITY_POLICY } from '../src/release/headers'
 import { fileHash, fingerprintOf, MANIFEST_PATH, parseManifestDocument, type Fingerprint, type ManifestDocument, type ReleaseManifest } from '../src/release/manifest'
 import { SIGNATURE_PATH, signManifest, type ReleaseSecret } from '../src/release/signature'
 
@@ -54,6 +54,26 @@ export async function addIntegrity(dist: string): Promise<void> {
     out = out.replace(tag, tag.replace(/\s*\/?>$/, (end) => ` integrity="${integrity}"${end}`))
   }
   await writeFile(file, out)
+}
+
+interface PrecacheEntry {
+  url: string
+  revision: string | null
+  size: number
+  integrity?: string
+}
+
+/** A Workbox manifest transform: adds `integrity` (sha256, SRI format) to every precache entry, read from dist. */
+export function withIntegrity(dist: () => string) {
+  return async (entries: PrecacheEntry[]) => ({
+    manifest: await Promise.all(
+      entries.map(async (entry) => ({
+        ...entry,
+        integrity: `sha256-${createHash('sha256').update(await readFile(path.join(dist(), ...entry.url.split('/')))).digest('base64')}`,
+      })),
+    ),
+    warnings: [] as string[],
+  })
 }
 
 export interface ManifestOptions {

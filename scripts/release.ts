@@ -6,7 +6,7 @@
 // The secret key file never belongs in the repository: keep it offline, sign on a machine you trust.
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { checkRelease, fingerprintOf, newReleaseSecret, parseReleaseKey, ReleaseError, shortFingerprint, type ReleaseKey, type ReleaseSecret, type ReleaseSource } from '../src/release'
+import { checkRelease, fingerprintOf, isReleaseVersion, newReleaseSecret, parseReleaseKey, ReleaseError, shortFingerprint, type ReleaseKey, type ReleaseSecret, type ReleaseSource } from '../src/release'
 import { readDistManifest, signDist } from './release-build'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -36,6 +36,9 @@ async function main(args: string[]): Promise<void> {
       const [file, dist = path.join(ROOT, 'dist')] = rest
       if (file === undefined) throw new Error('usage: release sign <secret-file> [dist]')
       const secret = (await readFile(file, 'utf8')).trim() as ReleaseSecret
+      const { version } = await readDistManifest(dist)
+      // Phones refuse any version that is not newer than theirs: a release needs an x.y.z of its own.
+      if (!isReleaseVersion(version)) throw new Error(`refusing to sign ${version}: a release version is x.y.z (bump package.json's version, then build)`)
       const fingerprint = await signDist(dist, secret)
       console.log(`signed ${(await readDistManifest(dist)).version}: ${shortFingerprint(fingerprint)}  (${fingerprint})`)
       return

@@ -8,6 +8,8 @@ export type CanonicalValue = string | number | boolean | null | readonly Canonic
 function canonicalString(text: string): string {
   // Control characters would be written raw; a manifest never needs them, so refuse rather than guess.
   if (/[\u0000-\u001f]/.test(text)) throw new ReleaseError('malformed', 'The release manifest holds a control character.')
+  // A lone surrogate would encode as U+FFFD: two texts, one byte string.
+  if (!text.isWellFormed()) throw new ReleaseError('malformed', 'The release manifest holds malformed Unicode.')
   return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 }
 

@@ -60,17 +60,24 @@ export async function checkFiles(manifest: ReleaseManifest, source: ReleaseSourc
 
 const semver = (version: string): number[] | undefined => /^(\d+)\.(\d+)\.(\d+)(?:[+]|$)/.exec(version)?.slice(1).map(Number)
 
+/** True if `version` is a release version: x.y.z, optionally +build metadata (the commit). */
+export const isReleaseVersion = (version: string): boolean => semver(version) !== undefined
+
 /**
- * Throws 'older' when `next` is an older release than `installed` (by the x.y.z its version starts
- * with; builds of one x.y.z, which differ only by commit, are not ordered).
+ * Throws 'older' unless `next` is a newer release than `installed`: a higher x.y.z. Each release has
+ * its own x.y.z (`npm run release -- sign` refuses anything else), so a build of the same or a lower
+ * one, or one whose version cannot be ordered, is a rollback. A development build (no x.y.z) takes
+ * anything.
  */
 export function refuseOlder(next: string, installed: string): void {
-  const [a, b] = [semver(next), semver(installed)]
-  if (a === undefined || b === undefined) return
-  for (let i = 0; i < 3; i++) {
+  const b = semver(installed)
+  if (b === undefined) return
+  const a = semver(next)
+  for (let i = 0; a !== undefined && i < 3; i++) {
     if (a[i]! > b[i]!) return
-    if (a[i]! < b[i]!) throw new ReleaseError('older', `Version ${next} is older than the installed ${installed}.`)
+    if (a[i]! < b[i]!) break
   }
+  throw new ReleaseError('older', `Version ${next} is not newer than the installed ${installed}.`)
 }
 
 /** The whole check of a served release: signature, then every file. */

@@ -87,10 +87,15 @@ export function parseManifestDocument(text: string): ManifestDocument {
     throw new ReleaseError('malformed', 'The release manifest has a bad wasm list.')
   }
   if (Object.keys(files).length === 0) throw new ReleaseError('malformed', 'The release manifest lists no files.')
-  if (files[`/${String(m['default_index'])}`] === undefined || files[String(m['default_fallback'])] === undefined) {
+  if (!Object.hasOwn(files, `/${String(m['default_index'])}`) || !Object.hasOwn(files, String(m['default_fallback']))) {
     throw new ReleaseError('malformed', 'The release manifest does not list its own index page.')
   }
-  canonicalJson(m as CanonicalValue) // refuses what cannot be signed
+  try {
+    canonicalJson(m as CanonicalValue) // refuses what cannot be signed
+  } catch (error) {
+    // Too deeply nested to walk (RangeError) is as malformed as anything else.
+    throw error instanceof ReleaseError ? error : new ReleaseError('malformed', 'The release manifest cannot be read.')
+  }
   return { manifest: m as unknown as ReleaseManifest, signatures: (json['signatures'] ?? {}) as CanonicalValue }
 }
 

@@ -1,7 +1,7 @@
 // One HTTP server for the app: static files from dist/ plus the signaling socket at /signal.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { securityHeaders } from './headers'
+import { SECURITY_HEADERS } from '../release/headers'
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './signaling'
 import { createStaticHandler } from './static'
 
@@ -22,7 +22,7 @@ export interface AppServer {
 }
 
 export function createAppServer(options: AppServerOptions): AppServer {
-  const headers = securityHeaders()
+  const headers = SECURITY_HEADERS
   const serveStatic = createStaticHandler({ root: options.distRoot, headers: () => headers })
   const http = createServer((req, res) => {
     if ((req.url ?? '/').split('?', 1)[0] === signaling.path) {

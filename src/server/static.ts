@@ -4,28 +4,7 @@ import { createReadStream, type Stats } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.webmanifest': 'application/manifest+json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-}
+import { contentTypeOf } from '../release/headers'
 
 export const NOT_BUILT_TEXT = 'Blossom is not built yet: run the build (npx vite build) to create dist/, then reload.\n'
 
@@ -38,9 +17,6 @@ export interface StaticOptions {
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 
-function contentType(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream'
-}
 
 function cacheControl(relative: string): string {
   // Vite names files under assets/ by content hash; everything else (index.html, sw.js,
@@ -97,7 +73,7 @@ export function createStaticHandler(options: StaticOptions): RequestHandler {
     const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`
     const headers = {
       ...options.headers(),
-      'Content-Type': contentType(file),
+      'Content-Type': contentTypeOf(file),
       'Cache-Control': cacheControl(relative),
       ETag: etag,
     }

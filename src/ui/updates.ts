@@ -53,8 +53,9 @@ export function serviceWorkerUpdates(): UpdateSource {
   const listeners = new Set<(state: UpdateState) => void>()
   let state: UpdateState = { kind: 'none' }
   let registration: ServiceWorkerRegistration | undefined
-  let checked: { worker: ServiceWorker; fingerprint: string } | undefined
-  let checking: ServiceWorker | undefined
+  /** The newer release the server serves, checked by this page; undefined until one passes. */
+  let checked: { fingerprint: string } | undefined
+  let checking: Promise<void> | undefined
 
   const set = (next: UpdateState): void => {
     state = next
@@ -64,35 +65,34 @@ export function serviceWorkerUpdates(): UpdateSource {
     if (code !== 'unreachable') set({ kind: 'refused', reason: code })
   }
   const offer = (): void => {
-    const waiting = registration?.waiting
-    if (waiting && checked?.worker === waiting && container.controller) set({ kind: 'ready', fingerprint: checked.fingerprint })
+    if (registration?.waiting && checked && container.controller) set({ kind: 'ready', fingerprint: checked.fingerprint })
   }
 
-  /** Checks what the server now serves, for a worker that is installing or waiting (an update, never the first install). */
-  const check = async (worker: ServiceWorker): Promise<void> => {
-    if (!container.controller || checking === worker || checked?.worker === worker) return offer()
-    checking = worker
-    try {
-      // The key this version was built with is the pinned one (its worker would not have installed otherwise).
-      const key = ((await pinnedKey().catch(() => undefined)) ?? __BLOSSOM_RELEASE_KEY__ ?? undefined) as ReleaseKey | undefined
-      const release = await checkRelease(fromServer, key)
-      if (release.manifest.version === __BLOSSOM_BUILD_ID__) return // the same version: nothing new to offer
-      refuseOlder(release.manifest.version, __BLOSSOM_BUILD_ID__)
-      checked = { worker, fingerprint: shortFingerprint(release.fingerprint) }
-      offer()
-    } catch (error) {
-      refuse(error instanceof ReleaseError ? error.code : 'unreachable')
-    } finally {
-      if (checking === worker) checking = undefined
-    }
-  }
+  /**
+   * Checks what the server serves now (signature by the pinned key, every file, newer than this
+   * version), at start, whenever a new worker appears, and with every update check. Only an update
+   * (a worker already controls this page), never the first install.
+   */
+  const checkServer = (): Promise<void> =>
+    (checking ??= (async () => {
+      if (!container.controller) return
+      try {
+        // The key this version was built with is the pinned one (its worker would not have installed otherwise).
+        const key = ((await pinnedKey().catch(() => undefined)) ?? __BLOSSOM_RELEASE_KEY__ ?? undefined) as ReleaseKey | undefined
+        const release = await checkRelease(fromServer, key)
+        if (release.manifest.version === __BLOSSOM_BUILD_ID__) return // nothing new
+        refuseOlder(release.manifest.version, __BLOSSOM_BUILD_ID__)
+        checked = { fingerprint: shortFingerprint(release.fingerprint) }
+        offer()
+      } catch (error) {
+        checked = undefined
+        refuse(error instanceof ReleaseError ? error.code : 'unreachable')
+      }
+    })().finally(() => (checking = undefined)))
 
   const watch = (worker: ServiceWorker | null | undefined): void => {
     if (!worker) return
-    void check(worker)
-    worker.addEventListener('statechange', () => {
-      if (worker.state === 'installed') offer()
-    })
+    worker.addEventListener('statechange', () => worker.state === 'installed' && offer())
   }
 
   // The worker's own checks failed while installing: it tells every page why.
@@ -106,13 +106,19 @@ export function serviceWorkerUpdates(): UpdateSource {
       if (reg === undefined) return
       registration = reg
       watch(reg.installing)
-      watch(reg.waiting)
-      reg.addEventListener('updatefound', () => watch(reg.installing))
+      reg.addEventListener('updatefound', () => {
+        checked = undefined
+        watch(reg.installing)
+        void checkServer()
+      })
+      void checkServer()
     },
     () => undefined, // no service worker (private mode, blocked): the app still runs while online
   )
   setInterval(() => {
-    if (navigator.onLine) wb.update().catch(() => undefined)
+    if (!navigator.onLine) return
+    wb.update().catch(() => undefined)
+    void checkServer()
   }, UPDATE_CHECK_MS)
 
   return {
@@ -125,7 +131,7 @@ export function serviceWorkerUpdates(): UpdateSource {
       const reload = (): void => location.reload()
       const waiting = registration?.waiting
       if (!waiting) return reload() // another tab already switched to it
-      if (checked?.worker !== waiting) return // never activate a version this page has not checked
+      if (!checked) return // never activate a version this page has not checked
       container.addEventListener('controllerchange', reload, { once: true })
       setTimeout(reload, RELOAD_FALLBACK_MS)
       waiting.postMessage({ type: 'SKIP_WAITING' })

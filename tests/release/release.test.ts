@@ -49,6 +49,7 @@ describe('canonical JSON (the bytes WEBCAT signs)', () => {
   it('refuses what it cannot write one way only', () => {
     expect(() => canonicalJson({ a: 1.5 })).toThrow(ReleaseError)
     expect(() => canonicalJson({ a: 'line\nbreak' })).toThrow(ReleaseError)
+    expect(() => canonicalJson({ a: 'lone \ud800 surrogate' })).toThrow(ReleaseError) // would encode like U+FFFD
   })
 })
 
@@ -115,12 +116,18 @@ describe('release signature', () => {
 })
 
 describe('rollback', () => {
-  it('refuses an older x.y.z, takes newer ones and other builds of the same one', () => {
+  it('takes only a higher x.y.z over a release', () => {
     expect(() => refuseOlder('0.1.9+abc', '0.2.0+def')).toThrow(expect.objectContaining({ code: 'older' }))
     expect(() => refuseOlder('1.0.0', '1.0.1')).toThrow(ReleaseError)
-    expect(() => refuseOlder('0.2.0+new', '0.2.0+old')).not.toThrow()
+    // Another build of the same x.y.z, or a version that cannot be ordered, is a rollback too.
+    for (const next of ['0.2.0+new', '0.2.0', 'dev-build', 'v9.0.0', '9.0.0-rc.1', '']) {
+      expect(() => refuseOlder(next, '0.2.0+old'), next).toThrow(expect.objectContaining({ code: 'older' }))
+    }
     expect(() => refuseOlder('0.10.0', '0.9.9')).not.toThrow()
-    expect(() => refuseOlder('dev-build', '0.2.0')).not.toThrow()
+    expect(() => refuseOlder('0.2.1+abc', '0.2.0+def')).not.toThrow()
+    expect(() => refuseOlder('1.0.0', '0.99.99')).not.toThrow()
+    // A development build (no x.y.z) takes anything.
+    expect(() => refuseOlder('0.0.1', 'dev-build')).not.toThrow()
   })
 })
 
@@ -137,6 +144,11 @@ describe('manifest document', () => {
     expect(() => parseManifestDocument(doc({ ...manifest, files: { '/index.html': 'abc' } }))).toThrow(/files/)
     expect(() => parseManifestDocument(doc({ ...manifest, wasm: 'x' }))).toThrow(/wasm/)
     expect(() => parseManifestDocument(doc({ ...manifest, default_index: 'other.html' }))).toThrow(/index page/)
+    expect(() => parseManifestDocument(doc({ ...manifest, default_fallback: '__proto__' }))).toThrow(/index page/)
+    // Nested too deep to walk: malformed, not a crash that would read as "offline".
+    const deep = `${'['.repeat(50_000)}"x"${']'.repeat(50_000)}`
+    const text = doc({ ...manifest, extra: 'DEEP' }).replace('"DEEP"', deep)
+    expect(() => parseManifestDocument(text)).toThrow(expect.objectContaining({ code: 'malformed' }))
   })
 
   it('has a fingerprint that changes with any field', async () => {
@@ -218,6 +230,10 @@ describe('npm run release (the documented commands)', () => {
       await mkdir(dist)
       await writeFile(path.join(dist, 'index.html'), '<html>')
       await writeManifest(dist, { app: 'urn:blossom:app', version: 'cli' })
+      const unordered = run('sign', secretFile, dist)
+      expect(unordered.code).toBe(1) // phones could not order it: not a release
+      expect(unordered.err).toMatch(/x\.y\.z/)
+      await writeManifest(dist, { app: 'urn:blossom:app', version: '1.0.0+cli' })
       const signed = run('sign', secretFile, dist)
       expect(signed.code).toBe(0)
       const printed = run('fingerprint', dist).out

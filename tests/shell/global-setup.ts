@@ -96,7 +96,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     // Versions as releases name them (x.y.z+commit): B is A's next build, `older` an earlier release.
     const a: ShellBuild = { dist: path.join(tmp, 'a'), buildId: '0.2.0+shell-a', fingerprint: '' }
-    const b: ShellBuild = { dist: path.join(tmp, 'b'), buildId: '0.2.0+shell-b', fingerprint: '' }
+    const b: ShellBuild = { dist: path.join(tmp, 'b'), buildId: '0.2.1+shell-b', fingerprint: '' }
     const older = path.join(tmp, 'older')
     await viteBuild(a.dist, a.buildId, release.key)
     await viteBuild(b.dist, b.buildId, release.key)

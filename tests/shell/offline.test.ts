@@ -84,11 +84,11 @@ describe('offline shell', () => {
     await expectShell(deep, builds.a.buildId)
     expect(new URL(deep.url()).pathname).toBe('/a/some-action')
 
-    // Nothing but the precache is served: the signaling path and unknown files go to the (dead) network.
+    // Nothing but the precache is served, and nothing else is fetched: the worker answers 404 itself.
     const offlineFetch = (p: string): Promise<string> =>
       deep.evaluate((u) => fetch(u).then((r) => `status ${r.status}`, () => 'network error'), p)
-    expect(await offlineFetch('/signal')).toBe('network error')
-    expect(await offlineFetch('/not-precached.json')).toBe('network error')
+    expect(await offlineFetch('/signal')).toBe('status 404')
+    expect(await offlineFetch('/not-precached.json')).toBe('status 404')
 
     expect(await violations()).toEqual([])
     expect(await deepViolations()).toEqual([])

@@ -6,11 +6,11 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { AppServer } from '../../src/server/app-server'
-import { MANIFEST_PATH, type ReleaseErrorCode } from '../../src/release'
+import { CONTENT_SECURITY_POLICY, MANIFEST_PATH, type ReleaseErrorCode } from '../../src/release'
 import { strings } from '../../src/ui/strings'
 import { launch } from '../browser/harness'
 import type { HostileBuilds } from './global-setup'
-import { expectFingerprint, expectShell, newContext, serve, waitControlled, watchCsp } from './shell'
+import { EVIL_PAGE, expectFingerprint, expectShell, newContext, serve, serveHostile, waitControlled, watchCsp } from './shell'
 
 const builds = inject('shellBuilds')
 
@@ -99,7 +99,99 @@ describe('a hostile server after install', () => {
   })
 })
 
-describe("a worker of the server's own", () => {
+/** What code that ran on this origin could do (a worker of the server's own, while installing): rewrite the cached app shell. */
+async function rewriteShell(page: Page): Promise<void> {
+  const rewritten = await page.evaluate(async (evil) => {
+    let n = 0
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name)
+      for (const request of await cache.keys()) {
+        if (new URL(request.url).pathname !== '/index.html') continue
+        await cache.put(request, new Response(evil, { headers: { 'Content-Type': 'text/html' } }))
+        n++
+      }
+    }
+    return n
+  }, EVIL_PAGE)
+  expect(rewritten).toBeGreaterThan(0)
+}
+
+describe('a hostile server around a genuine install', () => {
+  /** A phone that installed A, and the port its server listened on (now closed). */
+  async function installedA(): Promise<{ page: Page; port: number; url: string }> {
+    const genuine = await serve(builds.a.dist)
+    const context = await newContext(browser)
+    contexts.push(context)
+    const page = await context.newPage()
+    await page.goto(genuine.url)
+    await expectShell(page, builds.a.buildId)
+    await waitControlled(page)
+    await genuine.server.close()
+    return { page, port: genuine.port, url: genuine.url }
+  }
+
+  it('never gets a page of its own shown: server paths and POST navigations get the verified app shell', async () => {
+    const { page, port, url } = await installedA()
+    const hostile = await serveHostile(builds.a.dist, port, { evil: (req) => req.method !== 'GET' || (req.url ?? '').startsWith('/signal') || (req.url ?? '').startsWith('/evil') })
+    try {
+      for (const path of ['/signal/x', '/evil.html', '/signal']) {
+        const response = await page.goto(new URL(path, url).href)
+        expect(response?.fromServiceWorker(), path).toBe(true)
+        await expectShell(page, builds.a.buildId)
+      }
+      // A form on another site (here a blank page) posts to the app's origin.
+      const elsewhere = await page.context().newPage()
+      await elsewhere.setContent(`<form method="post" action="${new URL('/a/xyz', url).href}"><input name="x" value="1"></form>`)
+      await Promise.all([elsewhere.waitForURL(new URL('/', url).href), elsewhere.evaluate(() => document.forms[0]!.submit())])
+      await expectShell(elsewhere, builds.a.buildId)
+      expect(await elsewhere.title()).not.toBe('EVIL')
+      expect(await elsewhere.evaluate(() => (globalThis as { blossomTampered?: boolean }).blossomTampered)).toBeUndefined()
+    } finally {
+      await hostile.close()
+    }
+  })
+
+  it('cannot make the worker serve a file other code rewrote in its cache: it fetches it again under its hash', async () => {
+    const { page, port, url } = await installedA()
+    await rewriteShell(page)
+    // Offline, the rewritten shell is not served at all: there is no network to fetch it again from.
+    const offline = await page.context().newPage()
+    const served = await offline.goto(url).catch(() => null)
+    expect(served === null ? '' : await served.text()).not.toContain('EVIL')
+    await offline.close()
+    // With the genuine server back, the worker fetches the shell again under its hash and repairs its cache.
+    const genuine = await serve(builds.a.dist, port)
+    servers.push(genuine.server)
+    await page.goto(url)
+    await expectShell(page, builds.a.buildId)
+    expect(await page.title()).not.toBe('EVIL')
+    await genuine.server.close()
+    await page.reload()
+    await expectShell(page, builds.a.buildId)
+    expect(await page.evaluate(() => (globalThis as { blossomTampered?: boolean }).blossomTampered)).toBeUndefined()
+  })
+
+  it('cannot attach headers of its own to a genuine update: the worker serves it with the release headers', async () => {
+    const { page, port } = await installedA()
+    // The genuine, signed B, but every response asks the browser to go elsewhere and drops the CSP.
+    const hostile = await serveHostile(builds.b.dist, port, { extraHeaders: { Refresh: '0; url=/evil', 'Content-Security-Policy': "default-src *" } })
+    try {
+      await page.reload()
+      await page.getByRole('status').getByRole('button', { name: strings.updateReload }).click()
+      await expectShell(page, builds.b.buildId)
+      const response = await page.reload()
+      expect(response?.fromServiceWorker()).toBe(true)
+      expect(response?.headers()['refresh']).toBeUndefined()
+      expect(response?.headers()['content-security-policy']).toBe(CONTENT_SECURITY_POLICY)
+      await expectShell(page, builds.b.buildId)
+      expect(new URL(page.url()).pathname).toBe('/')
+    } finally {
+      await hostile.close()
+    }
+  })
+})
+
+describe("a worker of the server's own, served alike to everyone", () => {
   it('is never offered or activated by the page, which says why', async () => {
     const genuine = await serve(builds.a.dist)
     servers.push(genuine.server)

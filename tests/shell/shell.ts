@@ -1,7 +1,11 @@
 // Helpers of the shell tests: serve a build, a browser context that records CSP violations, and
 // waits for the app shell, the service worker and the fingerprint the footer shows.
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { SECURITY_HEADERS } from '../../src/release'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
+import { createStaticHandler } from '../../src/server/static'
 import { shortFingerprint, type Fingerprint } from '../../src/release'
 import { strings } from '../../src/ui/strings'
 
@@ -78,4 +82,35 @@ export async function waitControlled(page: Page): Promise<void> {
 /** The footer shows the fingerprint of this release (full hex, as the release command prints it). */
 export async function expectFingerprint(page: Page, fingerprint: string): Promise<void> {
   await page.locator('footer').getByText(strings.fingerprint(shortFingerprint(fingerprint as Fingerprint)), { exact: true }).waitFor()
+}
+
+export const EVIL_PAGE = '<!doctype html><title>EVIL</title><h1>EVIL</h1><script>globalThis.blossomTampered = true</script>'
+
+/**
+ * A server that serves a build's files like the app server, except that `evil(req)` requests get a
+ * page of its own (with no CSP: it writes its own headers), and every response gets `extraHeaders`.
+ */
+export async function serveHostile(
+  dist: string,
+  port: number,
+  options: { evil?: (req: IncomingMessage) => boolean; extraHeaders?: OutgoingHttpHeaders },
+): Promise<{ close: () => Promise<void> }> {
+  const files = createStaticHandler({ root: dist, headers: () => SECURITY_HEADERS })
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    for (const [name, value] of Object.entries(options.extraHeaders ?? {})) if (value !== undefined) res.setHeader(name, value)
+    if (options.evil?.(req)) {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
+      return void res.end(EVIL_PAGE)
+    }
+    files(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  if ((server.address() as AddressInfo).port !== port) throw new Error('the hostile server did not get the port')
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
 }
