@@ -9,6 +9,7 @@ import { documentRows } from './document'
 import { goRows } from './go'
 import { goSimRows } from './go-sim'
 import { reloadRows } from './reload'
+import { releaseRows } from './release'
 import { removalRows } from './removal'
 import { syncRows } from './sync'
 import { printTable, type Row } from './table'
@@ -32,6 +33,7 @@ await section('Crypto cost per frame', () => cryptoRows(quick))
 await section('Document cost', () => documentRows(quick))
 await section('Removal cost (closures)', () => removalRows(quick))
 await section('Load: first-load JavaScript', () => bundleRows(dist))
+await section('Release checks (a new version, before it is offered)', () => releaseRows(dist, quick))
 await section('Load: offline reopen in Chromium', () => reloadRows(dist, quick))
 await section('Two phones in Chromium, real WebRTC, loopback', () => syncRows(dist, quick))
 process.exit(0)

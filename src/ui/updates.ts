@@ -3,7 +3,10 @@
 // against the signed manifest), and says why when it refuses. A new version never activates by
 // itself: only apply() (the person pressed "Reload") tells a checked, waiting worker to take over.
 import { Workbox } from 'workbox-window'
-import { checkRelease, installedRelease, pinnedKey, refuseOlder, ReleaseError, shortFingerprint, type ReleaseErrorCode, type ReleaseKey, type ReleaseSource, type ReleaseStanding } from '../release'
+import type { ReleaseErrorCode, ReleaseKey, ReleaseSource, ReleaseStanding } from '../release'
+
+/** The release checks are a chunk of their own: the shell paints before they arrive. */
+const releases = () => import('../release')
 
 declare const __BLOSSOM_BUILD_ID__: string
 declare const __BLOSSOM_RELEASE_KEY__: string | null
@@ -76,6 +79,7 @@ export function serviceWorkerUpdates(): UpdateSource {
   const checkServer = (): Promise<void> =>
     (checking ??= (async () => {
       if (!container.controller) return
+      const { checkRelease, pinnedKey, refuseOlder, ReleaseError, shortFingerprint } = await releases()
       try {
         // The key this version was built with is the pinned one (its worker would not have installed otherwise).
         const key = ((await pinnedKey().catch(() => undefined)) ?? __BLOSSOM_RELEASE_KEY__ ?? undefined) as ReleaseKey | undefined
@@ -138,6 +142,7 @@ export function serviceWorkerUpdates(): UpdateSource {
     },
     async running() {
       await container.ready
+      const { installedRelease, shortFingerprint } = await releases()
       const installed = await installedRelease(__BLOSSOM_BUILD_ID__)
       return installed && { fingerprint: shortFingerprint(installed.fingerprint), standing: installed.standing }
     },
