@@ -18,6 +18,7 @@
 // learns how many stay, not who.
 import {
   Reader,
+  CryptoError,
   concat,
   fromBase64Url,
   keyedHash,
@@ -88,7 +89,7 @@ export function makeClosure(
 /** Reads a closure's payload. Throws CryptoError 'malformed' (the frame is then 'bad-payload'). */
 export function decodeClosure(payload: Uint8Array): Closure {
   const r = new Reader(payload)
-  if (r.u8() !== VERSION) throw new RangeError('unknown closure version')
+  if (r.u8() !== VERSION) throw new CryptoError('malformed', 'A closure of an unknown version.')
   const prev = r.bytes(32)
   const keyCommit = toBase64Url(r.bytes(32))
   const ids = (): Set<FrameId> => new Set(r.list(32).map((b) => toBase64Url(b) as FrameId))

@@ -61,7 +61,8 @@ export function readCheckin(briefId: DocId, keys: CheckinKeys, bytes: Uint8Array
     if (typeof inner.who !== 'string' || typeof inner.box !== 'string' || typeof inner.at !== 'number' || typeof inner.sig !== 'string') return undefined
     const who = fromBase64Url(inner.who) as SigningPublicKey
     if (!verify('checkin', signed(briefId, who, inner.at), fromBase64Url(inner.sig), who)) return undefined
-    return { who, whoBox: fromBase64Url(inner.box) as BoxPublicKey, at: inner.at }
+    // Signed to the second: the milliseconds are dropped, so nobody can change what counts.
+    return { who, whoBox: fromBase64Url(inner.box) as BoxPublicKey, at: Math.floor(inner.at / 1000) * 1000 }
   } catch {
     return undefined
   }

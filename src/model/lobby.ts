@@ -112,8 +112,17 @@ export function isFromCore(secret: SecretKey, answerKey: SigningPublicKey, m: Lo
   return false
 }
 
-/** Reads a lobby message; a join request's signature is checked here. Throws ModelError 'bad-message'. */
+/** Reads a lobby message; a join request's signature is checked here. Throws ModelError 'bad-message', nothing else. */
 export function readLobbyMessage(secret: SecretKey, bytes: Uint8Array): LobbyMessage {
+  try {
+    return parseLobbyMessage(secret, bytes)
+  } catch (error) {
+    // A key or signature that is not base64url, or of the wrong size, is as bad as anything else.
+    throw error instanceof ModelError ? error : badMessage()
+  }
+}
+
+function parseLobbyMessage(secret: SecretKey, bytes: Uint8Array): LobbyMessage {
   let m: Record<string, unknown>
   try {
     m = JSON.parse(fromUtf8(bytes)) as Record<string, unknown>
@@ -124,7 +133,8 @@ export function readLobbyMessage(secret: SecretKey, bytes: Uint8Array): LobbyMes
     const joiner = identityFromJson(m.joiner)
     if (typeof m.at !== 'number' || typeof m.sig !== 'string') throw badMessage()
     if (!verify('join-request', requestBytes(secret, joiner, m.at), fromBase64Url(m.sig), joiner.signingPublicKey)) throw badMessage()
-    return { t: 'join', joiner, at: m.at }
+    // The signature covers whole seconds: the milliseconds are anyone's to change, so they are dropped.
+    return { t: 'join', joiner, at: Math.floor(m.at / 1000) * 1000 }
   }
   if (typeof m?.to !== 'string' || typeof m.sig !== 'string') throw badMessage()
   const to = fromBase64Url(m.to) as SigningPublicKey
