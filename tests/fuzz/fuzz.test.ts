@@ -1,6 +1,5 @@
 // A short pass of every fuzz target (tests/fuzz/targets.ts) in CI; `npm run fuzz` runs them long.
-import { describe, it } from 'vitest'
-import { expect } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { bytesOrMutated, mutated, onlyTyped, target, targets } from './targets'
 
 const RUNS = 300
