@@ -1,7 +1,21 @@
-// Process entry: `tsx src/server/main.ts`. Configuration from HOST, PORT and DIST_DIR only.
+// Process entry: `tsx src/server/main.ts`. Configuration from HOST, PORT, DIST_DIR and TRUST_PROXY only.
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
+import type { IncomingMessage } from 'node:http'
 import { createAppServer } from './app-server'
+import { addressSource } from './signaling'
+
+/**
+ * TRUST_PROXY=1 behind a reverse proxy on this machine: a phone's source (for fair shares) is the
+ * address the proxy appended last to X-Forwarded-For, not the proxy's own. Without a proxy, leave
+ * it unset: a client could write any X-Forwarded-For it likes.
+ */
+function forwardedSource(request: IncomingMessage): string {
+  const header = request.headers['x-forwarded-for']
+  const last = (Array.isArray(header) ? header.at(-1) : header)?.split(',').at(-1)?.trim()
+  if (!last) return addressSource(request)
+  return addressSource({ socket: { remoteAddress: last } } as IncomingMessage)
+}
 
 function portFromEnv(value: string | undefined): number {
   const port = Number(value ?? '4173')
@@ -16,6 +30,7 @@ const app = createAppServer({
   host: process.env['HOST'] ?? '127.0.0.1',
   port: portFromEnv(process.env['PORT']),
   distRoot: path.resolve(distRoot),
+  ...(process.env['TRUST_PROXY'] === '1' ? { signaling: { sourceOf: forwardedSource } } : {}),
 })
 
 const url = await app.listen()

@@ -15,7 +15,24 @@ export interface SignalingServerOptions extends Partial<SignalingLimits> {
   server?: Server
   /** The only path that is upgraded. Default '/signal'. */
   path?: string
+  /** Who a connection comes from, for fair shares (behind a proxy: the client address it forwards). */
+  sourceOf?: (request: IncomingMessage) => string
 }
+
+/**
+ * A connection's source for fair shares: its IP address, or for IPv6 its /64 (one subscriber's
+ * network). Phones behind one carrier NAT share a source; so they share a share.
+ */
+export function addressSource(request: IncomingMessage): string {
+  const address = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '')
+  if (!address.includes(':')) return address
+  const groups = address.split('::')[0]!.split(':')
+  return `${groups.slice(0, 4).join(':')}::/64`
+}
+
+/** A source may hold up to this fraction of the topic table (but never fewer than TOPIC_SHARE_FLOOR topics). */
+const TOPIC_SHARE = 1 / 8
+const TOPIC_SHARE_FLOOR = 64
 
 export interface SignalingStats {
   connections: number
@@ -45,6 +62,8 @@ export interface SignalingServer {
 
 class Connection {
   alive = true
+  /** Counted in its source's share until it is closing. */
+  counted = true
   closing = false
   idleTimer: NodeJS.Timeout | undefined
   graceTimer: NodeJS.Timeout | undefined
@@ -53,6 +72,7 @@ class Connection {
 
   constructor(
     readonly socket: WebSocket,
+    readonly source: string,
     limits: SignalingLimits,
   ) {
     this.messages = new TokenBucket(limits.messageBurst, limits.messagesPerSecond)
@@ -79,7 +99,7 @@ function refuseUpgrade(socket: Duplex, status: 404 | 503, text: string): void {
 }
 
 export function createSignalingServer(options: SignalingServerOptions = {}): SignalingServer {
-  const { server, path = '/signal', ...overrides } = options
+  const { server, path = '/signal', sourceOf = addressSource, ...overrides } = options
   const limits = resolveLimits(overrides)
   // permessage-deflate stays off: ciphertext does not compress and inflation is a memory risk.
   const wss = new WebSocketServer({
@@ -90,6 +110,13 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
   })
   const connections = new Set<Connection>()
   const registry = new TopicRegistry<Connection>()
+  /** Live (not closing) connections per source, and upgrades in flight. */
+  const sources = new Map<string, Set<Connection>>()
+  let live = 0
+  let upgrading = 0
+  /** Per source: topic -> how many of its connections hold it (its distinct topics are the keys). */
+  const sourceTopics = new Map<string, Map<string, number>>()
+  const topicShare = Math.min(limits.maxTopics, Math.max(TOPIC_SHARE_FLOOR, Math.floor(limits.maxTopics * TOPIC_SHARE)))
   const counters = {
     connectionsAccepted: 0,
     upgradesRefused: 0,
@@ -111,7 +138,48 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
   const release = (conn: Connection): void => {
     conn.closing = true
     clearTimeout(conn.idleTimer)
+    for (const t of registry.topicNamesOf(conn)) forgetSourceTopic(conn.source, t)
     registry.removeAll(conn)
+    if (conn.counted) {
+      conn.counted = false
+      live--
+      const mine = sources.get(conn.source)
+      mine?.delete(conn)
+      if (mine?.size === 0) sources.delete(conn.source)
+    }
+  }
+
+  const noteSourceTopic = (source: string, topic: string): void => {
+    let mine = sourceTopics.get(source)
+    if (mine === undefined) sourceTopics.set(source, (mine = new Map()))
+    mine.set(topic, (mine.get(topic) ?? 0) + 1)
+  }
+
+  const forgetSourceTopic = (source: string, topic: string): void => {
+    const mine = sourceTopics.get(source)
+    const n = mine?.get(topic)
+    if (mine === undefined || n === undefined) return
+    if (n > 1) mine.set(topic, n - 1)
+    else mine.delete(topic)
+    if (mine.size === 0) sourceTopics.delete(source)
+  }
+
+  /**
+   * The server is full and `source` wants in. Max-min fairness: each source may hold the server's
+   * capacity divided by the number of sources. If `source` holds less than that and another holds
+   * more, one connection of the largest source (chosen at random: it may be a NAT shared with honest
+   * phones) is closed to make room. Otherwise there is no room for it.
+   */
+  const makeRoomFor = (source: string): boolean => {
+    const mine = sources.get(source)?.size ?? 0
+    const fair = Math.floor(limits.maxConnections / (sources.size + (mine === 0 ? 1 : 0)))
+    if (mine >= fair) return false
+    let largest: Set<Connection> | undefined
+    for (const held of sources.values()) if (largest === undefined || held.size > largest.size) largest = held
+    if (largest === undefined || largest.size <= fair) return false
+    const victims = [...largest]
+    closeConn(victims[Math.floor(Math.random() * victims.length)]!, CloseCode.tryAgainLater, 'fair share')
+    return true
   }
 
   const closeConn = (conn: Connection, code: number, reason: string): void => {
@@ -150,6 +218,10 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     if (registry.topicsOf(conn) + fresh.size > limits.maxTopicsPerConnection) {
       return closeConn(conn, CloseCode.tooManyTopics, 'too many topics')
     }
+    // One source may not fill the topic table: past its share of it, it is refused.
+    const held = sourceTopics.get(conn.source)
+    const newForSource = [...fresh].filter((t) => !held?.has(t)).length
+    if ((held?.size ?? 0) + newForSource > topicShare) return closeConn(conn, CloseCode.tryAgainLater, 'source over its share')
     let newTopics = 0
     for (const t of fresh) {
       if (!registry.has(t)) newTopics++
@@ -163,6 +235,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     ) {
       return closeConn(conn, CloseCode.tryAgainLater, 'server full')
     }
+    for (const t of fresh) noteSourceTopic(conn.source, t)
     for (const t of topics) {
       if (!registry.subscribe(conn, t, peers.get(t) ?? null)) counters.claimsRefused++
     }
@@ -204,7 +277,11 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       case 'subscribe':
         return subscribe(conn, message.topics, message.peers)
       case 'unsubscribe':
-        for (const t of message.topics) registry.unsubscribe(conn, t)
+        for (const t of message.topics) {
+          if (!registry.isSubscribed(conn, t)) continue
+          forgetSourceTopic(conn.source, t)
+          registry.unsubscribe(conn, t)
+        }
         return armIdle(conn)
       case 'publish':
         return publish(conn, message.topic, message.data, message.to)
@@ -232,9 +309,13 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     dispatch(conn, parsed.message)
   }
 
-  const onConnection = (socket: WebSocket): void => {
-    const conn = new Connection(socket, limits)
+  const onConnection = (socket: WebSocket, source: string): void => {
+    const conn = new Connection(socket, source, limits)
     connections.add(conn)
+    live++
+    let mine = sources.get(source)
+    if (mine === undefined) sources.set(source, (mine = new Set()))
+    mine.add(conn)
     counters.connectionsAccepted++
     socket.on('message', (data, isBinary) => onMessage(conn, data, isBinary))
     socket.on('pong', () => {
@@ -288,11 +369,22 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       counters.upgradesRefused++
       return refuseUpgrade(socket, 404, 'Not Found')
     }
-    if (shuttingDown || connections.size >= limits.maxConnections) {
+    const source = sourceOf(request)
+    if (shuttingDown || (live + upgrading >= limits.maxConnections && !makeRoomFor(source))) {
       counters.upgradesRefused++
       return refuseUpgrade(socket, 503, 'Service Unavailable')
     }
-    wss.handleUpgrade(request, socket, head, onConnection)
+    upgrading++
+    let settled = false
+    const done = (): void => {
+      if (!settled) upgrading--
+      settled = true
+    }
+    socket.once('close', done)
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      done()
+      onConnection(ws, source)
+    })
   }
 
   server?.on('upgrade', handleUpgrade)

@@ -26,6 +26,11 @@ export class TopicRegistry<C> {
     return this.held.get(conn)?.size ?? 0
   }
 
+  /** The topics `conn` holds. */
+  topicNamesOf(conn: C): readonly string[] {
+    return [...(this.held.get(conn) ?? [])]
+  }
+
   has(topic: string): boolean {
     return this.topics.has(topic)
   }
