@@ -23,6 +23,8 @@ export interface SignalingLimits {
   maxBufferedBytes: number
   /** Close a connection that holds no subscription for this long. */
   subscribeTimeoutMs: number
+  /** A publish with `sample: k` reaches min(k, this) random subscribers, not all (peer sampling). */
+  maxSample: number
   /** WebSocket ping period; a peer that has not answered the previous ping is terminated. */
   pingIntervalMs: number
   /** After we send a close frame, terminate the socket if the peer has not closed by then. */
@@ -47,6 +49,7 @@ export const DEFAULT_LIMITS: Readonly<SignalingLimits> = Object.freeze({
   bytesPerSecond: 512 * KiB,
   maxBufferedBytes: 512 * KiB,
   subscribeTimeoutMs: 30_000,
+  maxSample: 32,
   pingIntervalMs: 30_000,
   closeGraceMs: 2_000,
 })

@@ -6,7 +6,7 @@ import type { SignalingLimits } from './limits'
 export type ClientMessage =
   | { type: 'subscribe'; topics: string[]; peers: ReadonlyMap<string, string> }
   | { type: 'unsubscribe'; topics: string[] }
-  | { type: 'publish'; topic: string; data: unknown; to: string | null }
+  | { type: 'publish'; topic: string; data: unknown; to: string | null; sample: number | null }
   | { type: 'ping' }
 
 export type ParseResult =
@@ -69,7 +69,9 @@ function toMessage(value: unknown, limits: FieldLimits): ClientMessage {
       const topic = boundedString(value['topic'], limits.maxTopicLength, 'topic')
       if (!Object.hasOwn(value, 'data')) throw illTyped('publish needs data')
       const to = value['to'] === undefined ? null : boundedString(value['to'], limits.maxPeerIdLength, 'to')
-      return { type, topic, data: value['data'], to }
+      const sample = value['sample']
+      if (sample !== undefined && !(Number.isSafeInteger(sample) && (sample as number) >= 1)) throw illTyped('sample must be a positive integer')
+      return { type, topic, data: value['data'], to, sample: sample === undefined ? null : (sample as number) }
     }
     case 'ping':
       return { type }

@@ -242,7 +242,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     armIdle(conn)
   }
 
-  const publish = (conn: Connection, topic: string, data: unknown, to: string | null): void => {
+  const publish = (conn: Connection, topic: string, data: unknown, to: string | null, sample: number | null): void => {
     if (!registry.isSubscribed(conn, topic)) {
       counters.dropped.notSubscribed++
       return
@@ -255,13 +255,18 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
         return
       }
       receivers = [target]
+    } else if (sample !== null) {
+      // Peer sampling: an announcement (or a catch-up hello) meets a bounded random sample of the
+      // room, so a join costs O(k) deliveries, not O(n), and the mesh it builds stays random.
+      receivers = registry.sample(topic, Math.min(sample, limits.maxSample), conn)
     } else {
       receivers = registry.subscribers(topic)
     }
     let payload: string
     try {
-      // Rebuilt rather than forwarded, so only these fields ever reach other peers.
-      payload = JSON.stringify({ type: 'publish', topic, data, clients: registry.subscriberCount(topic) })
+      // Rebuilt rather than forwarded, so only these fields ever reach other peers. No count of
+      // the room's subscribers: a phone does not need it, and participants must not learn it.
+      payload = JSON.stringify({ type: 'publish', topic, data })
     } catch {
       // e.g. data nested too deeply for the serializer
       return closeConn(conn, CloseCode.invalidPayload, 'unserializable data')
@@ -284,7 +289,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
         }
         return armIdle(conn)
       case 'publish':
-        return publish(conn, message.topic, message.data, message.to)
+        return publish(conn, message.topic, message.data, message.to, message.sample)
       case 'ping': {
         // The server's clock: core phones compare theirs with it before releasing at go time.
         const pong = JSON.stringify({ type: 'pong', now: Date.now() })

@@ -5,6 +5,9 @@
 interface Topic<C> {
   /** subscriber -> the peer id it claimed in this topic, or null */
   readonly subscribers: Map<C, string | null>
+  /** The same subscribers in an array, for drawing a random sample in O(k). */
+  readonly order: C[]
+  readonly at: Map<C, number>
   /** peer id -> the connection that claimed it */
   readonly claims: Map<string, C>
 }
@@ -47,6 +50,19 @@ export class TopicRegistry<C> {
     return this.topics.get(topic)?.subscribers.keys() ?? []
   }
 
+  /** Up to `k` distinct subscribers of `topic` other than `except`, drawn at random. */
+  sample(topicName: string, k: number, except: C): C[] {
+    const order = this.topics.get(topicName)?.order ?? []
+    const others = order.length - (this.isSubscribed(except, topicName) ? 1 : 0)
+    if (others <= k) return order.filter((c) => c !== except)
+    const picked = new Set<C>()
+    while (picked.size < k) {
+      const c = order[Math.floor(Math.random() * order.length)]!
+      if (c !== except) picked.add(c)
+    }
+    return [...picked]
+  }
+
   byPeerId(topic: string, peerId: string): C | undefined {
     return this.topics.get(topic)?.claims.get(peerId)
   }
@@ -60,11 +76,13 @@ export class TopicRegistry<C> {
   subscribe(conn: C, topicName: string, peerId: string | null): boolean {
     let topic = this.topics.get(topicName)
     if (topic === undefined) {
-      topic = { subscribers: new Map(), claims: new Map() }
+      topic = { subscribers: new Map(), claims: new Map(), order: [], at: new Map() }
       this.topics.set(topicName, topic)
     }
     if (!topic.subscribers.has(conn)) {
       topic.subscribers.set(conn, null)
+      topic.at.set(conn, topic.order.length)
+      topic.order.push(conn)
       let mine = this.held.get(conn)
       if (mine === undefined) {
         mine = new Set()
@@ -90,6 +108,14 @@ export class TopicRegistry<C> {
     const claimed = topic.subscribers.get(conn)
     if (claimed != null) topic.claims.delete(claimed)
     topic.subscribers.delete(conn)
+    // Swap-remove from the array: the last subscriber takes the leaving one's place.
+    const i = topic.at.get(conn)!
+    const last = topic.order.pop()!
+    if (last !== conn) {
+      topic.order[i] = last
+      topic.at.set(last, i)
+    }
+    topic.at.delete(conn)
     this.subscriptionCount--
     if (topic.subscribers.size === 0) this.topics.delete(topicName)
     const mine = this.held.get(conn)

@@ -22,7 +22,7 @@ const HELLO = 2
 const CATCH_UP = 3
 /** Answers to a hello wait a random time up to this, so they do not all arrive at once. */
 const ANSWER_WINDOW_MS = 800
-/** About this many phones consider answering each hello, however many are in the room. */
+/** Each hello goes to this many phones the server draws at random (fewer in a smaller room); each answers. */
 const ANSWERERS = 4
 /** After (re)subscribing, wait this long for the mesh before asking the relay. */
 const CATCH_UP_DELAY_MS = 2000
@@ -79,7 +79,8 @@ export class FrameRelay {
     const id = randomBytes(8)
     this.asked.add(toBase64Url(id))
     if (this.asked.size > 8) this.asked.delete(this.asked.values().next().value!)
-    this.topic.send(concat(Uint8Array.of(HELLO), id, Y.encodeStateVector(this.doc.transport)))
+    // To a few phones the server draws at random: each answers, so a hello costs O(1) in a crowd.
+    this.topic.send(concat(Uint8Array.of(HELLO), id, Y.encodeStateVector(this.doc.transport)), ANSWERERS)
   }
 
   private onMessage(m: Uint8Array): void {
@@ -97,9 +98,6 @@ export class FrameRelay {
   private scheduleAnswer(id: Uint8Array, theirs: Uint8Array): void {
     const key = toBase64Url(id)
     if (this.answering.has(key)) return
-    // In a crowd only a few phones consider answering: a hello costs the room O(1) answers.
-    const others = Math.max(1, this.topic.subscribers - 1)
-    if (Math.random() >= ANSWERERS / others) return
     Y.decodeStateVector(theirs) // refuse a malformed state vector before keeping it
     const timer = setTimeout(() => {
       this.answering.delete(key)

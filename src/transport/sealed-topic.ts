@@ -83,8 +83,6 @@ export class SealedTopic {
   private readonly sockets = new Set<SignalingSocket>()
   private readonly outboxes = new Map<SignalingSocket, Outbox>()
   private closed = false
-  /** Subscribers of the topic, as the server last counted them (its `clients` field). */
-  private clients = 0
 
   constructor(
     readonly topic: RoomName,
@@ -96,11 +94,6 @@ export class SealedTopic {
     /** Messages are padded to at least this many bytes (lobbies use a large floor). */
     private readonly minPadded = 256,
   ) {}
-
-  /** How many phones the server last said were on this topic. */
-  get subscribers(): number {
-    return this.clients
-  }
 
   /** Listens and sends on a signaling socket; re-subscribes whenever it reconnects. */
   attach(socket: SignalingSocket): void {
@@ -120,16 +113,19 @@ export class SealedTopic {
   }
 
   /**
-   * Sends to every phone subscribed now. Returns false if no socket is connected. A message
+   * Sends to every phone subscribed now, or with `sample` to that many of them drawn by the
+   * server (a message of one piece only). Returns false if no socket is connected. A message
    * of one piece (a frame, a hello, a lobby message) goes at once, so a release never waits
    * behind a catch-up; the pieces of a bigger one are paced (see BURST_PIECES).
    */
-  send(message: Uint8Array): boolean {
+  send(message: Uint8Array, sample?: number): boolean {
     const pieces = sealPieces(message, this.key, this.topic, this.minPadded)
     let sent = false
+    // Only a message of one piece may go to a sample: pieces of one message must meet the same phones.
+    const to = sample !== undefined && pieces.length === 1 ? { sample } : {}
     for (const socket of this.sockets) {
       if (!socket.connected) continue
-      if (pieces.length === 1) socket.send({ type: 'publish', topic: this.topic, data: pieces[0] })
+      if (pieces.length === 1) socket.send({ type: 'publish', topic: this.topic, data: pieces[0], ...to })
       else this.pace(socket, pieces)
       sent = true
     }
@@ -180,9 +176,8 @@ export class SealedTopic {
   }
 
   private readonly onPublish = (raw: unknown): void => {
-    const m = raw as { type?: unknown; topic?: unknown; data?: unknown; clients?: unknown } | null
+    const m = raw as { type?: unknown; topic?: unknown; data?: unknown } | null
     if (m?.type !== 'publish' || m.topic !== this.topic || typeof m.data !== 'string') return
-    if (typeof m.clients === 'number') this.clients = m.clients
     let plain: Uint8Array
     try {
       plain = open(this.key, fromBase64Url(m.data), utf8(this.topic))

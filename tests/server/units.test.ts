@@ -74,8 +74,15 @@ describe('parseClientMessage', () => {
     expect(parse({ type: 'unsubscribe', topics: ['a'] })).toMatchObject({ ok: true })
     expect(parse({ type: 'publish', topic: 'a', data: null, to: 'p' })).toEqual({
       ok: true,
-      message: { type: 'publish', topic: 'a', data: null, to: 'p' },
+      message: { type: 'publish', topic: 'a', data: null, to: 'p', sample: null },
     })
+    expect(parse({ type: 'publish', topic: 'a', data: 'x', sample: 20 })).toEqual({
+      ok: true,
+      message: { type: 'publish', topic: 'a', data: 'x', to: null, sample: 20 },
+    })
+    for (const bad of [true, 0, -1, 1.5, '3', 2 ** 60]) {
+      expect(parse({ type: 'publish', topic: 'a', data: 'x', sample: bad }), String(bad)).toMatchObject({ ok: false, code: 1007 })
+    }
     expect(parse({ type: 'ping', extra: 1 })).toEqual({ ok: true, message: { type: 'ping' } })
   })
 
