@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os'
 import path from 'node:path'
 import { cryptoReady } from '../src/crypto'
 import { bundleRows } from './bundle'
+import { crowdRows } from './crowd'
 import { cryptoRows } from './crypto'
 import { documentRows } from './document'
 import { goRows } from './go'
@@ -29,6 +30,7 @@ console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, $
 await section('Go propagation, real WebRTC (Node peers, one process each, node-datachannel on 127.0.0.1)', () => goRows(dist, quick))
 await section('Go propagation, simulated crowd (same protocol code; links 20–150 ms one way, 5 % loss; phones 4× slower than this machine)', () => goSimRows(quick))
 await section('Bytes on the wire, server relay only (Node phones, no WebRTC, loopback)', () => wireRows(quick))
+await section('Signaling server: one crowd in one room (server in its own process, 127.0.0.1)', () => crowdRows(quick))
 await section('Crypto cost per frame', () => cryptoRows(quick))
 await section('Document cost', () => documentRows(quick))
 await section('Removal cost (closures)', () => removalRows(quick))

@@ -82,6 +82,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
   const [, rerender] = useState(0)
   const [joinStatus, setJoinStatus] = useState<string | undefined>()
   const [lockNote, setLockNote] = useState<string | undefined>()
+  const [historyNote, setHistoryNote] = useState(false)
   const device = useRef<Model.Device | undefined>(undefined)
   const phone = useRef<Model.Phone | undefined>(undefined)
   const pendingInvite = useRef<string | undefined>(takeInviteFromUrl())
@@ -106,14 +107,15 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     const onHash = (): void => {
       const code = takeInviteFromUrl()
       if (!code) return
-      if (phone.current) join(code)
+      if (phone.current) join(code, true)
       else pendingInvite.current = code
     }
     addEventListener('hashchange', onHash)
     return () => removeEventListener('hashchange', onHash)
   }, [model])
 
-  const join = (link: string): void => {
+  /** `opened`: the link was opened in the browser, so the browser's history keeps it (SECURITY.md). */
+  const join = (link: string, opened = false): void => {
     if (!model || !phone.current) return
     let attempt: Model.JoinAttempt
     try {
@@ -128,6 +130,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     attempt.done.then(
       (id) => {
         setJoinStatus(undefined)
+        setHistoryNote(opened)
         setScreen({ name: 'plan', id })
       },
       (e: unknown) => setJoinStatus(e instanceof Error ? e.message : String(e)),
@@ -209,7 +212,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     setDiscreet(phone.current.settings.discreet)
     const invite = pendingInvite.current
     pendingInvite.current = undefined
-    if (invite) join(invite)
+    if (invite) join(invite, true)
     return undefined
   }
 
@@ -271,6 +274,14 @@ export function App({ crypto, buildId, running, model }: AppProps) {
   return (
     <main class="screen">
       <h1>{discreet ? strings.discreetName : strings.appName}</h1>
+      {historyNote && screen.name === 'plan' && (
+        <div class="stack" role="status">
+          <p>{strings.inviteInHistory}</p>
+          <button type="button" class="secondary" onClick={() => setHistoryNote(false)}>
+            {strings.understood}
+          </button>
+        </div>
+      )}
       {body}
       {install && (screen.name === 'home' || screen.name === 'setup') && (
         <button type="button" class="secondary" onClick={install}>

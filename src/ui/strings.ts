@@ -65,6 +65,9 @@ export const strings = {
   join: 'Join',
   joinWaiting: 'Waiting for a core phone to be online…',
   joinAsking: 'Asking to join…',
+  inviteInHistory:
+    "You joined. The browser keeps the invite link in its history, and Blossom cannot remove it from there. If this phone may be searched, clear the browser's history. Next time, paste a link into Blossom's Join field instead of opening it.",
+  understood: 'Understood',
   settings: 'Settings',
   back: 'Back',
 

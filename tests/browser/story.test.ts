@@ -164,6 +164,33 @@ describe('the whole story', () => {
     await p.context.setOffline(false)
   })
 
+  it("after joining from a link, the app keeps no copy of the invite and tells the person the browser's history does", async () => {
+    const a = await PhonePage.open(browser, url)
+    await a.goto()
+    await a.setUp()
+    await a.createAction('History')
+    const link = await a.invite('participant', 'history')
+    const code = link.split('#/join/')[1]!
+    const p = await openLink(browser, link)
+    await p.page.getByRole('heading', { name: strings.briefTitle }).waitFor()
+    await p.page.getByRole('status').filter({ hasText: strings.inviteInHistory }).waitFor()
+    // Nothing the app keeps holds the invite: address bar, title, IndexedDB, storage, caches.
+    expect(p.page.url()).not.toContain(code)
+    expect(await p.page.title()).not.toContain(code)
+    expect(await p.storedBytes()).not.toContain(code)
+    const elsewhere = await p.page.evaluate(async () => {
+      let text = JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })
+      for (const name of await caches.keys()) {
+        const cache = await caches.open(name)
+        for (const request of await cache.keys()) text += request.url + (await (await cache.match(request))!.text())
+      }
+      return text
+    })
+    expect(elsewhere).not.toContain(code)
+    await p.page.getByRole('button', { name: strings.understood }).click()
+    expect(await p.page.getByText(strings.inviteInHistory).count()).toBe(0)
+  })
+
   it('used, malformed and cut-off invite links each get their own clear message', async () => {
     const a = await PhonePage.open(browser, url)
     await a.goto()
