@@ -1,10 +1,12 @@
 // Go time by a clock the core can trust. A phone's own clock can be pushed forward (a fake cell
-// tower sets it through NITZ); a core phone that released on it would reveal the location early to
-// everyone. So each core phone compares its clock with references: the signaling server (its pong
-// carries the server's time) and the other core phones (they send their time on a sealed topic only
-// core phones hold). It releases on schedule only when its clock agrees with them within
-// CLOCK_TOLERANCE_MS; when it does not, it goes by theirs and never earlier than its own; with no
-// fresh reference at all it does not release by itself, and says so (a person can still Go now).
+// tower sets it through NITZ, on every phone in range at once); a core phone that released on it
+// would reveal the location early to everyone. So each core phone compares its clock with
+// references: the signaling server (its pong carries the server's time) and the other core phones
+// (they send their time on a sealed topic only core phones hold). It releases no earlier than the
+// slowest fresh reference says (beyond CLOCK_TOLERANCE_MS) and no earlier than its own clock: one
+// honest reference is enough to hold back a phone pushed forward, however many others were pushed
+// with it. With no fresh reference at all it does not release by itself, and says so (a person can
+// still Go now). A reference more than a day off is not a clock, and is ignored.
 import { deriveKey, fromUtf8, randomBytes, toBase64Url, utf8, type SecretKey } from '../crypto'
 import { roomKeys, SealedTopic, type SignalingSocket } from '../transport'
 
@@ -14,6 +16,8 @@ const FRESH_MS = 3 * 60_000
 /** How often a core phone asks the server for its time and tells the other core phones its own. */
 const PROBE_MS = 60_000
 const MAX_SOURCES = 32
+/** A reference further off than this is broken or lying, not a clock: ignored. */
+const ABSURD_MS = 24 * 3600_000
 
 /** agrees: within tolerance of its references. off: this phone's clock minus theirs. unconfirmed: no fresh reference. */
 export type ClockVerdict = { readonly kind: 'agrees' } | { readonly kind: 'off'; readonly byMs: number } | { readonly kind: 'unconfirmed' }
@@ -83,32 +87,44 @@ export class GoClock {
   /** Records what a reference says the time is now. */
   record(source: string, referenceNow: number): void {
     const before = this.verdict().kind
-    if (!this.samples.has(source) && this.samples.size >= MAX_SOURCES) return
     const at = this.local()
+    if (!this.samples.has(source) && this.samples.size >= MAX_SOURCES) {
+      // Full: stale references go first; the server always keeps a place.
+      for (const [key, s] of this.samples) if (!this.isFresh(s, at)) this.samples.delete(key)
+      if (this.samples.size >= MAX_SOURCES && source === 'server') this.samples.delete(this.samples.keys().next().value!)
+      if (this.samples.size >= MAX_SOURCES) return
+    }
     this.samples.set(source, { offset: referenceNow - at, at })
     if (this.verdict().kind !== before) this.changed()
   }
 
-  private offset(): number | undefined {
+  private isFresh(s: Sample, now: number): boolean {
+    return s.at <= now && now - s.at <= FRESH_MS && Math.abs(s.offset) <= ABSURD_MS
+  }
+
+  /** Fresh references' offsets (reference minus this phone), or undefined when there is none. */
+  private offsets(): number[] | undefined {
     const now = this.local()
-    const fresh = [...this.samples.values()].filter((s) => s.at <= now && now - s.at <= FRESH_MS).map((s) => s.offset)
-    if (fresh.length === 0) return undefined
-    fresh.sort((a, b) => a - b)
-    const mid = fresh.length >> 1
-    return fresh.length % 2 === 1 ? fresh[mid]! : (fresh[mid - 1]! + fresh[mid]!) / 2
+    const fresh = [...this.samples.values()].filter((s) => this.isFresh(s, now)).map((s) => s.offset)
+    return fresh.length === 0 ? undefined : fresh
   }
 
   verdict(): ClockVerdict {
-    const offset = this.offset()
-    if (offset === undefined) return { kind: 'unconfirmed' }
-    return Math.abs(offset) <= CLOCK_TOLERANCE_MS ? { kind: 'agrees' } : { kind: 'off', byMs: -offset }
+    const offsets = this.offsets()
+    if (offsets === undefined) return { kind: 'unconfirmed' }
+    const ahead = -Math.min(...offsets)
+    const behind = Math.max(...offsets)
+    if (ahead > CLOCK_TOLERANCE_MS) return { kind: 'off', byMs: ahead }
+    if (behind > CLOCK_TOLERANCE_MS) return { kind: 'off', byMs: -behind }
+    return { kind: 'agrees' }
   }
 
-  /** The time to release by: never later than the references say and never earlier than this phone's clock; undefined when unconfirmed. */
+  /** The time to release by: what the slowest fresh reference says, never later than this phone's clock; undefined when unconfirmed. */
   releaseNow(): number | undefined {
-    const offset = this.offset()
-    if (offset === undefined) return undefined
+    const offsets = this.offsets()
+    if (offsets === undefined) return undefined
     const local = this.local()
-    return Math.abs(offset) <= CLOCK_TOLERANCE_MS ? local : Math.min(local, local + offset)
+    const slowest = Math.min(...offsets)
+    return slowest < -CLOCK_TOLERANCE_MS ? local + slowest : local
   }
 }

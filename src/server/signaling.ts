@@ -167,19 +167,18 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
   /**
    * The server is full and `source` wants in. Max-min fairness: each source may hold the server's
    * capacity divided by the number of sources. If `source` holds less than that and another holds
-   * more, one connection of the largest source (chosen at random: it may be a NAT shared with honest
-   * phones) is closed to make room. Otherwise there is no room for it.
+   * more, the connection to close to make room is one of the largest source's, chosen at random (it
+   * may be a NAT shared with honest phones). Otherwise there is no room for it.
    */
-  const makeRoomFor = (source: string): boolean => {
+  const victimFor = (source: string): Connection | undefined => {
     const mine = sources.get(source)?.size ?? 0
     const fair = Math.floor(limits.maxConnections / (sources.size + (mine === 0 ? 1 : 0)))
-    if (mine >= fair) return false
+    if (mine >= fair) return undefined
     let largest: Set<Connection> | undefined
     for (const held of sources.values()) if (largest === undefined || held.size > largest.size) largest = held
-    if (largest === undefined || largest.size <= fair) return false
+    if (largest === undefined || largest.size <= fair) return undefined
     const victims = [...largest]
-    closeConn(victims[Math.floor(Math.random() * victims.length)]!, CloseCode.tryAgainLater, 'fair share')
-    return true
+    return victims[Math.floor(Math.random() * victims.length)]
   }
 
   const closeConn = (conn: Connection, code: number, reason: string): void => {
@@ -218,10 +217,13 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     if (registry.topicsOf(conn) + fresh.size > limits.maxTopicsPerConnection) {
       return closeConn(conn, CloseCode.tooManyTopics, 'too many topics')
     }
-    // One source may not fill the topic table: past its share of it, it is refused.
+    // One source may not fill the topic table: once the table is half full, a source past its share
+    // of it is refused (before that, a crowd behind one NAT may hold as many topics as it needs).
     const held = sourceTopics.get(conn.source)
     const newForSource = [...fresh].filter((t) => !held?.has(t)).length
-    if ((held?.size ?? 0) + newForSource > topicShare) return closeConn(conn, CloseCode.tryAgainLater, 'source over its share')
+    const newInTable = [...fresh].filter((t) => !registry.has(t)).length
+    const crowded = registry.topicCount + newInTable > limits.maxTopics / 2
+    if (crowded && (held?.size ?? 0) + newForSource > topicShare) return closeConn(conn, CloseCode.tryAgainLater, 'source over its share')
     let newTopics = 0
     for (const t of fresh) {
       if (!registry.has(t)) newTopics++
@@ -248,6 +250,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       return
     }
     let receivers: Iterable<Connection>
+    let sampled: number | undefined
     if (to !== null) {
       const target = registry.byPeerId(topic, to)
       if (target === undefined || target === conn) {
@@ -258,7 +261,8 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     } else if (sample !== null) {
       // Peer sampling: an announcement (or a catch-up hello) meets a bounded random sample of the
       // room, so a join costs O(k) deliveries, not O(n), and the mesh it builds stays random.
-      receivers = registry.sample(topic, Math.min(sample, limits.maxSample), conn)
+      sampled = Math.min(sample, limits.maxSample)
+      receivers = registry.sample(topic, sampled, conn)
     } else {
       receivers = registry.subscribers(topic)
     }
@@ -266,7 +270,8 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     try {
       // Rebuilt rather than forwarded, so only these fields ever reach other peers. No count of
       // the room's subscribers: a phone does not need it, and participants must not learn it.
-      payload = JSON.stringify({ type: 'publish', topic, data })
+      // A sampled delivery says so, and how large the sample was: phones answer only those.
+      payload = JSON.stringify(sampled === undefined ? { type: 'publish', topic, data } : { type: 'publish', topic, data, sampled })
     } catch {
       // e.g. data nested too deeply for the serializer
       return closeConn(conn, CloseCode.invalidPayload, 'unserializable data')
@@ -375,7 +380,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       return refuseUpgrade(socket, 404, 'Not Found')
     }
     const source = sourceOf(request)
-    if (shuttingDown || (live + upgrading >= limits.maxConnections && !makeRoomFor(source))) {
+    if (shuttingDown || (live + upgrading >= limits.maxConnections && victimFor(source) === undefined)) {
       counters.upgradesRefused++
       return refuseUpgrade(socket, 503, 'Service Unavailable')
     }
@@ -388,6 +393,16 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     socket.once('close', done)
     wss.handleUpgrade(request, socket, head, (ws) => {
       done()
+      // Only a handshake that succeeded makes room: a malformed one never costs anyone a socket.
+      if (live >= limits.maxConnections) {
+        const victim = victimFor(source)
+        if (victim === undefined) {
+          counters.upgradesRefused++
+          countClose(CloseCode.tryAgainLater)
+          return ws.close(CloseCode.tryAgainLater, 'server full')
+        }
+        closeConn(victim, CloseCode.tryAgainLater, 'fair share')
+      }
       onConnection(ws, source)
     })
   }

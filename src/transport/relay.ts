@@ -50,7 +50,7 @@ export class FrameRelay {
     /** Send each frame this phone writes as it is written; off: only answer catch-up. */
     private readonly live = true,
   ) {
-    this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, MAX_RELAY_MESSAGE, (m) => this.onMessage(m), () => this.scheduleHello())
+    this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, MAX_RELAY_MESSAGE, (m, sampled) => this.onMessage(m, sampled), () => this.scheduleHello())
     doc.on('frame', this.onFrame)
   }
 
@@ -83,11 +83,13 @@ export class FrameRelay {
     this.topic.send(concat(Uint8Array.of(HELLO), id, Y.encodeStateVector(this.doc.transport)), ANSWERERS)
   }
 
-  private onMessage(m: Uint8Array): void {
+  private onMessage(m: Uint8Array, sampled: number | undefined): void {
     const body = m.subarray(1)
     try {
       if (m[0] === FRAME) this.doc.receive(body, SHARE_AFTER_MS)
-      else if (m[0] === HELLO && body.length >= 8) this.scheduleAnswer(body.subarray(0, 8), body.subarray(8))
+      // A hello is answered only in a small sample the server drew: one sent to the whole room, or
+      // to a large sample, gets no answer, so nobody can count the room or make it answer at once.
+      else if (m[0] === HELLO && body.length >= 8 && sampled !== undefined && sampled <= ANSWERERS) this.scheduleAnswer(body.subarray(0, 8), body.subarray(8))
       else if (m[0] === CATCH_UP && body.length >= 12) this.onCatchUp(body)
     } catch {
       // A peer's malformed state vector or update: ignored. Frames inside updates are

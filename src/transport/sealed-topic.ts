@@ -88,7 +88,8 @@ export class SealedTopic {
     readonly topic: RoomName,
     private readonly key: SecretKey,
     private readonly maxMessageBytes: number,
-    private readonly onMessage: (message: Uint8Array) => void,
+    /** `sampled`: the message came in a sample of that many phones the server drew (see send). */
+    private readonly onMessage: (message: Uint8Array, sampled?: number) => void,
     /** Called each time a socket (re)subscribes: the moment to catch up on what was missed. */
     private readonly onSubscribed: () => void = () => {},
     /** Messages are padded to at least this many bytes (lobbies use a large floor). */
@@ -176,8 +177,9 @@ export class SealedTopic {
   }
 
   private readonly onPublish = (raw: unknown): void => {
-    const m = raw as { type?: unknown; topic?: unknown; data?: unknown } | null
+    const m = raw as { type?: unknown; topic?: unknown; data?: unknown; sampled?: unknown } | null
     if (m?.type !== 'publish' || m.topic !== this.topic || typeof m.data !== 'string') return
+    const sampled = typeof m.sampled === 'number' ? m.sampled : undefined
     let plain: Uint8Array
     try {
       plain = open(this.key, fromBase64Url(m.data), utf8(this.topic))
@@ -191,7 +193,7 @@ export class SealedTopic {
     if (padded && !message) this.stats.refused++
     if (message) {
       this.stats.received++
-      this.onMessage(message)
+      this.onMessage(message, sampled)
     }
   }
 

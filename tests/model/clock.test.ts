@@ -23,13 +23,31 @@ describe('go clock', () => {
     expect(clock.releaseNow()).toBe(1_000_000)
   })
 
-  it('ahead of the server and the other core phones, it goes by theirs (the median), never earlier than either', () => {
+  it('ahead of the server and the other core phones, it goes by the slowest of them, never earlier', () => {
     const { clock } = clockAt(10_000_000)
     clock.record('server', 10_000_000 - 600_000)
     clock.record('core:a', 10_000_000 - 590_000)
-    clock.record('core:b', 10_000_000 + 5_000_000) // one lying reference does not move the median far
-    expect(clock.verdict()).toEqual({ kind: 'off', byMs: 590_000 })
-    expect(clock.releaseNow()).toBe(10_000_000 - 590_000)
+    clock.record('core:b', 10_000_000 + 5_000_000) // a reference far ahead does not hurry it
+    expect(clock.verdict()).toEqual({ kind: 'off', byMs: 600_000 })
+    expect(clock.releaseNow()).toBe(10_000_000 - 600_000)
+  })
+
+  it('a fake tower that pushed several core phones forward together: one honest reference holds them all back', () => {
+    for (const pushedPeers of [1, 2, 5]) {
+      const { clock } = clockAt(10_000_000) // pushed ten minutes, like its peers
+      for (let i = 0; i < pushedPeers; i++) clock.record(`core:${i}`, 10_000_000)
+      clock.record('server', 10_000_000 - 600_000)
+      expect(clock.releaseNow(), `${pushedPeers} pushed peers`).toBe(10_000_000 - 600_000)
+      expect(clock.verdict()).toEqual({ kind: 'off', byMs: 600_000 })
+    }
+  })
+
+  it('ignores a reference more than a day off (broken or lying), rather than holding for ever', () => {
+    const { clock } = clockAt(10_000_000_000)
+    clock.record('server', 0)
+    expect(clock.verdict()).toEqual({ kind: 'unconfirmed' })
+    clock.record('core:a', 10_000_000_000 + 1000)
+    expect(clock.releaseNow()).toBe(10_000_000_000)
   })
 
   it('behind its references, it still never releases before its own clock says so', () => {
@@ -50,11 +68,20 @@ describe('go clock', () => {
     expect(clock.releaseNow()).toBeUndefined()
   })
 
-  it('keeps a bounded number of sources', () => {
+  it('keeps a bounded number of sources, and always a place for the server', () => {
     const { clock } = clockAt(10_000_000)
     for (let i = 0; i < 100; i++) clock.record(`core:${i}`, 10_000_000 + 3_600_000)
-    clock.record('server', 10_000_000)
-    expect(clock.verdict()).toEqual({ kind: 'off', byMs: -3_600_000 })
     expect((clock as unknown as { samples: Map<string, unknown> }).samples.size).toBe(32)
+    clock.record('server', 10_000_000 - 600_000)
+    expect((clock as unknown as { samples: Map<string, unknown> }).samples.size).toBe(32)
+    expect(clock.releaseNow()).toBe(10_000_000 - 600_000)
+  })
+
+  it('makes room for new references by dropping stale ones', () => {
+    const { clock, set } = clockAt(10_000_000)
+    for (let i = 0; i < 32; i++) clock.record(`core:${i}`, 10_000_000)
+    set(10_000_000 + 4 * 60_000) // all stale now
+    clock.record('core:new', 10_000_000 + 4 * 60_000)
+    expect(clock.verdict()).toEqual({ kind: 'agrees' })
   })
 })

@@ -2,6 +2,7 @@
 // every socket the server allows, or creates topics until the table is full. Phones on other addresses
 // must still get in, and a crowd of honest phones behind one address (a carrier's NAT) must too.
 // Addresses: the loopback network is 127.0.0.0/8, so clients bind 127.0.0.2, .3, … as their source.
+import { createConnection } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Client, startSignaling, waitFor, type Harness } from './helpers'
 
@@ -55,6 +56,27 @@ describe('fair share per source', () => {
     // The attacker cannot take the sockets back: it is at its share.
     expect(await connect('127.0.0.2')).toBe('HTTP 503')
     expect(harness.signaling.stats().connections).toBeLessThanOrEqual(40)
+  })
+
+  it('a malformed handshake from a new address costs nobody a socket', async () => {
+    harness = await startSignaling({ maxConnections: 10 })
+    const held: Client[] = []
+    for (let i = 0; i < 10; i++) held.push((await connect('127.0.0.2')) as Client)
+    const { port } = new URL(harness.url)
+    for (let i = 0; i < 5; i++) {
+      const reply = await new Promise<string>((resolve) => {
+        const tcp = createConnection({ host: '127.0.0.1', port: Number(port), localAddress: `127.0.0.${10 + i}` }, () =>
+          tcp.write(`GET /signal HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: bad\r\n\r\n`),
+        )
+        let text = ''
+        tcp.on('data', (d) => void (text += d.toString()))
+        tcp.on('close', () => resolve(text))
+        tcp.on('error', () => resolve(text))
+      })
+      expect(reply).toMatch(/^HTTP\/1\.1 400/)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+    expect(held.every((c) => c.isOpen)).toBe(true)
   })
 
   it('a crowd of honest phones behind one address all get in while there is room', async () => {

@@ -31,8 +31,8 @@ describe('peer sampling', () => {
     const sampled = await reached()
     expect(sampled).toHaveLength(24)
     for (const p of sampled) {
-      // Exactly what was sent, and no count of the room.
-      expect(await p.take((m) => m['type'] === 'publish')).toEqual({ type: 'publish', topic: room, data: 'announce' })
+      // Exactly what was sent, the size of the sample it came in, and no count of the room.
+      expect(await p.take((m) => m['type'] === 'publish')).toEqual({ type: 'publish', topic: room, data: 'announce', sampled: 24 })
     }
     // A second announcement draws another sample (random, not the same 24 every time).
     newcomer.send({ type: 'publish', topic: room, data: 'announce again', sample: 24 })
@@ -49,6 +49,7 @@ describe('peer sampling', () => {
 
     newcomer.send({ type: 'publish', topic: room, data: 'a frame for everyone' })
     await waitFor(() => others.every((p) => p.pending.some((m) => m['data'] === 'a frame for everyone')), 'everyone got the frame')
+    expect(others[0]!.pending.find((m) => m['data'] === 'a frame for everyone')).toEqual({ type: 'publish', topic: room, data: 'a frame for everyone' })
   })
 
   it('samples stay correct as phones leave (the registry swaps the last one into the gap)', () => {

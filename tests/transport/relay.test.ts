@@ -189,4 +189,38 @@ describe('catch-up through the relay', () => {
     await phone(harness.url, late, core.key)
     await waitFor(() => text(late) === 'RELEASE: fountain at 18:00', 'late phone caught up anyway', 10_000)
   })
+
+  it('a hello to the whole room, or to a large sample, gets no answers: nobody counts the room by them', async () => {
+    harness = await startSignaling()
+    const core = makeCore(6)
+    const phones = core.members.map((m) => replica(core, m))
+    for (const d of phones) await phone(harness.url, d, core.key)
+    type(phones[0]!, 0, 'the plan')
+    phones[0]!.flush()
+    // A participant's modified app holds the room key and asks everyone to answer.
+    const keys = roomKeys(core.key)
+    const counter = new WebsocketClient(harness.url)
+    sockets.push(counter)
+    let answers = 0
+    const asked = new Set<string>()
+    const topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1 << 20, (m) => void (m[0] === 3 && asked.has(toBase64Url(m.subarray(1, 9))) && answers++))
+    topic.attach(counter as unknown as SignalingSocket)
+    await waitFor(() => counter.connected, 'counter connected')
+    await new Promise((r) => setTimeout(r, 300))
+    const hello = (): Uint8Array => {
+      const id = crypto.getRandomValues(new Uint8Array(8))
+      asked.add(toBase64Url(id))
+      return new Uint8Array([2, ...id, ...Y.encodeStateVector(new Y.Doc())])
+    }
+    topic.send(hello())
+    topic.send(hello(), 32)
+    await new Promise((r) => setTimeout(r, 1500)) // answers wait up to 800 ms
+    expect(answers).toBe(0)
+    // Asked as a phone asks (a sample of 4), it is answered, by at most 4.
+    topic.send(hello(), 4)
+    await waitFor(() => answers > 0, 'a sampled hello is answered', 5_000)
+    await new Promise((r) => setTimeout(r, 1200))
+    expect(answers).toBeLessThanOrEqual(4)
+  })
 })
+
