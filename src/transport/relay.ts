@@ -26,6 +26,8 @@ const ANSWER_WINDOW_MS = 800
 const ANSWERERS = 4
 /** After (re)subscribing, wait this long for the mesh before asking the relay. */
 const CATCH_UP_DELAY_MS = 2000
+/** While it still needs catching up, a phone asks again (other phones drawn at random), backing off to this. */
+const HELLO_AGAIN_MS = [15_000, 60_000, 300_000] as const
 const MAX_RELAY_MESSAGE = 4 * MAX_FRAME_BYTES
 /** A relayed frame is applied at once, and enters the transport doc only if the mesh has not brought it by then. */
 const SHARE_AFTER_MS = 1500
@@ -70,9 +72,15 @@ export class FrameRelay {
     this.topic.close()
   }
 
-  private scheduleHello(): void {
+  private scheduleHello(again = 0): void {
     clearTimeout(this.helloTimer)
-    this.helloTimer = setTimeout(() => this.needsCatchUp() && this.hello(), CATCH_UP_DELAY_MS)
+    const delay = again === 0 ? CATCH_UP_DELAY_MS : HELLO_AGAIN_MS[Math.min(again, HELLO_AGAIN_MS.length) - 1]!
+    this.helloTimer = setTimeout(() => {
+      if (!this.needsCatchUp()) return
+      this.hello()
+      // The phones the server drew may have been behind too: ask again, later and later.
+      this.scheduleHello(again + 1)
+    }, delay)
   }
 
   private hello(): void {
