@@ -4,32 +4,14 @@
 // Run with `npm run test:browser` (private network namespace: Chromium reaches only loopback).
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Browser, BrowserContext } from 'playwright-core'
-import { launch } from '../browser/harness'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { AppServer } from '../../src/server/app-server'
+import { describe, expect, inject, it } from 'vitest'
 import { shortFingerprint, type Fingerprint } from '../../src/release'
 import { strings } from '../../src/ui/strings'
-import { expectFingerprint, expectShell, newContext, serve, WAIT_MS, waitControlled, watchCsp } from './shell'
+import { expectFingerprint, expectShell, newContext, serve, shellBrowser, WAIT_MS, waitControlled, watchCsp } from './shell'
 
 const builds = inject('shellBuilds')
 
-let browser: Browser
-const contexts: BrowserContext[] = []
-const servers: AppServer[] = []
-
-beforeAll(async () => {
-  browser = await launch()
-})
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)))
-  await Promise.all(servers.splice(0).map((s) => s.close().catch(() => undefined)))
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+const { browser: theBrowser, contexts, servers } = shellBrowser()
 
 describe('built bundle', () => {
   it('never needs eval (the CSP has no unsafe-eval)', async () => {
@@ -54,7 +36,7 @@ describe('offline shell', () => {
   it('starts and opens deep links with no network after one visit, under the CSP', async () => {
     const first = await serve(builds.a.dist)
     servers.push(first.server)
-    const context = await newContext(browser)
+    const context = await newContext(theBrowser())
     contexts.push(context)
     const page = await context.newPage()
     const violations = await watchCsp(context, page)
@@ -99,7 +81,7 @@ describe('update prompt', () => {
   it('shows when a new version waits, and Reload activates it', async () => {
     const v1 = await serve(builds.a.dist)
     servers.push(v1.server)
-    const context = await newContext(browser)
+    const context = await newContext(theBrowser())
     contexts.push(context)
     const page = await context.newPage()
     const violations = await watchCsp(context, page)

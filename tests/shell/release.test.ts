@@ -3,33 +3,16 @@
 // Each time the phone refuses the update in plain words, the changed code never runs, the version
 // it had keeps working (after every tab closed, too, when a waiting worker would otherwise take
 // over) and offline. Real Chromium, real service worker, a real app server on 127.0.0.1.
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { AppServer } from '../../src/server/app-server'
+import type { Page } from 'playwright-core'
+import { describe, expect, inject, it } from 'vitest'
 import { CONTENT_SECURITY_POLICY, MANIFEST_PATH, type ReleaseErrorCode } from '../../src/release'
 import { strings } from '../../src/ui/strings'
-import { launch } from '../browser/harness'
 import type { HostileBuilds } from './global-setup'
-import { EVIL_PAGE, expectFingerprint, expectShell, newContext, serve, serveHostile, waitControlled, watchCsp } from './shell'
+import { EVIL_PAGE, expectFingerprint, expectShell, newContext, serve, serveHostile, shellBrowser, waitControlled, watchCsp } from './shell'
 
 const builds = inject('shellBuilds')
 
-let browser: Browser
-const contexts: BrowserContext[] = []
-const servers: AppServer[] = []
-
-beforeAll(async () => {
-  browser = await launch()
-})
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)))
-  await Promise.all(servers.splice(0).map((s) => s.close().catch(() => undefined)))
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+const { browser: theBrowser, contexts, servers } = shellBrowser()
 
 /** What the page's own code and its worker ran: the hostile copies set this flag if their code ever runs. */
 const tampered = (page: Page): Promise<boolean> =>
@@ -60,7 +43,7 @@ describe('a hostile server after install', () => {
   it.each(attacks)('%s: refused, and the verified version keeps working, offline too', async (_name, variant, reason) => {
     const genuine = await serve(builds.a.dist)
     servers.push(genuine.server)
-    const context = await newContext(browser)
+    const context = await newContext(theBrowser())
     contexts.push(context)
     const page = await context.newPage()
     const violations = await watchCsp(context, page)
@@ -120,7 +103,7 @@ describe('a hostile server around a genuine install', () => {
   /** A phone that installed A, and the port its server listened on (now closed). */
   async function installedA(): Promise<{ page: Page; port: number; url: string }> {
     const genuine = await serve(builds.a.dist)
-    const context = await newContext(browser)
+    const context = await newContext(theBrowser())
     contexts.push(context)
     const page = await context.newPage()
     await page.goto(genuine.url)
@@ -195,7 +178,7 @@ describe("a worker of the server's own, served alike to everyone", () => {
   it('is never offered or activated by the page, which says why', async () => {
     const genuine = await serve(builds.a.dist)
     servers.push(genuine.server)
-    const context = await newContext(browser)
+    const context = await newContext(theBrowser())
     contexts.push(context)
     const page = await context.newPage()
     await page.goto(genuine.url)
@@ -222,7 +205,7 @@ describe('the running build', () => {
   it("shows the manifest's fingerprint on the unlock screen and in Settings, signed", async () => {
     const running = await serve(builds.a.dist)
     servers.push(running.server)
-    const context = await newContext(browser)
+    const context = await newContext(theBrowser())
     contexts.push(context)
     const page = await context.newPage()
     await page.goto(running.url)
@@ -249,7 +232,7 @@ describe('what the HTML and the manifest pin', () => {
   it("compiles only WebAssembly the manifest's wasm list names (what WEBCAT enforces)", async () => {
     const running = await serve(builds.a.dist)
     servers.push(running.server)
-    const context = await newContext(browser)
+    const context = await newContext(theBrowser())
     contexts.push(context)
     await context.addInitScript(() => {
       const seen: Promise<string>[] = []
@@ -288,7 +271,7 @@ describe('what the HTML and the manifest pin', () => {
     // Subresource integrity: index.html names the entry script by hash, so a changed one never runs.
     const changed = await serve(builds.hostile.assetChanged)
     servers.push(changed.server)
-    const context = await newContext(browser)
+    const context = await newContext(theBrowser())
     contexts.push(context)
     const page = await context.newPage()
     const errors: string[] = []

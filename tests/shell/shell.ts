@@ -3,6 +3,8 @@
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { launch } from '../browser/harness'
 import { SECURITY_HEADERS } from '../../src/release'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
 import { createStaticHandler } from '../../src/server/static'
@@ -113,4 +115,25 @@ export async function serveHostile(
         server.close(() => resolve())
       }),
   }
+}
+
+/**
+ * One browser for a test file, and the contexts and servers each test opens (closed after it).
+ * Call at the top of a file; `browser()` is ready inside tests.
+ */
+export function shellBrowser(): { browser: () => Browser; contexts: BrowserContext[]; servers: AppServer[] } {
+  let browser: Browser | undefined
+  const contexts: BrowserContext[] = []
+  const servers: AppServer[] = []
+  beforeAll(async () => {
+    browser = await launch()
+  })
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)))
+    await Promise.all(servers.splice(0).map((s) => s.close().catch(() => undefined)))
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+  return { browser: () => browser!, contexts, servers }
 }
