@@ -25,6 +25,8 @@ export interface SignalingLimits {
   subscribeTimeoutMs: number
   /** A publish with `sample: k` reaches min(k, this) random subscribers, not all (peer sampling). */
   maxSample: number
+  /** Above this event-loop lag the server sheds broadcasts (tells their senders), keeping pings and joins. */
+  overloadLagMs: number
   /** WebSocket ping period; a peer that has not answered the previous ping is terminated. */
   pingIntervalMs: number
   /** After we send a close frame, terminate the socket if the peer has not closed by then. */
@@ -50,6 +52,7 @@ export const DEFAULT_LIMITS: Readonly<SignalingLimits> = Object.freeze({
   maxBufferedBytes: 512 * KiB,
   subscribeTimeoutMs: 30_000,
   maxSample: 32,
+  overloadLagMs: 300,
   pingIntervalMs: 30_000,
   closeGraceMs: 2_000,
 })

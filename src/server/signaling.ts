@@ -17,6 +17,8 @@ export interface SignalingServerOptions extends Partial<SignalingLimits> {
   path?: string
   /** Who a connection comes from, for fair shares (behind a proxy: the client address it forwards). */
   sourceOf?: (request: IncomingMessage) => string
+  /** Whether the server is overloaded now; by default, whether its event loop lags (see overloadLagMs). */
+  overloaded?: () => boolean
 }
 
 /**
@@ -29,6 +31,9 @@ export function addressSource(request: IncomingMessage): string {
   const groups = address.split('::')[0]!.split(':')
   return `${groups.slice(0, 4).join(':')}::/64`
 }
+
+/** How often the server measures its own event loop's lag. */
+const LAG_TICK_MS = 20
 
 /** A source may hold up to this fraction of the topic table (but never fewer than TOPIC_SHARE_FLOOR topics). */
 const TOPIC_SHARE = 1 / 8
@@ -45,7 +50,7 @@ export interface SignalingStats {
   /** Messages delivered to a receiver (one publish to n receivers counts n). */
   messagesRelayed: number
   messagesDropped: number
-  dropped: { slowReceiver: number; noRecipient: number; notSubscribed: number }
+  dropped: { slowReceiver: number; noRecipient: number; notSubscribed: number; overload: number }
   claimsRefused: number
   /** Closes decided by the server (or by ws on a protocol error), by close code. */
   closes: Record<number, number>
@@ -99,7 +104,7 @@ function refuseUpgrade(socket: Duplex, status: 404 | 503, text: string): void {
 }
 
 export function createSignalingServer(options: SignalingServerOptions = {}): SignalingServer {
-  const { server, path = '/signal', sourceOf = addressSource, ...overrides } = options
+  const { server, path = '/signal', sourceOf = addressSource, overloaded: overloadedOption, ...overrides } = options
   const limits = resolveLimits(overrides)
   // permessage-deflate stays off: ciphertext does not compress and inflation is a memory risk.
   const wss = new WebSocketServer({
@@ -122,10 +127,23 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     upgradesRefused: 0,
     messagesReceived: 0,
     messagesRelayed: 0,
-    dropped: { slowReceiver: 0, noRecipient: 0, notSubscribed: 0 },
+    dropped: { slowReceiver: 0, noRecipient: 0, notSubscribed: 0, overload: 0 },
     claimsRefused: 0,
   }
   const closes = new Map<number, number>()
+  // Overload: one JavaScript thread serves every socket. When its event loop lags, input waits in the
+  // kernel and every answer is late; the costliest work, broadcasts to whole rooms, is shed first.
+  let lag = 0
+  let expectedTick = performance.now() + LAG_TICK_MS
+  const lagMonitor = setInterval(() => {
+    const now = performance.now()
+    // A lag decays by half each tick once the loop keeps up again.
+    lag = Math.max(now - expectedTick, lag / 2)
+    expectedTick = now + LAG_TICK_MS
+  }, LAG_TICK_MS)
+  lagMonitor.unref()
+  // Also while still busy: how far past its time the next tick already is (it cannot run yet).
+  const overloaded = overloadedOption ?? ((): boolean => Math.max(lag, performance.now() - expectedTick) > limits.overloadLagMs)
   let shuttingDown = false
   let allClosed: (() => void) | undefined
 
@@ -263,6 +281,12 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       // room, so a join costs O(k) deliveries, not O(n), and the mesh it builds stays random.
       sampled = Math.min(sample, limits.maxSample)
       receivers = registry.sample(topic, sampled, conn)
+    } else if (overloaded()) {
+      // Shed: a broadcast is the costliest message. The sender is told, so it sends again later
+      // (phones keep their last messages for this); pings, joins and addressed signals go on.
+      counters.dropped.overload++
+      const shed = JSON.stringify({ type: 'shed', topic })
+      return deliver(conn, shed, shed.length)
     } else {
       receivers = registry.subscribers(topic)
     }
@@ -417,7 +441,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     upgradesRefused: counters.upgradesRefused,
     messagesReceived: counters.messagesReceived,
     messagesRelayed: counters.messagesRelayed,
-    messagesDropped: counters.dropped.slowReceiver + counters.dropped.noRecipient + counters.dropped.notSubscribed,
+    messagesDropped: counters.dropped.slowReceiver + counters.dropped.noRecipient + counters.dropped.notSubscribed + counters.dropped.overload,
     dropped: { ...counters.dropped },
     claimsRefused: counters.claimsRefused,
     closes: Object.fromEntries(closes),
@@ -428,6 +452,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     if (closing !== undefined) return closing
     shuttingDown = true
     clearInterval(heartbeat)
+    clearInterval(lagMonitor)
     server?.off('upgrade', handleUpgrade)
     const done = new Promise<void>((resolve) => {
       if (connections.size === 0) resolve()

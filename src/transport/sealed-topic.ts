@@ -22,6 +22,10 @@ const PARTIAL_TTL_MS = 120_000
  */
 const BURST_PIECES = 8
 const PIECE_PACE_MS = 300
+/** Messages of one piece kept to send again when the server sheds them under load (see onPublish). */
+const KEPT_FOR_RETRY = 16
+/** After the server said it shed a message, send the kept ones again after this (plus up to as much at random). */
+const SHED_RETRY_MS = 1500
 
 /** Pieces waiting for their turn on one socket. */
 interface Outbox {
@@ -83,6 +87,9 @@ export class SealedTopic {
   private readonly sockets = new Set<SignalingSocket>()
   private readonly outboxes = new Map<SignalingSocket, Outbox>()
   private closed = false
+  /** The last messages of one piece sent, with their sample, to send again if the server shed them. */
+  private kept: { message: Uint8Array; sample: number | undefined }[] = []
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     readonly topic: RoomName,
@@ -121,6 +128,10 @@ export class SealedTopic {
    */
   send(message: Uint8Array, sample?: number): boolean {
     const pieces = sealPieces(message, this.key, this.topic, this.minPadded)
+    if (pieces.length === 1) {
+      this.kept.push({ message, sample })
+      if (this.kept.length > KEPT_FOR_RETRY) this.kept.shift()
+    }
     let sent = false
     // Only a message of one piece may go to a sample: pieces of one message must meet the same phones.
     const to = sample !== undefined && pieces.length === 1 ? { sample } : {}
@@ -155,6 +166,8 @@ export class SealedTopic {
 
   close(): void {
     this.closed = true
+    clearTimeout(this.retryTimer)
+    this.kept = []
     for (const box of this.outboxes.values()) clearTimeout(box.timer)
     this.outboxes.clear()
     for (const socket of this.sockets) {
@@ -176,8 +189,24 @@ export class SealedTopic {
     if (any) this.onSubscribed()
   }
 
+  /**
+   * The server was overloaded and dropped a broadcast of ours: send the kept messages again a little
+   * later (receivers ignore what they already have). A catch-up of many pieces is not kept: the
+   * phones that missed it ask again (the relay's hellos repeat).
+   */
+  private onShed(): void {
+    if (this.retryTimer !== undefined || this.closed) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      const again = this.kept
+      this.kept = []
+      for (const { message, sample } of again) this.send(message, sample)
+    }, SHED_RETRY_MS * (1 + Math.random()))
+  }
+
   private readonly onPublish = (raw: unknown): void => {
     const m = raw as { type?: unknown; topic?: unknown; data?: unknown; sampled?: unknown } | null
+    if (m?.type === 'shed' && m.topic === this.topic) return this.onShed()
     if (m?.type !== 'publish' || m.topic !== this.topic || typeof m.data !== 'string') return
     const sampled = typeof m.sampled === 'number' ? m.sampled : undefined
     let plain: Uint8Array
