@@ -1,5 +1,5 @@
 // The model layer: actions, plans and invites, in the users' words.
-export { Phone, JoinAttempt, JoinError, type ActionSummary, type JoinProblem } from './phone'
+export { Phone, JoinAttempt, JoinError, type ActionSummary, type Decoy, type JoinProblem } from './phone'
 export { ActionSession, LOCATION_LABEL, type InviteSummary, type CheckinSummary, type CheckinState } from './session'
 export { BRIEF_FIELDS, type BriefField, type BriefText, type GoState, type StageView, type Announcement } from './brief'
 export { ReleaseError, type StageContent, type StageId, type ReleaseProblem } from './stage'

@@ -72,6 +72,13 @@ const JOIN_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000]
 
 const EXPIRY_CHECK_MS = 60_000
 
+/** A practice action a person prepares for the duress passphrase to open. */
+export interface Decoy {
+  readonly title: string
+  readonly notes: string
+  readonly stagingPoint: string
+}
+
 export class Phone {
   private readonly sessions = new Map<ActionId, ActionSession>()
   /** Actions whose records could not be read (left untouched on disk). */
@@ -127,9 +134,12 @@ export class Phone {
   static async unlock(db: BlossomDB, passphrase: string, transport: TransportSettings): Promise<Phone> {
     const { vault, duress } = await Vault.open(db, passphrase)
     if (duress) {
+      const decoy = await vault.decoy().catch(() => undefined)
       vault.lock()
       await Vault.wipeAll(db)
-      return Phone.setUp(await openBlossomDB(db.name), passphrase, transport)
+      const phone = await Phone.setUp(await openBlossomDB(db.name), passphrase, transport)
+      if (decoy) await phone.plantDecoy(decoy)
+      return phone
     }
     const seed = await vault.getSecret('identity')
     if (!seed) throw new ModelError('corrupt-record', 'This phone’s identity is missing from its storage.')
@@ -196,9 +206,28 @@ export class Phone {
     return new JoinAttempt((attempt, settle) => this.runJoin(invite, attempt, settle))
   }
 
-  /** Sets a passphrase that, entered at unlock, wipes this phone and opens it empty. */
-  setDuressPassphrase(current: string, duress: string): Promise<void> {
-    return this.vault.setDuressPassphrase(current, duress)
+  /**
+   * Sets a passphrase that, entered at unlock, wipes this phone and opens it with nothing but the
+   * decoy, if one is given: a practice action of the person's own making, made anew then as an
+   * ordinary action (storage shows neither the decoy nor that a duress passphrase exists).
+   */
+  setDuressPassphrase(current: string, duress: string, decoy?: Decoy): Promise<void> {
+    return this.vault.setDuressPassphrase(current, duress, decoy && utf8(JSON.stringify(decoy)))
+  }
+
+  /** After a duress unlock: the decoy, made as an action of this (new, empty) phone. */
+  private async plantDecoy(bytes: Uint8Array): Promise<void> {
+    let decoy: Partial<Decoy>
+    try {
+      decoy = JSON.parse(fromUtf8(bytes)) as Partial<Decoy>
+    } catch {
+      return
+    }
+    if (typeof decoy.title !== 'string' || decoy.title === '') return
+    const session = this.get(await this.createAction(decoy.title))
+    if (typeof decoy.notes === 'string') session.plan!.set('notes', decoy.notes)
+    if (typeof decoy.stagingPoint === 'string') session.setBrief('stagingPoint', decoy.stagingPoint)
+    session.planDoc!.flush()
   }
 
   changePassphrase(current: string, next: string): Promise<void> {

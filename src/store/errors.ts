@@ -7,6 +7,7 @@ export type StoreErrorCode =
   | 'full' // the browser refused to store more
   | 'corrupt' // stored bytes do not open: changed on disk, or another app's data
   | 'unavailable' // IndexedDB is missing or blocked (private mode in some browsers)
+  | 'too-large' // a decoy longer than its fixed-size record
 
 export class StoreError extends Error {
   override readonly name = 'StoreError'
@@ -24,6 +25,7 @@ const messages: Record<StoreErrorCode, string> = {
   full: 'This phone has no room left to save. Nothing was lost: free some space and Blossom will save again.',
   corrupt: 'Some saved data on this phone could not be read; it was left untouched.',
   unavailable: 'This browser does not let Blossom save data (private mode?). Use a normal window.',
+  'too-large': 'The decoy is too long: keep its notes under about 4,000 characters.',
 }
 
 export const storeError = (code: StoreErrorCode): StoreError => new StoreError(code, messages[code])

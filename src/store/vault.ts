@@ -8,6 +8,7 @@
 // Records are sealed with their own id as context, so bytes moved from one record
 // to another no longer open.
 import {
+  AEAD_OVERHEAD,
   concat,
   CryptoError,
   deriveKey,
@@ -33,9 +34,15 @@ import type { BlossomDB, VaultHeader } from './db'
 import { fromIdbError, storeError } from './errors'
 
 /** Names of the secrets the app keeps. Closed, so a typo cannot create a stray record. */
-export type SecretName = 'identity' | 'settings' | 'actions' | `action:${string}`
+export type SecretName = 'identity' | 'settings' | 'actions' | 'spare' | `action:${string}`
 
 const WRAPPED_BYTES = 32 + 73 // master key + AEAD overhead
+/**
+ * Every vault holds one spare record from its first day, of this size once opened: random bytes
+ * under a key nobody has, or the decoy a person prepared, sealed under the duress slot's key. The
+ * two cannot be told apart, so storage shows neither a decoy nor a duress passphrase.
+ */
+const SPARE_BYTES = 4096
 
 function headerContext(h: Pick<VaultHeader, 'version' | 'salt' | 'opsLimit' | 'memLimitBytes'>): Uint8Array {
   // Binding the parameters: an attacker who lowers them on disk gets a vault that does not open.
@@ -86,7 +93,50 @@ export class Vault {
       await tx.store.put(header, 'header')
       await tx.done
     })
-    return new Vault(db, master)
+    const vault = new Vault(db, master)
+    await vault.renewSpare(undefined)
+    return vault
+  }
+
+  /**
+   * Writes the spare record: a decoy sealed under `duressMaster`, or random filler of the same size.
+   * Its id is random and kept in this vault, so a new duress passphrase can replace it.
+   */
+  private async renewSpare(decoy: { master: SecretKey; content: Uint8Array } | undefined): Promise<void> {
+    const known = await this.getSecret('spare')
+    const id = known === undefined ? toBase64Url(randomBytes(32)) : new TextDecoder().decode(known)
+    if (known === undefined) await this.putSecret('spare', utf8(id))
+    if (decoy !== undefined && decoy.content.length > SPARE_BYTES - 4) throw storeError('too-large')
+    const padded = new Uint8Array(SPARE_BYTES)
+    if (decoy !== undefined) {
+      padded.set(u32(decoy.content.length))
+      padded.set(decoy.content, 4)
+    } else padded.set(randomBytes(SPARE_BYTES))
+    const key = decoy === undefined ? randomKey() : deriveKey(decoy.master, 'store-record')
+    const box = seal(key, padded, utf8(id))
+    wipe(key)
+    await run(() => this.db.put('secrets', box, id))
+  }
+
+  /**
+   * On a vault opened with the duress passphrase: the decoy the person prepared, if any. Its record
+   * id is not known here (it is kept in the real vault), so every record is tried.
+   */
+  async decoy(): Promise<Uint8Array | undefined> {
+    const { record } = this.keys()
+    const ids = await run(() => this.db.getAllKeys('secrets'))
+    for (const id of ids) {
+      const box = await run(() => this.db.get('secrets', id))
+      if (box === undefined || box.length !== SPARE_BYTES + AEAD_OVERHEAD) continue
+      try {
+        const padded = open(record, box, utf8(id))
+        const length = new DataView(padded.buffer, padded.byteOffset).getUint32(0)
+        if (length <= SPARE_BYTES - 4) return padded.slice(4, 4 + length)
+      } catch (e) {
+        if (!(e instanceof CryptoError)) throw e
+      }
+    }
+    return undefined
   }
 
   /**
@@ -160,16 +210,18 @@ export class Vault {
    * and opens empty. Stored exactly like the spare slot it replaces (a box of the same size
    * under a key derived the same way), so storage does not show that one exists.
    */
-  async setDuressPassphrase(current: string, duress: string): Promise<void> {
+  async setDuressPassphrase(current: string, duress: string, decoy?: Uint8Array): Promise<void> {
     this.keys()
     checkStrength(duress)
     if (duress.normalize('NFKC') === current.normalize('NFKC')) throw storeError('weak-passphrase')
     const header = await run(() => this.db.get('vault', 'header'))
     if (!header) throw storeError('no-vault')
     if (Vault.unwrap(header, current).slot !== 0) throw storeError('wrong-passphrase')
-    const decoy = randomKey()
-    const slot1 = Vault.sealSlot(decoy, duress, header)
-    wipe(decoy)
+    const duressMaster = randomKey()
+    const slot1 = Vault.sealSlot(duressMaster, duress, header)
+    // The decoy first: a new duress key makes an earlier decoy unreadable, so it is replaced either way.
+    await this.renewSpare(decoy === undefined ? undefined : { master: duressMaster, content: decoy })
+    wipe(duressMaster)
     await run(() => this.db.put('vault', { ...header, slots: [header.slots[0], slot1] }, 'header'))
   }
 

@@ -261,7 +261,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
             })
           }
           changePassphrase={(current, next) => p!.changePassphrase(current, next).then(() => undefined, errorText)}
-          setDuress={(current, duress) => p!.setDuressPassphrase(current, duress).then(() => undefined, errorText)}
+          setDuress={(current, duress, decoy) => p!.setDuressPassphrase(current, duress, decoy).then(() => undefined, errorText)}
           wipe={() => void wipeAll()}
           build={{ id: buildId, running }}
           back={() => setScreen({ name: 'home' })}

@@ -114,6 +114,11 @@ export const strings = {
   duressAgain: 'Duress passphrase again',
   setDuress: 'Set duress passphrase',
   duressSet: 'Duress passphrase set.',
+  decoyExplain:
+    'Optional: a harmless practice action of your own that the duress passphrase opens instead of an empty app. It is made anew at that moment, as an ordinary action; nothing on this phone shows it is waiting.',
+  decoyTitle: 'Decoy action title',
+  decoyStagingPoint: 'Decoy meeting place',
+  decoyNotes: 'Decoy notes',
   wipeTitle: 'Wipe this phone',
   wipeExplain: 'Removes every key and every action from this phone at once. It cannot be undone.',
   wipe: 'Wipe everything now',

@@ -106,6 +106,31 @@ describe('device safety', () => {
     await p.close()
   })
 
+  it('the duress passphrase opens the decoy the person prepared, as an ordinary action', async () => {
+    const p = await phoneWithAction()
+    await p.page.getByRole('button', { name: strings.back }).click()
+    await p.page.getByRole('button', { name: strings.settings }).click()
+    await p.page.getByLabel(strings.currentPassphrase).nth(1).fill('correct horse battery')
+    await p.page.getByLabel(strings.duressPassphrase, { exact: true }).fill('the other phrase')
+    await p.page.getByLabel(strings.duressAgain).fill('the other phrase')
+    await p.page.getByLabel(strings.decoyTitle).fill('Picnic rehearsal')
+    await p.page.getByLabel(strings.decoyStagingPoint).fill('Park gate')
+    await p.page.getByLabel(strings.decoyNotes).fill('Bring a blanket; we practise the song.')
+    await p.page.getByRole('button', { name: strings.setDuress }).click()
+    await p.page.getByText(strings.duressSet).waitFor()
+    expect(await p.page.getByLabel(strings.decoyTitle).inputValue()).toBe('') // not left on screen
+    expect(await p.storedBytes()).not.toContain('Picnic')
+    await p.page.getByRole('button', { name: strings.back }).click()
+    await p.page.getByRole('button', { name: strings.lock }).click()
+    await p.unlock('the other phrase')
+    await p.page.getByRole('button', { name: /Picnic rehearsal/ }).click()
+    await p.notes().waitFor()
+    expect(await p.notes().inputValue()).toBe('Bring a blanket; we practise the song.')
+    expect(await p.storedBytes()).not.toContain('MARKER')
+    expect(await p.page.content()).not.toContain('MARKER')
+    await p.close()
+  })
+
   it('locks after the idle time, and when out of sight for over a minute; nothing of the plan stays on screen', async () => {
     const p = await PhonePage.open(browser, url)
     await p.page.clock.install()

@@ -137,4 +137,52 @@ describe('expiry', () => {
     expect(await core.phone.wipeExpired(goAt + 30 * 3600_000 - 1)).toEqual([])
     expect(await core.phone.wipeExpired(goAt + 30 * 3600_000)).toEqual([id])
   })
+
+  it('opens a decoy the person prepared, as an ordinary action, and storage never told it was there', async () => {
+    harness = await startSignaling()
+    const [plain, armed] = [await newPhone(harness.url, phones), await newPhone(harness.url, phones)]
+    for (const t of [plain, armed]) {
+      const id = await t.phone.createAction('MARKER-ACTION')
+      t.phone.get(id).setStage({ text: 'MARKER-LOCATION' })
+      await t.phone.get(id).planDoc!.whenSaved()
+    }
+    const decoy = { title: 'Picnic rehearsal', notes: 'Bring a blanket and snacks; we practise the song.', stagingPoint: 'Park gate' }
+    await armed.phone.setDuressPassphrase(PASSPHRASE, DURESS, decoy)
+    await plain.phone.setDuressPassphrase(PASSPHRASE, DURESS) // a duress passphrase with no decoy
+    // Same stores, same record counts, same record sizes: the decoy hides in the spare record every vault has.
+    const sizes = async (t: TestPhone) => (await t.db.getAll('secrets')).map((b) => b.length).sort((a, b) => a - b)
+    expect(await sizes(armed)).toEqual(await sizes(plain))
+    const stored = await everyStoredByte(armed.db)
+    expect(stored.includes(Buffer.from('Picnic'))).toBe(false)
+
+    await armed.phone.lock()
+    phones.splice(phones.indexOf(armed.phone), 1)
+    const opened = await Phone.unlock(armed.db, DURESS, armed.transport)
+    phones.push(opened)
+    const list = opened.list()
+    expect(list).toHaveLength(1)
+    const session = opened.get(list[0]!.id)
+    expect(session.role).toBe('core')
+    expect(session.plan!.read()).toMatchObject({ title: 'Picnic rehearsal', notes: decoy.notes })
+    expect(session.brief.read().stagingPoint).toBe('Park gate')
+    await session.planDoc!.whenSaved()
+    const after = await everyStoredByte(opened.db)
+    expect(after.includes(Buffer.from('MARKER'))).toBe(false)
+    // The phone now is an ordinary phone with one action: its own spare record, no decoy left to find.
+    await opened.lock()
+    phones.splice(phones.indexOf(opened), 1)
+    const again = await Phone.unlock(opened.db, DURESS, armed.transport)
+    phones.push(again)
+    expect(again.list().map((a) => a.title)).toEqual(['Picnic rehearsal'])
+  })
+
+  it('refuses a decoy too long for its record, and changes nothing', async () => {
+    harness = await startSignaling()
+    const t = await newPhone(harness.url, phones)
+    await expect(t.phone.setDuressPassphrase(PASSPHRASE, DURESS, { title: 'x', notes: 'n'.repeat(5000), stagingPoint: '' })).rejects.toMatchObject({ code: 'too-large' })
+    await t.phone.lock()
+    phones.splice(phones.indexOf(t.phone), 1)
+    await expect(Phone.unlock(t.db, DURESS, t.transport)).rejects.toMatchObject({ code: 'wrong-passphrase' })
+  })
 })
+

@@ -1,6 +1,7 @@
+import type { ComponentChildren } from 'preact'
 import { useState } from 'preact/hooks'
 // Types only from the model: a value import would pull the model (and libsodium) into the first chunk.
-import type { DeviceSettings } from '../../model'
+import type { Decoy, DeviceSettings } from '../../model'
 import type { RunningBuild } from '../updates'
 
 const IDLE_LOCK_CHOICES = [1, 2, 5, 10, 30] as const
@@ -10,7 +11,7 @@ export interface SettingsProps {
   readonly settings: DeviceSettings
   readonly change: (patch: Partial<DeviceSettings>) => void
   readonly changePassphrase: (current: string, next: string) => Promise<string | undefined>
-  readonly setDuress: (current: string, duress: string) => Promise<string | undefined>
+  readonly setDuress: (current: string, duress: string, decoy?: Decoy) => Promise<string | undefined>
   readonly wipe: () => void
   readonly back: () => void
   /** What this phone runs, to compare with what the project published. */
@@ -43,6 +44,8 @@ function PassphraseForm(props: {
   title: string
   explain?: string
   fields: readonly string[]
+  /** More fields, shown before the submit button (the duress form's decoy). */
+  extra?: ComponentChildren
   submitLabel: string
   done: string
   submit: (values: string[]) => Promise<string | undefined>
@@ -78,6 +81,7 @@ function PassphraseForm(props: {
           />
         </label>
       ))}
+      {props.extra}
       {message && (
         <p role={message.ok ? 'status' : 'alert'} class={message.ok ? '' : 'error'}>
           {message.text}
@@ -128,8 +132,30 @@ function TurnServer({ settings, change }: Pick<SettingsProps, 'settings' | 'chan
   )
 }
 
+/** The decoy's fields, inside the duress form. */
+function DecoyFields({ decoy, set }: { decoy: Decoy; set: (d: Decoy) => void }) {
+  return (
+    <fieldset class="stack">
+      <legend>{strings.decoyExplain}</legend>
+      <label>
+        {strings.decoyTitle}
+        <input value={decoy.title} onInput={(e) => set({ ...decoy, title: e.currentTarget.value })} autocomplete="off" />
+      </label>
+      <label>
+        {strings.decoyStagingPoint}
+        <input value={decoy.stagingPoint} onInput={(e) => set({ ...decoy, stagingPoint: e.currentTarget.value })} autocomplete="off" />
+      </label>
+      <label>
+        {strings.decoyNotes}
+        <textarea value={decoy.notes} onInput={(e) => set({ ...decoy, notes: e.currentTarget.value })} rows={3} />
+      </label>
+    </fieldset>
+  )
+}
+
 export function Settings({ settings, change, changePassphrase, setDuress, wipe, back, build }: SettingsProps) {
   const [confirming, setConfirming] = useState(false)
+  const [decoy, setDecoy] = useState<Decoy>({ title: '', stagingPoint: '', notes: '' })
   return (
     <div class="stack">
       <h2>{strings.settingsTitle}</h2>
@@ -170,7 +196,14 @@ export function Settings({ settings, change, changePassphrase, setDuress, wipe, 
         fields={[strings.currentPassphrase, strings.duressPassphrase, strings.duressAgain]}
         submitLabel={strings.setDuress}
         done={strings.duressSet}
-        submit={async ([current, duress, again]) => (duress !== again ? strings.passphraseMismatch : setDuress(current!, duress!))}
+        extra={<DecoyFields decoy={decoy} set={setDecoy} />}
+        submit={async ([current, duress, again]) => {
+          if (duress !== again) return strings.passphraseMismatch
+          const error = await setDuress(current!, duress!, decoy.title.trim() === '' ? undefined : decoy)
+          // The decoy's text does not stay on screen once it is sealed away.
+          if (!error) setDecoy({ title: '', stagingPoint: '', notes: '' })
+          return error
+        }}
       />
       <ThisApp build={build} />
       <section class="stack" aria-labelledby="wipe">
