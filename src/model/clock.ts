@@ -2,19 +2,22 @@
 // tower sets it through NITZ, on every phone in range at once); a core phone that released on it
 // would reveal the location early to everyone. So each core phone compares its clock with
 // references: the signaling server (its pong carries the server's time) and the other core phones
-// (they send their time on a sealed topic only core phones hold). It releases no earlier than the
+// (they send their time on a sealed topic only core phones hold, and over the plan room's WebRTC mesh,
+// which only core phones can join, so references remain when the server is down). It releases no earlier than the
 // slowest fresh reference says (beyond CLOCK_TOLERANCE_MS) and no earlier than its own clock: one
 // honest reference is enough to hold back a phone pushed forward, however many others were pushed
 // with it. With no fresh reference at all it does not release by itself, and says so (a person can
 // still Go now). A reference more than a day off is not a clock, and is ignored.
 import { deriveKey, fromUtf8, randomBytes, toBase64Url, utf8, type SecretKey } from '../crypto'
-import { roomKeys, SealedTopic, type SignalingSocket } from '../transport'
+import { roomKeys, SealedTopic, type PeerAwareness, type SignalingSocket } from '../transport'
 
 export const CLOCK_TOLERANCE_MS = 30_000
 /** A reference older than this (by this phone's clock, so a jump of the clock makes it stale) no longer counts. */
 const FRESH_MS = 3 * 60_000
 /** How often a core phone asks the server for its time and tells the other core phones its own. */
 const PROBE_MS = 60_000
+/** How often a core phone refreshes its time in the mesh's awareness (a peer's sample is at most this stale). */
+const MESH_SHARE_MS = 10_000
 const MAX_SOURCES = 32
 /** A reference further off than this is broken or lying, not a clock: ignored. */
 const ABSURD_MS = 24 * 3600_000
@@ -36,12 +39,17 @@ export class GoClock {
   private readonly sockets: SignalingSocket[] = []
   private topic: SealedTopic | undefined
   private timer: ReturnType<typeof setInterval> | undefined
+  private meshTimer: ReturnType<typeof setInterval> | undefined
+  private awareness: PeerAwareness | undefined
   private readonly me = toBase64Url(randomBytes(12))
 
   constructor(private readonly changed: () => void = () => {}) {}
 
-  /** Starts probing on these sockets, and sharing this phone's time with the other core phones under the plan key. */
-  start(planKey: SecretKey, sockets: readonly SignalingSocket[]): void {
+  /**
+   * Starts probing on these sockets, and sharing this phone's time with the other core phones under
+   * the plan key, and in the plan room's mesh (`awareness`) when there is one.
+   */
+  start(planKey: SecretKey, sockets: readonly SignalingSocket[], awareness?: PeerAwareness): void {
     this.stop()
     const keys = roomKeys(deriveKey(planKey, 'clock-key'))
     this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1024, (bytes) => this.onPeer(bytes), () => {}, 256)
@@ -53,10 +61,32 @@ export class GoClock {
     }
     this.probe()
     this.timer = setInterval(this.probe, PROBE_MS)
+    if (awareness !== undefined) {
+      this.awareness = awareness
+      awareness.on('change', this.onMesh)
+      // Peers already in the mesh (their last time is at most MESH_SHARE_MS old).
+      this.onMesh({ added: [...awareness.getStates().keys()], updated: [] })
+      this.shareInMesh()
+      this.meshTimer = setInterval(this.shareInMesh, MESH_SHARE_MS)
+    }
+  }
+
+  private readonly shareInMesh = (): void => this.awareness?.setLocalStateField('clock', this.local())
+
+  private readonly onMesh = (changes: { added: number[]; updated: number[] }): void => {
+    const awareness = this.awareness
+    if (awareness === undefined) return
+    for (const id of [...changes.added, ...changes.updated]) {
+      const at = awareness.getStates().get(id)?.['clock']
+      if (id !== awareness.clientID && typeof at === 'number' && Number.isFinite(at)) this.record(`mesh:${id}`, at)
+    }
   }
 
   stop(): void {
     clearInterval(this.timer)
+    clearInterval(this.meshTimer)
+    this.awareness?.off('change', this.onMesh)
+    this.awareness = undefined
     this.topic?.close()
     this.topic = undefined
     for (const socket of this.sockets.splice(0)) {

@@ -7,7 +7,7 @@ import type { SecureDoc } from '../doc'
 import { FrameRelay } from './relay'
 import type { TopicStats as RelayStats } from './sealed-topic'
 import { roomKeys, type RoomKeys } from './rooms'
-import type { Provider, ProviderConstructor, SignalingSocket } from './signaling'
+import type { PeerAwareness, Provider, ProviderConstructor, SignalingSocket } from './signaling'
 import { ownSockets, releaseSockets } from './sockets'
 
 export interface TransportSettings {
@@ -55,6 +55,12 @@ export class RoomLink extends ObservableV2<LinkEvents> {
   /** This room's own sockets: other channels of the same document (check-in) may share them. */
   readonly sockets: SignalingSocket[]
   private lastReceivedAt: number | undefined
+
+  /** Small states this room's mesh peers share (no mesh: none). */
+  get awareness(): PeerAwareness | undefined {
+    return this.provider?.awareness
+  }
+
   private readonly emitStatus = (): void => this.emit('status', [this.status()])
 
   constructor(

@@ -38,7 +38,17 @@ export interface ProviderOptions {
   peerOpts: { config: RTCConfiguration; wrtc?: unknown }
 }
 
+/** What Blossom uses of y-protocols' Awareness: small states its mesh peers share, beside the document. */
+export interface PeerAwareness {
+  readonly clientID: number
+  setLocalStateField(field: string, value: unknown): void
+  getStates(): Map<number, Record<string, unknown>>
+  on(event: 'change', listener: (changes: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => void): void
+  off(event: 'change', listener: (changes: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => void): void
+}
+
 export interface Provider {
+  readonly awareness: PeerAwareness
   readonly room: WebrtcRoom | null
   readonly signalingConns: SignalingSocket[]
   readonly connected: boolean

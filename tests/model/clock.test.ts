@@ -1,5 +1,8 @@
 // GoClock's rule, alone: which time a core phone releases by, given what its references say.
 import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { applyAwarenessUpdate, Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
+import { randomKey } from '../../src/crypto'
 import { CLOCK_TOLERANCE_MS, GoClock } from '../../src/model/clock'
 
 function clockAt(local: number): { clock: GoClock; set: (t: number) => void } {
@@ -84,4 +87,31 @@ describe('go clock', () => {
     clock.record('core:new', 10_000_000 + 4 * 60_000)
     expect(clock.verdict()).toEqual({ kind: 'agrees' })
   })
+
+  it('hears the other core phones over the mesh (awareness) when the server is out of reach', async () => {
+    // Two core phones' awareness, joined as their WebRTC mesh would join them; no signaling socket at all.
+    const [a, b] = [new Awareness(new Y.Doc()), new Awareness(new Y.Doc())]
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      from.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) =>
+        applyAwarenessUpdate(to, encodeAwarenessUpdate(from, [...added, ...updated, ...removed]), 'mesh'),
+      )
+    }
+    const key = randomKey()
+    const pushed = new GoClock()
+    pushed.local = () => Date.now() + 10 * 60_000 // a fake tower set this one
+    const honest = new GoClock()
+    pushed.start(key, [], a)
+    honest.start(key, [], b)
+    try {
+      expect(pushed.verdict()).toMatchObject({ kind: 'off' })
+      expect((pushed.verdict() as { byMs: number }).byMs).toBeGreaterThan(9 * 60_000)
+      expect(Math.abs(pushed.releaseNow()! - Date.now())).toBeLessThan(CLOCK_TOLERANCE_MS)
+      expect(honest.verdict()).toMatchObject({ kind: 'off' }) // it sees a peer ten minutes ahead
+      expect(honest.releaseNow()).toBeLessThanOrEqual(Date.now() + 5)
+    } finally {
+      pushed.stop()
+      honest.stop()
+    }
+  })
 })
+
