@@ -118,7 +118,8 @@ describe('the whole story', () => {
     const started = Date.now()
     const latencies = await Promise.all(
       participants.map(async (p) => {
-        await p.page.locator('[data-reveal]', { hasText: LOCATION }).waitFor({ timeout: WAIT_MS })
+        // Checked on every animation frame, not at Playwright's widening intervals (which round up to ~800 ms).
+        await p.page.waitForFunction((text) => document.querySelector('[data-reveal]')?.textContent?.includes(text) === true, LOCATION, { polling: 'raf', timeout: WAIT_MS })
         return Date.now() - started
       }),
     )
