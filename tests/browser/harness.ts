@@ -25,8 +25,14 @@ export const ARGS = [
 export const launch = (extraArgs: readonly string[] = []): Promise<Browser> =>
   chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...ARGS, ...extraArgs], timeout: WAIT_MS })
 
+/**
+ * The server runs in the test process, whose event loop also drives every browser: its lag there is
+ * the test's, not the server's load, so overload shedding (tests/server/overload.test.ts) is off here.
+ */
+export const IN_PROCESS_SIGNALING = { overloadLagMs: 60_000 } as const
+
 export async function serve(port = 0, distRoot = inject('shellBuilds').a.dist): Promise<{ server: AppServer; url: string; port: number }> {
-  const server = createAppServer({ host: '127.0.0.1', port, distRoot })
+  const server = createAppServer({ host: '127.0.0.1', port, distRoot, signaling: IN_PROCESS_SIGNALING })
   const url = await server.listen()
   return { server, url: url.replace(/\/$/, ''), port: Number(new URL(url).port) }
 }

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
 import { qrStrings } from '../../src/ui/qr/strings'
 import { writeQrY4m } from './qr-video'
+import { IN_PROCESS_SIGNALING } from './harness'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const WAIT_MS = 30_000
@@ -173,7 +174,7 @@ const browsers: Browser[] = []
 
 beforeAll(async () => {
   page = await buildTestPage()
-  server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: page.dist })
+  server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: page.dist, signaling: IN_PROCESS_SIGNALING })
   origin = (await server.listen()).replace(/\/$/, '')
 })
 

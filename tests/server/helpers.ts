@@ -23,7 +23,9 @@ export async function startSignaling(options: Omit<SignalingServerOptions, 'serv
     res.writeHead(404)
     res.end()
   })
-  const signaling = createSignalingServer({ ...options, server: http })
+  // In the test process, the event loop also runs every test phone: its lag is not the server's
+  // load, so overload shedding is off unless a test asks for it (tests/server/overload.test.ts).
+  const signaling = createSignalingServer({ overloadLagMs: 60_000, ...options, server: http })
   await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve))
   const bound = (http.address() as AddressInfo).port
   return {

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { AddressInfo } from 'node:net'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll } from 'vitest'
-import { launch } from '../browser/harness'
+import { IN_PROCESS_SIGNALING, launch } from '../browser/harness'
 import { SECURITY_HEADERS } from '../../src/release'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
 import { createStaticHandler } from '../../src/server/static'
@@ -20,7 +20,7 @@ export interface Running {
 }
 
 export async function serve(dist: string, port = 0): Promise<Running> {
-  const server = createAppServer({ host: '127.0.0.1', port, distRoot: dist })
+  const server = createAppServer({ host: '127.0.0.1', port, distRoot: dist, signaling: IN_PROCESS_SIGNALING })
   const url = await server.listen()
   return { server, url, port: Number(new URL(url).port) }
 }
