@@ -41,7 +41,8 @@ export class GoClock {
   private timer: ReturnType<typeof setInterval> | undefined
   private meshTimer: ReturnType<typeof setInterval> | undefined
   private awareness: PeerAwareness | undefined
-  private readonly me = toBase64Url(randomBytes(12))
+  /** Who this phone is in the action (its tabs share it, so another tab is never taken for another phone). */
+  private me = toBase64Url(randomBytes(12))
 
   constructor(private readonly changed: () => void = () => {}) {}
 
@@ -49,8 +50,9 @@ export class GoClock {
    * Starts probing on these sockets, and sharing this phone's time with the other core phones under
    * the plan key, and in the plan room's mesh (`awareness`) when there is one.
    */
-  start(planKey: SecretKey, sockets: readonly SignalingSocket[], awareness?: PeerAwareness): void {
+  start(planKey: SecretKey, sockets: readonly SignalingSocket[], awareness?: PeerAwareness, me?: string): void {
     this.stop()
+    if (me !== undefined) this.me = me
     const keys = roomKeys(deriveKey(planKey, 'clock-key'))
     this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1024, (bytes) => this.onPeer(bytes), () => {}, 256)
     for (const socket of sockets) {
@@ -64,21 +66,27 @@ export class GoClock {
     if (awareness !== undefined) {
       this.awareness = awareness
       awareness.on('change', this.onMesh)
-      // Peers already in the mesh (their last time is at most MESH_SHARE_MS old).
+      // Peers already in the mesh (their last time may be up to awareness's 30 s timeout old: within tolerance).
       this.onMesh({ added: [...awareness.getStates().keys()], updated: [] })
       this.shareInMesh()
       this.meshTimer = setInterval(this.shareInMesh, MESH_SHARE_MS)
     }
   }
 
-  private readonly shareInMesh = (): void => this.awareness?.setLocalStateField('clock', this.local())
+  private readonly shareInMesh = (): void => {
+    this.awareness?.setLocalStateField('clockOf', this.me)
+    this.awareness?.setLocalStateField('clock', this.local())
+  }
 
   private readonly onMesh = (changes: { added: number[]; updated: number[] }): void => {
     const awareness = this.awareness
     if (awareness === undefined) return
     for (const id of [...changes.added, ...changes.updated]) {
-      const at = awareness.getStates().get(id)?.['clock']
-      if (id !== awareness.clientID && typeof at === 'number' && Number.isFinite(at)) this.record(`mesh:${id}`, at)
+      const state = awareness.getStates().get(id)
+      const at = state?.['clock']
+      // Another tab of this phone (y-webrtc joins same-origin tabs too) shares this phone's clock: not a reference.
+      if (id === awareness.clientID || state?.['clockOf'] === this.me) continue
+      if (typeof at === 'number' && Number.isFinite(at)) this.record(`mesh:${id}`, at)
     }
   }
 
@@ -97,7 +105,8 @@ export class GoClock {
 
   private readonly probe = (): void => {
     for (const socket of this.sockets) if (socket.connected) socket.send({ type: 'ping' })
-    this.topic?.send(utf8(JSON.stringify({ t: 'clock', from: this.me, at: this.local() })))
+    // Not kept for a resend after a shed: a resent time would be stale, and the next probe comes anyway.
+    this.topic?.send(utf8(JSON.stringify({ t: 'clock', from: this.me, at: this.local() })), undefined, false)
   }
 
   private readonly onServer = (message: unknown): void => {

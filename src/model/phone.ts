@@ -138,9 +138,11 @@ export class Phone {
       vault.lock()
       await Vault.wipeAll(db)
       const phone = await Phone.setUp(await openBlossomDB(db.name), passphrase, transport)
-      if (decoy) await phone.plantDecoy(decoy)
+      // Whatever goes wrong with the decoy, the person forced to unlock sees an ordinary (empty) app.
+      if (decoy) await phone.plantDecoy(decoy).catch(() => undefined)
       return phone
     }
+    await vault.ensureSpare()
     const seed = await vault.getSecret('identity')
     if (!seed) throw new ModelError('corrupt-record', 'This phone’s identity is missing from its storage.')
     return Phone.start(db, vault, identityFromSeed(seed), transport)

@@ -182,7 +182,7 @@ export class ActionSession {
     if (this.planDoc && record.plan) {
       const planLink = new RoomLink(this.planDoc, newest(record.plan), transport)
       this.links.unshift(planLink, ...previous(this.planDoc, record.plan))
-      this.clock.start(newest(record.plan), planLink.sockets, planLink.awareness)
+      this.clock.start(newest(record.plan), planLink.sockets, planLink.awareness, toBase64Url(this.me.signingPublicKey))
       this.desk = new InviteDesk(this.planDoc, this.briefDoc, () => ({ plan: this.record.plan!, brief: this.record.brief }), this.me, this.signalingUrls, () => this.removedKeys())
       this.checkins = checkinTopic(briefKey, (bytes) => this.onCheckin(bytes), briefLink.sockets)
     } else {

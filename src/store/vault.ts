@@ -103,10 +103,10 @@ export class Vault {
    * Its id is random and kept in this vault, so a new duress passphrase can replace it.
    */
   private async renewSpare(decoy: { master: SecretKey; content: Uint8Array } | undefined): Promise<void> {
+    if (decoy !== undefined && decoy.content.length > SPARE_BYTES - 4) throw storeError('too-large')
     const known = await this.getSecret('spare')
     const id = known === undefined ? toBase64Url(randomBytes(32)) : new TextDecoder().decode(known)
     if (known === undefined) await this.putSecret('spare', utf8(id))
-    if (decoy !== undefined && decoy.content.length > SPARE_BYTES - 4) throw storeError('too-large')
     const padded = new Uint8Array(SPARE_BYTES)
     if (decoy !== undefined) {
       padded.set(u32(decoy.content.length))
@@ -116,6 +116,11 @@ export class Vault {
     const box = seal(key, padded, utf8(id))
     wipe(key)
     await run(() => this.db.put('secrets', box, id))
+  }
+
+  /** A vault made before spare records existed gets its (random) spare now, so later a decoy changes nothing visible. */
+  async ensureSpare(): Promise<void> {
+    if ((await this.getSecret('spare')) === undefined) await this.renewSpare(undefined)
   }
 
   /**

@@ -22,8 +22,11 @@ const PARTIAL_TTL_MS = 120_000
  */
 const BURST_PIECES = 8
 const PIECE_PACE_MS = 300
-/** Messages of one piece kept to send again when the server sheds them under load (see onPublish). */
+/** Broadcasts of one piece kept to send again when the server sheds them under load (see onShed). */
 const KEPT_FOR_RETRY = 16
+const KEPT_BYTES = 256 * 1024
+/** Only broadcasts this recent are sent again; each at most once. */
+const KEPT_FOR_MS = 10_000
 /** After the server said it shed a message, send the kept ones again after this (plus up to as much at random). */
 const SHED_RETRY_MS = 1500
 
@@ -88,7 +91,7 @@ export class SealedTopic {
   private readonly outboxes = new Map<SignalingSocket, Outbox>()
   private closed = false
   /** The last messages of one piece sent, with their sample, to send again if the server shed them. */
-  private kept: { message: Uint8Array; sample: number | undefined }[] = []
+  private kept: { message: Uint8Array; at: number }[] = []
   private retryTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
@@ -126,11 +129,13 @@ export class SealedTopic {
    * of one piece (a frame, a hello, a lobby message) goes at once, so a release never waits
    * behind a catch-up; the pieces of a bigger one are paced (see BURST_PIECES).
    */
-  send(message: Uint8Array, sample?: number): boolean {
+  send(message: Uint8Array, sample?: number, keep = true): boolean {
     const pieces = sealPieces(message, this.key, this.topic, this.minPadded)
-    if (pieces.length === 1) {
-      this.kept.push({ message, sample })
-      if (this.kept.length > KEPT_FOR_RETRY) this.kept.shift()
+    // Only a broadcast can be shed (a sample never is); `keep` false: not worth sending again (a clock time).
+    if (keep && sample === undefined && pieces.length === 1) {
+      this.kept.push({ message, at: Date.now() })
+      let bytes = this.kept.reduce((n, k) => n + k.message.length, 0)
+      while (this.kept.length > KEPT_FOR_RETRY || bytes > KEPT_BYTES) bytes -= this.kept.shift()!.message.length
     }
     let sent = false
     // Only a message of one piece may go to a sample: pieces of one message must meet the same phones.
@@ -190,17 +195,20 @@ export class SealedTopic {
   }
 
   /**
-   * The server was overloaded and dropped a broadcast of ours: send the kept messages again a little
-   * later (receivers ignore what they already have). A catch-up of many pieces is not kept: the
-   * phones that missed it ask again (the relay's hellos repeat).
+   * The server was overloaded and dropped a broadcast of ours: send the broadcasts of the last few
+   * seconds again a little later, once (receivers ignore what they already have). A catch-up of many
+   * pieces is not kept: the phones that missed it ask again (the relay's hellos repeat). A server that
+   * keeps saying so gets each message at most twice.
    */
   private onShed(): void {
     if (this.retryTimer !== undefined || this.closed) return
+    // What was recent when the server said so; each is sent again once, not kept again.
+    const since = Date.now() - KEPT_FOR_MS
+    const again = this.kept.filter((k) => k.at >= since)
+    this.kept = []
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined
-      const again = this.kept
-      this.kept = []
-      for (const { message, sample } of again) this.send(message, sample)
+      for (const { message } of again) this.send(message, undefined, false)
     }, SHED_RETRY_MS * (1 + Math.random()))
   }
 

@@ -115,7 +115,8 @@ export const strings = {
   setDuress: 'Set duress passphrase',
   duressSet: 'Duress passphrase set.',
   decoyExplain:
-    'Optional: a harmless practice action of your own that the duress passphrase opens instead of an empty app. It is made anew at that moment, as an ordinary action; nothing on this phone shows it is waiting.',
+    'Optional: a harmless practice action of your own that the duress passphrase opens instead of an empty app. It is made anew at that moment, as an ordinary action; nothing on this phone shows it is waiting. Setting the duress passphrase again replaces it (or removes it, if these fields are empty).',
+  decoyNeedsTitle: 'Give the decoy a title, or leave all its fields empty.',
   decoyTitle: 'Decoy action title',
   decoyStagingPoint: 'Decoy meeting place',
   decoyNotes: 'Decoy notes',

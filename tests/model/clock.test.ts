@@ -113,5 +113,26 @@ describe('go clock', () => {
       honest.stop()
     }
   })
+
+  it('does not take another tab of the same phone for another core phone', () => {
+    const [a, b] = [new Awareness(new Y.Doc()), new Awareness(new Y.Doc())]
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      from.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) =>
+        applyAwarenessUpdate(to, encodeAwarenessUpdate(from, [...added, ...updated, ...removed]), 'tab'),
+      )
+    }
+    const key = randomKey()
+    const [tab1, tab2] = [new GoClock(), new GoClock()]
+    for (const tab of [tab1, tab2]) tab.local = () => Date.now() + 10 * 60_000 // one phone, one pushed clock
+    tab1.start(key, [], a, 'the same core identity')
+    tab2.start(key, [], b, 'the same core identity')
+    try {
+      expect(tab1.verdict()).toEqual({ kind: 'unconfirmed' })
+      expect(tab1.releaseNow()).toBeUndefined()
+    } finally {
+      tab1.stop()
+      tab2.stop()
+    }
+  })
 })
 

@@ -199,7 +199,9 @@ export function Settings({ settings, change, changePassphrase, setDuress, wipe, 
         extra={<DecoyFields decoy={decoy} set={setDecoy} />}
         submit={async ([current, duress, again]) => {
           if (duress !== again) return strings.passphraseMismatch
-          const error = await setDuress(current!, duress!, decoy.title.trim() === '' ? undefined : decoy)
+          const untitled = decoy.title.trim() === ''
+          if (untitled && (decoy.notes.trim() !== '' || decoy.stagingPoint.trim() !== '')) return strings.decoyNeedsTitle
+          const error = await setDuress(current!, duress!, untitled ? undefined : decoy)
           // The decoy's text does not stay on screen once it is sealed away.
           if (!error) setDecoy({ title: '', stagingPoint: '', notes: '' })
           return error
