@@ -118,6 +118,9 @@ export class RoomLink extends ObservableV2<LinkEvents> {
       socket.off('disconnect', this.emitStatus)
     }
     this.provider?.off('peers', this.emitStatus)
+    // y-webrtc's destroy() leaves the provider holding its socket: without disconnect() first,
+    // every room left would keep a socket open (reconnecting, resubscribing) for good.
+    this.provider?.disconnect()
     this.provider?.destroy()
     releaseSockets(this.sockets, this)
     super.destroy()

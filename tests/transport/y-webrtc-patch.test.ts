@@ -7,6 +7,9 @@ import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import { WebrtcProvider } from 'y-webrtc'
 import { startSignaling, waitFor, Client, type Harness } from '../server/helpers'
+import { cryptoReady, newIdentity, publicPart, randomKey } from '../../src/crypto'
+import { newDocId, SecureDoc } from '../../src/doc'
+import { RoomLink } from '../../src/transport'
 
 beforeAll(() => {
   ;(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket
@@ -72,6 +75,46 @@ describe('patched y-webrtc', () => {
     expect(failures).toEqual([])
     expect(provider.room!.webrtcConns.has('ghost')).toBe(false)
     expect(provider.room!.webrtcConns.has('x')).toBe(false)
+  })
+
+  it('a provider destroyed before its room key is derived never takes the room from a newer one of the same room', async () => {
+    harness = await startSignaling()
+    const failures: unknown[] = []
+    const onFailure = (e: unknown): void => void failures.push(e)
+    process.on('unhandledRejection', onFailure)
+    process.on('uncaughtException', onFailure)
+    try {
+      // The old provider's key (PBKDF2) is still being derived when it is destroyed; the new one's
+      // key comes first (here: none at all, a resolved promise), so the new one opens the room first.
+      const old = new WebrtcProvider('race-room', new Y.Doc(), { signaling: [harness.url], password: 'pw' })
+      old.destroy()
+      provider = new WebrtcProvider('race-room', new Y.Doc(), { signaling: [harness.url] })
+      await waitFor(() => provider!.room !== null, 'the new provider opened its room', 10_000)
+      await old.key
+      await new Promise((r) => setTimeout(r, 50))
+      // Unpatched: "A Yjs Doc connected to room ... already exists!", then a TypeError from destroy.
+      expect(failures).toEqual([])
+      // The room is still the new provider's: a peer announcing in it is answered (its mesh is whole).
+      await waitFor(() => harness!.signaling.stats().subscriptions >= 1, 'the new provider subscribed', 10_000)
+      expect(provider.room!.provider).toBe(provider)
+    } finally {
+      process.off('unhandledRejection', onFailure)
+      process.off('uncaughtException', onFailure)
+    }
+  })
+
+  it('a room left closes its own signaling socket', async () => {
+    await cryptoReady()
+    harness = await startSignaling()
+    ;(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket
+    const me = newIdentity()
+    const doc = new SecureDoc({ docId: newDocId(), keys: new Map([[0, randomKey()]]), roster: { epoch: 0, writers: [publicPart(me)] }, identity: me })
+    const link = new RoomLink(doc, randomKey(), { signalingUrls: [harness.url], iceServers: [], relayOnly: false, serverRelay: true })
+    await waitFor(() => harness!.signaling.stats().connections === 1, 'the room connected', 10_000)
+    link.leave()
+    // Unpatched, y-webrtc's provider kept holding the socket: it stayed open (and reconnected) for good.
+    await waitFor(() => harness!.signaling.stats().connections === 0, 'the socket closed once the room was left', 10_000)
+    doc.destroy()
   })
 
   it('subscribes with a peer-id claim, so addressed signals reach that phone alone', async () => {
