@@ -9,7 +9,7 @@ import { defineConfig, type Plugin } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
 import { addIntegrity, withIntegrity, writeManifest } from './scripts/release-build.js'
 import { parseReleaseKey } from './src/release/signature.js'
-import { strings } from './src/ui/strings.js'
+import { catalogs, readCatalog } from './scripts/catalogs.js'
 
 /**
  * A label for this build, shown small in the app and baked into the bundle, so two builds of
@@ -70,7 +70,7 @@ const APP_URL = 'urn:blossom:app'
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 
-/** Fills %BLOSSOM_key% in index.html from src/ui/strings.ts, so every visible string lives there. */
+/** Fills %BLOSSOM_key% in index.html from the English catalog, so every visible string lives there. */
 function htmlStrings(): Plugin {
   return {
     name: 'blossom-html-strings',
@@ -78,7 +78,7 @@ function htmlStrings(): Plugin {
       order: 'pre',
       handler: (html) =>
         html.replace(/%BLOSSOM_(\w+)%/g, (_match, key: string) => {
-          const value: unknown = (strings as Record<string, unknown>)[key]
+          const value: unknown = readCatalog('en')[key]
           if (typeof value !== 'string') throw new Error(`index.html names unknown string ${key}`)
           return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c)
         }),
@@ -105,6 +105,7 @@ export default defineConfig({
     chunkSizeWarningLimit: 1024,
   },
   plugins: [
+    catalogs(),
     htmlStrings(),
     preact(),
     VitePWA({

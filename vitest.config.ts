@@ -1,7 +1,9 @@
+import { catalogs } from './scripts/catalogs'
 import { fileURLToPath } from 'node:url'
 import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  plugins: [catalogs()],
   // As in vite.config.ts: tests run y-webrtc over the app's simple-peer stand-in.
   resolve: {
     alias: { 'simple-peer/simplepeer.min.js': fileURLToPath(new URL('./src/transport/peer.ts', import.meta.url)) },

@@ -109,7 +109,7 @@ function blossomCrowd(n: number): { phones: Phone[]; release: () => Uint8Array }
   const coreDoc = open(core)
   const editor = new BriefEditor(coreDoc.plain, briefId)
   editor.set('stagingPoint', 'The bakery on the corner of 5th and Main')
-  editor.sealStage(stage, 'Stage 1', stageKey, LOCATION)
+  editor.sealStage(stage, 'location', stageKey, LOCATION)
   coreDoc.flush()
   const before = Y.encodeStateAsUpdate(coreDoc.transport)
   const phones = Array.from({ length: n - 1 }, (): Phone => {

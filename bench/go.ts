@@ -58,7 +58,7 @@ function briefBeforeGo(kind: PeerSetup['kind'], releases: number, signalingUrl: 
   const doc = new SecureDoc({ docId: briefId, keys: new Map([[0, briefKey]]), roster: { epoch: 0, writers: [publicPart(core)] }, identity: core })
   const editor = new BriefEditor(doc.plain, briefId)
   for (const [k, v] of Object.entries(fields)) editor.set(k as 'bring', v)
-  stages.forEach((id, i) => editor.sealStage(id, `Stage ${i + 1}`, stageKeys[i]!, LOCATION))
+  stages.forEach((id, i) => editor.sealStage(id, 'location', stageKeys[i]!, LOCATION))
   doc.flush()
   const initial = Y.encodeStateAsUpdate(doc.transport)
   doc.destroy()

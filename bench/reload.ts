@@ -5,7 +5,7 @@
 // Playwright's round trips nor its scripts in the page fall inside a measured span. Asserts nothing.
 import type { Browser, CDPSession, Page } from 'playwright-core'
 import { launch, PhonePage, serve } from '../tests/browser/harness'
-import { strings } from '../src/ui/strings'
+import { t } from '../tests/browser/words'
 import { quantile, type Row } from './table'
 
 const TAG = 'blossom-bench'
@@ -46,7 +46,7 @@ async function installedPhone(browser: Browser, dist: string): Promise<PhonePage
   const { server, url } = await serve(0, dist)
   try {
     const phone = await PhonePage.open(browser, url)
-    await phone.context.addInitScript(watch, { tag: TAG, actionsTitle: strings.actionsTitle })
+    await phone.context.addInitScript(watch, { tag: TAG, actionsTitle: t('actionsTitle') })
     await phone.goto()
     await phone.setUp()
     await phone.createAction('Bench')

@@ -3,7 +3,7 @@
 // phone (mesh only, and mesh with the server relay). Prints a table; asserts nothing.
 // Part of npm run bench (builds first, runs in a private network namespace).
 import { launch, PhonePage, serve } from '../tests/browser/harness'
-import { strings } from '../src/ui/strings'
+import { t } from '../tests/browser/words'
 import { quantile, type Row } from './table'
 
 
@@ -21,7 +21,7 @@ async function run(serverRelay: boolean, dist: string, edits: number) {
     await b.page.goto(link)
     await b.setUp()
     await b.notes().waitFor()
-    await b.page.getByRole('button', { name: strings.back }).click()
+    await b.page.getByRole('button', { name: t('back') }).click()
     if (!serverRelay) await b.setServerRelay(false)
     await b.page.getByRole('button', { name: /Bench/ }).click()
     await b.waitPeers(1)

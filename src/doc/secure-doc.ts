@@ -76,6 +76,8 @@ type DocEvents = {
   rewind: () => void
   /** The closures of an epoch changed (a removal, a race, a conflict). */
   epochs: (epoch: number) => void
+  /** A writer was added to the roster. */
+  roster: () => void
 }
 
 /** Frames we cannot judge yet (unknown author or epoch) are held up to these bounds. */
@@ -474,7 +476,11 @@ export class SecureDoc extends ObservableV2<DocEvents> {
       case FrameKind.roster: {
         const member = decodeRosterEntry(payload)
         this.rosterEntries.set(frame.id, { member, author: authorKey(frame.author), epoch: frame.epoch })
-        if (this.roster.add(frame.epoch, member)) this.retryPending = true
+        if (this.roster.add(frame.epoch, member)) {
+          this.retryPending = true
+          // Screens that count members follow (the plaintext itself did not change).
+          queueMicrotask(() => !this.closed && this.emit('roster', []))
+        }
         return
       }
       case FrameKind.closure: {

@@ -3,7 +3,7 @@
 // start; their keys arrive as releases.
 import * as Y from 'yjs'
 import { fromBase64Url, toBase64Url, type BoxPublicKey, type DocId, type PublicIdentity } from '../crypto'
-import { makeRelease, openStage, readRelease, ReleaseError, sealStage, stageKeyId, type Release, type StageContent, type StageId } from './stage'
+import { makeRelease, openStage, readRelease, ReleaseError, sealStage, stageKeyId, stageKindOf, type Release, type StageContent, type StageId, type StageKind } from './stage'
 import type { DeviceIdentity, SecretKey } from '../crypto'
 
 export const BRIEF_FIELDS = ['stagingPoint', 'bring', 'conduct', 'dispersal'] as const
@@ -51,14 +51,14 @@ export interface Announcement {
 
 export interface StageView {
   readonly id: StageId
-  readonly label: string
+  readonly kind: StageKind
   /** Present once a valid release opened the stage. */
   readonly content: StageContent | undefined
   readonly releasedAt: number | undefined
 }
 
 interface SealedStage {
-  readonly label: string
+  readonly kind?: StageKind
   readonly box: Uint8Array
   /** Which key sealed it (stage.ts stageKeyId): the core reseals when plan and brief disagree. */
   readonly keyId?: string
@@ -124,7 +124,7 @@ export class BriefView {
     stagesOf(this.doc).forEach((sealed, id) => {
       const stageId = id as StageId
       const content = this.reveal(stageId, sealed)
-      out.push({ id: stageId, label: str(sealed?.label), content, releasedAt: content ? this.revealedAt.get(stageId) : undefined })
+      out.push({ id: stageId, kind: stageKindOf(sealed?.kind), content, releasedAt: content ? this.revealedAt.get(stageId) : undefined })
     })
     return out
   }
@@ -137,7 +137,7 @@ export class BriefView {
     const content = openStage(release.key, this.briefId, release.stageId, sealed.box)
     this.extra.set(release.stageId, release)
     this.revealedAt.set(release.stageId, this.revealedAt.get(release.stageId) ?? Date.now())
-    return { id: release.stageId, label: sealed.label, content, releasedAt: this.revealedAt.get(release.stageId) }
+    return { id: release.stageId, kind: stageKindOf(sealed.kind), content, releasedAt: this.revealedAt.get(release.stageId) }
   }
 
   isReleased(stageId: StageId): boolean {
@@ -233,8 +233,8 @@ export class BriefEditor {
     announcementsOf(this.doc).push([{ at, text }])
   }
 
-  sealStage(id: StageId, label: string, key: SecretKey, content: StageContent): void {
-    stagesOf(this.doc).set(id, { label, box: sealStage(key, this.briefId, id, content), keyId: stageKeyId(key) })
+  sealStage(id: StageId, kind: StageKind, key: SecretKey, content: StageContent): void {
+    stagesOf(this.doc).set(id, { kind, box: sealStage(key, this.briefId, id, content), keyId: stageKeyId(key) })
   }
 
   release(id: StageId, key: SecretKey, signer: DeviceIdentity): Uint8Array {

@@ -1,9 +1,9 @@
 // The model layer: actions, plans and invites, in the users' words.
-export { Phone, JoinAttempt, JoinError, type ActionSummary, type Decoy, type JoinProblem } from './phone'
-export { ActionSession, LOCATION_LABEL, type InviteSummary, type CheckinSummary, type CheckinState } from './session'
+export { Phone, JoinAttempt, JoinError, type ActionSummary, type Decoy, type JoinProblem, type JoinStep } from './phone'
+export { ActionSession, type InviteSummary, type CheckinSummary, type CheckinState } from './session'
 export { BRIEF_FIELDS, type BriefField, type BriefText, type GoState, type StageView, type Announcement } from './brief'
-export { ReleaseError, type StageContent, type StageId, type ReleaseProblem } from './stage'
-export { PlanView, PLAN_FIELDS, type PlanField, type PlanText } from './plan'
+export { ReleaseError, type StageContent, type StageId, type StageKind, type ReleaseProblem } from './stage'
+export { PlanView, PLAN_FIELDS, type CoreStage, type PlanField, type PlanText } from './plan'
 export { decodeInvite, InviteLinkError, type InviteTier, type InviteLinkProblem } from './invite-link'
 export { ModelError, type ModelErrorCode } from './errors'
 export type { ActionId, Role } from './action'

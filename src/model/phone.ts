@@ -40,7 +40,14 @@ const refusalText: Record<RefusalReason, string> = {
   removed: 'You were removed from this action by its core. This invite no longer works.',
 }
 
-type JoinEvents = { waiting: (coreOnline: boolean) => void }
+/**
+ * Where a join stands, as the joining phone knows it: `connecting` (no server reached yet, the
+ * request waits), `asking` (sent, a core phone online answers within seconds), `unanswered` (sent
+ * again and again with no answer: no core phone seems online), `admitted` (welcomed; opening).
+ */
+export type JoinStep = 'connecting' | 'asking' | 'unanswered' | 'admitted'
+
+type JoinEvents = { progress: (step: JoinStep) => void }
 
 /** A join in progress: asks in the lobby until a core phone answers. */
 export class JoinAttempt extends ObservableV2<JoinEvents> {
@@ -69,6 +76,8 @@ export class JoinAttempt extends ObservableV2<JoinEvents> {
 }
 
 const JOIN_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000]
+/** Requests sent (about 3 s) before the phone says no core phone has answered. */
+const UNANSWERED_AFTER = 2
 
 const EXPIRY_CHECK_MS = 60_000
 
@@ -202,6 +211,12 @@ export class Phone {
     return this.get(id).invite(tier, label, origin, validForMs)
   }
 
+  /** What an invite link admits to, before anything is asked: InviteLinkError for a bad link. */
+  static describeInvite(link: string): { tier: InviteTier; expiresAt: number } {
+    const { tier, expiresAt } = decodeInvite(link)
+    return { tier, expiresAt }
+  }
+
   /** Joins with an invite link or code. InviteLinkError for a bad link; `done` rejects with JoinError. */
   join(link: string): JoinAttempt {
     const invite = decodeInvite(link)
@@ -316,6 +331,7 @@ export class Phone {
         // The core answers every repeated request: only the first welcome makes an action.
         if (joined) return
         joined = true
+        attempt.emit('progress', ['admitted'])
         settle(this.save(record).then(() => this.open(record)).then(() => record.id))
       } catch {
         // A welcome that does not open for us is someone else's, or forged: keep waiting.
@@ -325,8 +341,10 @@ export class Phone {
     for (const socket of sockets) lobby.attach(socket)
     function ask(): void {
       clearTimeout(timer)
+      if (joined) return
       const sent = lobby.send(joinRequest(invite.secret, me))
-      attempt.emit('waiting', [sent])
+      // A core phone online answers the first request or two; after that, none seems to be.
+      attempt.emit('progress', [!sent ? 'connecting' : tries < UNANSWERED_AFTER ? 'asking' : 'unanswered'])
       timer = setTimeout(ask, JOIN_RETRY_MS[Math.min(tries++, JOIN_RETRY_MS.length - 1)])
     }
     ask()

@@ -3,7 +3,7 @@
 import * as Y from 'yjs'
 import { boxKeysFromSeed, fromBase64Url, randomBytes, toBase64Url, type SecretKey } from '../crypto'
 import type { CheckinKeys } from './checkin'
-import type { StageContent, StageId } from './stage'
+import { stageKindOf, type StageContent, type StageId, type StageKind } from './stage'
 
 export const PLAN_FIELDS = ['title', 'notes', 'marshals'] as const
 export type PlanField = (typeof PLAN_FIELDS)[number]
@@ -12,14 +12,14 @@ export type PlanText = Readonly<Record<PlanField, string>>
 /** A stage as the core holds it: its content in the clear and its key. */
 export interface CoreStage {
   readonly id: StageId
-  readonly label: string
+  readonly kind: StageKind
   readonly content: StageContent
   /** Released with go unless set: a later stage (dispersal, say) may have its own time. */
   readonly releaseAt: number | undefined
 }
 
 interface StoredStage {
-  readonly label: string
+  readonly kind?: StageKind
   readonly key: string
   readonly text: string
   readonly lat?: number
@@ -54,7 +54,7 @@ export class PlanView {
     this.stageMap().forEach((s, id) => {
       out.push({
         id: id as StageId,
-        label: s.label,
+        kind: stageKindOf(s.kind),
         content: { text: s.text, ...(s.lat !== undefined && s.lon !== undefined ? { lat: s.lat, lon: s.lon } : {}) },
         releaseAt: s.releaseAt,
       })
@@ -73,10 +73,10 @@ export class PlanView {
    * then opens only the version in force, never an earlier one still in the brief's log,
    * and after a removal the removed member's copy of the key opens nothing new.
    */
-  putStage(id: StageId, label: string, content: StageContent, releaseAt?: number): SecretKey {
+  putStage(id: StageId, kind: StageKind, content: StageContent, releaseAt?: number): SecretKey {
     const key = randomBytes(32) as SecretKey
     this.stageMap().set(id, {
-      label,
+      kind,
       key: toBase64Url(key),
       text: content.text,
       ...(content.lat !== undefined && content.lon !== undefined ? { lat: content.lat, lon: content.lon } : {}),

@@ -13,7 +13,7 @@ import { ModelError } from './errors'
 import { addInvite, InviteDesk, invitesOf, joinerOf, linkOf, reissueOpenInvites, revokeInvite, stateOf, type InviteState } from './invites'
 import { inviteUrl, type InviteTier } from './invite-link'
 import { PlanView } from './plan'
-import { newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId } from './stage'
+import { newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId, type StageKind } from './stage'
 import { closeWithout, stillNeedsClosing, type Members } from './rotation'
 import type { DocAccess } from './access'
 
@@ -41,7 +41,6 @@ const CHECKIN_RETRY_MS = [2_000, 4_000, 8_000, 15_000]
 const MAX_TIMER_MS = 2 ** 31 - 1
 /** How often a core phone that cannot confirm its clock looks again, once a stage is due. */
 const CLOCK_RECHECK_MS = 5_000
-export const LOCATION_LABEL = 'Action location'
 
 export class ActionSession {
   readonly plan: PlanView | undefined
@@ -220,9 +219,12 @@ export class ActionSession {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener)
     const stops = [this.brief.onChange(listener), this.plan?.onChange(listener)]
+    // Who writes (the core's size) changes without a plaintext change.
+    for (const doc of [this.briefDoc, this.planDoc]) doc?.on('roster', listener)
     return () => {
       this.listeners.delete(listener)
       for (const stop of stops) stop?.()
+      for (const doc of [this.briefDoc, this.planDoc]) doc?.off('roster', listener)
     }
   }
 
@@ -279,12 +281,12 @@ export class ActionSession {
   }
 
   /** Writes a stage's content: in the clear into the plan, sealed into the brief. */
-  setStage(content: StageContent, label = LOCATION_LABEL, id?: StageId): StageId {
+  setStage(content: StageContent, kind: StageKind = 'location', id?: StageId): StageId {
     const plan = this.plan
     if (!plan) throw notCore()
-    const stageId = id ?? plan.stages().find((s) => s.label === label)?.id ?? newStageId()
-    const key = plan.putStage(stageId, label, content)
-    this.editor().sealStage(stageId, label, key, content)
+    const stageId = id ?? plan.stages().find((s) => s.kind === kind)?.id ?? newStageId()
+    const key = plan.putStage(stageId, kind, content)
+    this.editor().sealStage(stageId, kind, key, content)
     this.planDoc!.flush()
     this.briefDoc.flush()
     return stageId
@@ -374,14 +376,14 @@ export class ActionSession {
   }
 
   /** The core's members: each writer of the plan, named by its invite (or as the first member). */
-  coreMembers(): { id: string; label: string; me: boolean }[] {
+  coreMembers(): { id: string; label: string; me: boolean; invited: boolean }[] {
     if (!this.planDoc) return []
     const labels = new Map<string, string>()
     invitesOf(this.planDoc.plain).forEach((e) => e.redeemedBy && e.tier === 'core' && labels.set(e.redeemedBy, e.label))
     const mine = toBase64Url(this.me.signingPublicKey)
     return this.planDoc.writers().map((w) => {
       const id = toBase64Url(w.signingPublicKey)
-      return { id, label: labels.get(id) ?? '', me: id === mine }
+      return { id, label: labels.get(id) ?? '', me: id === mine, invited: labels.has(id) }
     })
   }
 
@@ -442,7 +444,7 @@ export class ActionSession {
   private replaceSecrets(): void {
     if (!this.planDoc?.canWrite || !this.briefDoc.canWrite) return
     const plan = this.plan!
-    for (const stage of plan.stages()) this.setStage(stage.content, stage.label, stage.id)
+    for (const stage of plan.stages()) this.setStage(stage.content, stage.kind, stage.id)
     this.editor().setCheckinKey(plan.renewCheckinKeys().boxPublicKey)
     reissueOpenInvites(this.planDoc!, this.me)
     this.planDoc!.flush()
@@ -456,7 +458,7 @@ export class ActionSession {
       const key = this.plan!.stageKey(stage.id)!
       const sealed = this.brief.sealedKeyId(stage.id)
       if (sealed !== undefined && sealed !== stageKeyId(key) && !this.briefEditor!.isReleased(stage.id)) {
-        this.briefEditor!.sealStage(stage.id, stage.label, key, stage.content)
+        this.briefEditor!.sealStage(stage.id, stage.kind, key, stage.content)
         this.briefDoc.flush()
       }
     }

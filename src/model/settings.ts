@@ -12,9 +12,11 @@ export interface DeviceSettings {
   readonly discreet: boolean
   /** Lock after this many minutes without use. */
   readonly idleLockMinutes: number
+  /** The app's language, a BCP 47 tag the UI ships; '' follows the phone's. */
+  readonly language: string
 }
 
-export const DEFAULT_SETTINGS: DeviceSettings = { serverRelay: true, relayOnly: false, iceServers: [], discreet: false, idleLockMinutes: 5 }
+export const DEFAULT_SETTINGS: DeviceSettings = { serverRelay: true, relayOnly: false, iceServers: [], discreet: false, idleLockMinutes: 5, language: '' }
 
 export function decodeSettings(bytes: Uint8Array | undefined): DeviceSettings {
   if (!bytes) return DEFAULT_SETTINGS
@@ -26,6 +28,7 @@ export function decodeSettings(bytes: Uint8Array | undefined): DeviceSettings {
       iceServers: Array.isArray(j.iceServers) ? j.iceServers : DEFAULT_SETTINGS.iceServers,
       discreet: j.discreet === true,
       idleLockMinutes: typeof j.idleLockMinutes === 'number' && j.idleLockMinutes >= 1 && j.idleLockMinutes <= 60 ? j.idleLockMinutes : DEFAULT_SETTINGS.idleLockMinutes,
+      language: typeof j.language === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(j.language) ? j.language : '',
     }
   } catch {
     return DEFAULT_SETTINGS

@@ -38,6 +38,13 @@ import {
 
 export type StageId = string & { readonly __stage: unique symbol }
 
+/**
+ * What a stage is. Phones name it in their own language: no words are sealed with it.
+ * (Only the action location exists today; stored stages from before kinds read as it.)
+ */
+export type StageKind = 'location'
+export const stageKindOf = (stored: unknown): StageKind => (stored === 'location' ? stored : 'location')
+
 export interface StageContent {
   readonly text: string
   /** Optional coordinates, WGS84 degrees. */

@@ -2,12 +2,12 @@
 // session; screens get strings and callbacks, never keys or bytes.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type * as Model from '../model'
-import { strings } from './strings'
-import { Home } from './screens/Home'
-import { Passphrase } from './screens/Passphrase'
-import { Plan } from './screens/Plan'
+import { errorText } from './errors'
+import { phoneLocale, setLocale, t, isLocale } from './i18n'
+import { Home, type JoinStatus } from './screens/Home'
+import { Passphrase, type Invitation } from './screens/Passphrase'
 import { Brief } from './screens/Brief'
-import { Settings } from './screens/Settings'
+import { later } from './screens/later'
 import type { RunningBuild } from './updates'
 
 export type CryptoState = 'loading' | 'ready' | 'failed'
@@ -36,15 +36,19 @@ const DISCREET_FLAG = 'blossom.discreet'
 function applyDiscretion(discreet: boolean): void {
   if (discreet) localStorage.setItem(DISCREET_FLAG, '1')
   else localStorage.removeItem(DISCREET_FLAG)
-  document.title = discreet ? strings.discreetName : strings.appName
+  document.title = discreet ? t('discreetName') : t('appName')
   const icon = document.querySelector<HTMLLinkElement>('link[rel="icon"]')
   if (icon) icon.href = discreet ? '/icons/neutral.svg' : '/icons/icon-192.png'
 }
 
 const isDiscreet = (): boolean => localStorage.getItem(DISCREET_FLAG) === '1'
 
+// Screens a participant never opens, loaded the first time they are (precached for offline use
+// like every file): the first load stays small.
+const Plan = later(() => import('./screens/Plan').then((m) => m.Plan))
+const Settings = later(() => import('./screens/Settings').then((m) => m.Settings))
+
 const HIDDEN_LOCK_MS = 60_000
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /** An invite code in the address bar is taken out at once: it must not linger in history. */
 function takeInviteFromUrl(): string | undefined {
@@ -80,12 +84,13 @@ function useInstallPrompt(): (() => void) | undefined {
 export function App({ crypto, buildId, running, model }: AppProps) {
   const [screen, setScreen] = useState<Screen>({ name: 'starting' })
   const [, rerender] = useState(0)
-  const [joinStatus, setJoinStatus] = useState<string | undefined>()
+  const [joinStatus, setJoinStatus] = useState<JoinStatus | undefined>()
   const [lockNote, setLockNote] = useState<string | undefined>()
   const [historyNote, setHistoryNote] = useState(false)
   const device = useRef<Model.Device | undefined>(undefined)
   const phone = useRef<Model.Phone | undefined>(undefined)
   const pendingInvite = useRef<string | undefined>(takeInviteFromUrl())
+  const [invitation, setInvitation] = useState<Invitation | undefined>()
   const [discreet, setDiscreet] = useState(isDiscreet)
   const install = useInstallPrompt()
   useEffect(() => applyDiscretion(discreet), [discreet])
@@ -93,6 +98,17 @@ export function App({ crypto, buildId, running, model }: AppProps) {
   // Another tab wiped this phone (panic wipe, duress passphrase): this tab has let go of the
   // database; reloading forgets every key it held and shows what is there now.
   useEffect(() => model?.onLetGo(() => location.reload()), [model])
+
+  // What an opened invite link admits to, said before the passphrase is asked for.
+  const describe = (code: string | undefined): void => {
+    if (!model || code === undefined) return setInvitation(undefined)
+    try {
+      setInvitation({ tier: model.Phone.describeInvite(code).tier })
+    } catch (e) {
+      setInvitation({ problem: errorText(e) })
+    }
+  }
+  useEffect(() => describe(pendingInvite.current), [model])
 
   useEffect(() => {
     if (!model) return
@@ -108,7 +124,10 @@ export function App({ crypto, buildId, running, model }: AppProps) {
       const code = takeInviteFromUrl()
       if (!code) return
       if (phone.current) join(code, true)
-      else pendingInvite.current = code
+      else {
+        pendingInvite.current = code
+        describe(code)
+      }
     }
     addEventListener('hashchange', onHash)
     return () => removeEventListener('hashchange', onHash)
@@ -121,11 +140,12 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     try {
       attempt = phone.current.join(link)
     } catch (e) {
-      setJoinStatus(e instanceof Error ? e.message : String(e))
+      setJoinStatus({ error: errorText(e) })
+      setScreen({ name: 'home' })
       return
     }
-    setJoinStatus(strings.joinAsking)
-    attempt.on('waiting', () => setJoinStatus(strings.joinWaiting))
+    setJoinStatus({ step: 'asking' })
+    attempt.on('progress', (step) => setJoinStatus({ step }))
     setScreen({ name: 'home' })
     attempt.done.then(
       (id) => {
@@ -133,7 +153,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
         setHistoryNote(opened)
         setScreen({ name: 'plan', id })
       },
-      (e: unknown) => setJoinStatus(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setJoinStatus({ error: errorText(e) }),
     )
   }
 
@@ -143,6 +163,8 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     phone.current = undefined
     setScreen({ name: 'locked' })
     setLockNote(reason)
+    // The chosen language is kept in the vault: a locked app speaks the phone's.
+    void setLocale(phoneLocale())
     await current.lock()
   }
 
@@ -153,6 +175,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     await current?.panicWipe()
     setDiscreet(false)
     localStorage.clear()
+    void setLocale(phoneLocale())
     if (model) device.current = await model.openDevice(location)
     setScreen({ name: 'setup' })
   }
@@ -165,7 +188,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     const touch = (): void => void (last = Date.now())
     const check = (): void => {
       const idleMs = (phone.current?.settings.idleLockMinutes ?? 5) * 60_000
-      if (hiddenAt !== undefined && Date.now() - hiddenAt > HIDDEN_LOCK_MS) void lock(strings.lockedHidden)
+      if (hiddenAt !== undefined && Date.now() - hiddenAt > HIDDEN_LOCK_MS) void lock(t('lockedHidden'))
       else if (Date.now() - last > idleMs) void lock()
     }
     const visibility = (): void => {
@@ -198,16 +221,19 @@ export function App({ crypto, buildId, running, model }: AppProps) {
   }, [phone.current])
 
   const enter = async (mode: 'setup' | 'unlock', passphrase: string): Promise<string | undefined> => {
-    if (!model || !device.current) return strings.loading
+    if (!model || !device.current) return t('loading')
     try {
       const open = mode === 'setup' ? model.Phone.setUp : model.Phone.unlock
       phone.current = await open(device.current.db, passphrase, device.current.transport)
       // After a duress unlock the phone lives in a new database.
       device.current = { ...device.current, db: phone.current.db }
     } catch (e) {
-      return e instanceof Error ? e.message : String(e)
+      return errorText(e)
     }
+    const chosen = phone.current.settings.language
+    await setLocale(isLocale(chosen) ? chosen : phoneLocale()).catch(() => undefined)
     setLockNote(undefined)
+    setInvitation(undefined)
     setScreen({ name: 'home' })
     setDiscreet(phone.current.settings.discreet)
     const invite = pendingInvite.current
@@ -227,7 +253,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
       body = (
         <>
           {lockNote && <p role="status">{lockNote}</p>}
-          <Passphrase mode={screen.name === 'setup' ? 'setup' : 'unlock'} submit={(pass) => enter(screen.name === 'setup' ? 'setup' : 'unlock', pass)} />
+          <Passphrase mode={screen.name === 'setup' ? 'setup' : 'unlock'} invitation={invitation} submit={(pass) => enter(screen.name === 'setup' ? 'setup' : 'unlock', pass)} />
         </>
       )
       break
@@ -255,8 +281,10 @@ export function App({ crypto, buildId, running, model }: AppProps) {
         <Settings
           settings={p!.settings}
           change={(patch) =>
-            void p!.updateSettings(patch).then(() => {
+            void p!.updateSettings(patch).then(async () => {
               setDiscreet(p!.settings.discreet)
+              const chosen = p!.settings.language
+              if (patch.language !== undefined) await setLocale(isLocale(chosen) ? chosen : phoneLocale()).catch(() => undefined)
               rerender((n) => n + 1)
             })
           }
@@ -270,22 +298,22 @@ export function App({ crypto, buildId, running, model }: AppProps) {
       break
   }
 
-  const line = crypto === 'ready' ? strings.ready : crypto === 'failed' ? strings.cryptoFailed : strings.loading
+  const line = crypto === 'ready' ? t('ready') : crypto === 'failed' ? t('cryptoFailed') : t('loading')
   return (
     <main class="screen">
-      <h1>{discreet ? strings.discreetName : strings.appName}</h1>
+      <h1>{discreet ? t('discreetName') : t('appName')}</h1>
       {historyNote && screen.name === 'plan' && (
         <div class="stack" role="status">
-          <p>{strings.inviteInHistory}</p>
+          <p>{t('inviteInHistory')}</p>
           <button type="button" class="secondary" onClick={() => setHistoryNote(false)}>
-            {strings.understood}
+            {t('understood')}
           </button>
         </div>
       )}
       {body}
       {install && (screen.name === 'home' || screen.name === 'setup') && (
         <button type="button" class="secondary" onClick={install}>
-          {strings.install}
+          {t('install')}
         </button>
       )}
       <footer class="muted">
@@ -293,11 +321,11 @@ export function App({ crypto, buildId, running, model }: AppProps) {
           {line}
         </p>
         <p class="build">
-          <span>{strings.version(buildId)}</span>
+          <span>{t('version', { id: buildId })}</span>
           {running && (
             <>
               {' · '}
-              <span data-fingerprint={running.fingerprint}>{strings.fingerprint(running.fingerprint)}</span>
+              <span data-fingerprint={running.fingerprint}>{t('fingerprint', { short: running.fingerprint })}</span>
             </>
           )}
         </p>

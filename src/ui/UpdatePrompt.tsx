@@ -2,7 +2,7 @@
 // every file as the signature names it), with a button to switch to it; or, when the server offered
 // something this phone refused, why and what to do. Not a browser dialog: it never steals focus.
 import { useEffect, useState } from 'preact/hooks'
-import { strings } from './strings'
+import { t } from './i18n'
 import type { UpdateSource, UpdateState } from './updates'
 
 export function UpdatePrompt({ updates }: { updates: UpdateSource }) {
@@ -16,7 +16,7 @@ export function UpdatePrompt({ updates }: { updates: UpdateSource }) {
         {state.kind === 'ready' && (
           <div class="update-box">
             <span>
-              {strings.updateReady} <span class="muted">{strings.updateReadyFingerprint(state.fingerprint)}</span>
+              {t('updateReady')} <span class="muted">{t('updateReadyFingerprint', { fingerprint: state.fingerprint })}</span>
             </span>
             <button
               type="button"
@@ -26,7 +26,7 @@ export function UpdatePrompt({ updates }: { updates: UpdateSource }) {
                 updates.apply()
               }}
             >
-              {applying ? strings.updateReloading : strings.updateReload}
+              {applying ? t('updateReloading') : t('updateReload')}
             </button>
           </div>
         )}
@@ -34,8 +34,8 @@ export function UpdatePrompt({ updates }: { updates: UpdateSource }) {
       <div class="update" role="alert">
         {state.kind === 'refused' && (
           <div class="update-box error" data-refused={state.reason}>
-            <p>{strings.updateRefused[state.reason]}</p>
-            <p>{strings.updateRefusedAdvice}</p>
+            <p>{t(`updateRefused.${state.reason}`)}</p>
+            <p>{t('updateRefusedAdvice')}</p>
           </div>
         )}
       </div>

@@ -5,6 +5,7 @@ import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { App, type CryptoState } from './App'
 import type * as Model from '../model'
+import { onLocaleChange, phoneLocale, setLocale } from './i18n'
 import { UpdatePrompt } from './UpdatePrompt'
 import { noUpdates, serviceWorkerUpdates, type RunningBuild, type UpdateSource } from './updates'
 import './styles.css'
@@ -15,6 +16,9 @@ function Root({ updates }: { updates: UpdateSource }) {
   const [crypto, setCrypto] = useState<CryptoState>('loading')
   const [model, setModel] = useState<typeof Model>()
   const [running, setRunning] = useState<RunningBuild>()
+  // Every screen takes its words when it renders: a new language renders the whole tree again.
+  const [, relabel] = useState(0)
+  useEffect(() => onLocaleChange(() => relabel((n) => n + 1)), [])
   useEffect(() => void updates.running().then(setRunning, () => undefined), [updates])
   useEffect(() => {
     // libsodium (wasm) and the model are chunks of their own; the shell paints before they arrive.
@@ -41,6 +45,11 @@ function Root({ updates }: { updates: UpdateSource }) {
 
 const root = document.getElementById('app')
 if (root !== null) {
-  root.textContent = '' // the static "loading" text from index.html
-  render(<Root updates={import.meta.env.PROD ? serviceWorkerUpdates() : noUpdates()} />, root)
+  // The phone's language first (its messages are a small precached chunk; English is built in).
+  void setLocale(phoneLocale())
+    .catch(() => undefined)
+    .then(() => {
+      root.textContent = '' // the static "loading" text from index.html
+      render(<Root updates={import.meta.env.PROD ? serviceWorkerUpdates() : noUpdates()} />, root)
+    })
 }

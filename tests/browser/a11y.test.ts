@@ -6,7 +6,8 @@ import { createRequire } from 'node:module'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppServer } from '../../src/server/app-server'
-import { strings } from '../../src/ui/strings'
+import type { Locale } from '../../src/ui/i18n'
+import { wordsOf } from './words'
 import { launch, PhonePage, serve } from './harness'
 
 let browser: Browser
@@ -40,6 +41,8 @@ async function audit(page: Page, screen: string, findings: Finding[]): Promise<v
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }))
   })
   for (const v of violations) findings.push({ screen, ...v })
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  if (wide > 0) findings.push({ screen, id: 'scrolls-sideways', impact: 'serious', nodes: [`${wide}px wider than the screen`] })
 }
 
 async function phone(scheme: 'light' | 'dark'): Promise<PhonePage> {
@@ -65,55 +68,75 @@ describe('the audit itself', () => {
   })
 })
 
-describe.each(['light', 'dark'] as const)('axe on every screen (%s)', (scheme) => {
-  it('reports no violations', async () => {
+// Every screen in every language (and English in dark mode too): no axe violation, and nothing
+// wider than the 360 px screen (a right-to-left layout that scrolls sideways fails here).
+const RUNS: [Locale, 'light' | 'dark'][] = [['en', 'light'], ['en', 'dark'], ['es', 'light'], ['zh-Hant', 'light'], ['ar', 'light'], ['fa', 'light']]
+
+describe.each(RUNS)('axe on every screen (%s, %s)', (language, scheme) => {
+  it('reports no violations and no sideways scrolling', async () => {
     const findings: Finding[] = []
-    const a = await phone(scheme)
+    const w = wordsOf(language)
+    const open = (): Promise<PhonePage> => PhonePage.open(browser, url, { viewport: { width: 360, height: 640 }, colorScheme: scheme, language })
+    const a = await open()
+    await a.goto()
+    expect(await a.page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual([language, language === 'ar' || language === 'fa' ? 'rtl' : 'ltr'])
     await audit(a.page, 'first run', findings)
-    await a.page.getByRole('button', { name: strings.setUp }).click()
+    await a.page.getByRole('button', { name: w('setUp') }).click()
     await audit(a.page, 'first run with an error', findings)
     await a.setUp()
     await audit(a.page, 'actions (none yet)', findings)
-    await a.page.getByRole('button', { name: strings.settings }).click()
+    await a.page.getByRole('button', { name: w('settings') }).click()
     await audit(a.page, 'settings', findings)
-    await a.page.getByRole('button', { name: strings.back }).click()
+    await a.page.getByRole('button', { name: w('back') }).click()
     await a.createAction('Spring mob')
-    await a.page.getByLabel(strings.location).fill('the old tram depot')
-    await a.page.getByRole('button', { name: strings.saveLocation }).click()
+    await a.page.getByLabel(w('location')).fill('the old tram depot')
+    await a.page.getByRole('button', { name: w('saveLocation') }).click()
     const link = await a.invite('participant', 'Ana')
     await audit(a.page, 'core plan (invite link shown)', findings)
+    await a.page.getByRole('button', { name: w('callOff'), exact: true }).click()
+    await audit(a.page, 'core plan (asked to confirm call off)', findings)
+    await a.page.getByRole('button', { name: w('cancel'), exact: true }).click()
 
-    const p = await PhonePage.open(browser, url, { viewport: { width: 360, height: 640 }, colorScheme: scheme })
+    const p = await open()
     await p.page.goto(link.replace(/#.*$/, '') + '#/join/not-a-link')
     await p.page.locator('[data-crypto="ready"]').waitFor()
+    await p.page.getByRole('alert').filter({ hasText: w('error.invite.incomplete') }).or(p.page.getByRole('alert').filter({ hasText: w('error.invite.malformed') })).first().waitFor()
+    await audit(p.page, 'bad invite link, before the passphrase', findings)
     await p.setUp()
     await audit(p.page, 'bad invite link message', findings)
     await p.page.close()
 
-    const part = await PhonePage.open(browser, url, { viewport: { width: 360, height: 640 }, colorScheme: scheme })
+    const part = await open()
     await part.page.goto(link)
     await part.page.locator('[data-crypto="ready"]').waitFor()
+    await part.page.locator('[data-invitation="participant"]').waitFor()
+    await audit(part.page, 'invite link, before the passphrase', findings)
     await part.setUp()
-    await part.page.getByRole('heading', { name: strings.briefTitle }).waitFor()
+    await part.page.getByRole('heading', { name: w('briefTitle') }).waitFor()
     await audit(part.page, 'brief (before go)', findings)
-    await part.page.getByRole('button', { name: strings.checkIn }).click()
-    await part.page.getByText(strings.checkinConfirmed).waitFor()
+    await part.page.getByRole('button', { name: w('checkIn') }).click()
+    await part.page.getByText(w('checkinConfirmed')).waitFor()
     await audit(part.page, 'brief (checked in)', findings)
-    await part.page.getByRole('button', { name: strings.scanRelease }).click()
+    await part.page.getByRole('button', { name: w('scanRelease') }).click()
     await audit(part.page, 'brief (scanning)', findings)
-    await part.page.getByRole('button', { name: strings.stopScanning }).click()
+    await part.page.getByRole('button', { name: w('stopScanning') }).click()
 
-    await a.page.getByRole('button', { name: strings.back }).click()
+    await a.page.getByRole('button', { name: w('back') }).click()
     await audit(a.page, 'actions', findings)
-    await a.page.getByRole('button', { name: strings.lock }).click()
-    await a.page.getByRole('button', { name: strings.unlock }).waitFor()
+    await a.page.getByRole('button', { name: w('lock') }).click()
+    await a.page.getByRole('button', { name: w('unlock') }).waitFor()
     await audit(a.page, 'unlock', findings)
     await a.unlock()
     await a.page.getByRole('button', { name: /Spring mob/ }).click()
-    await a.page.getByRole('button', { name: strings.goNow }).click()
+    await a.page.getByRole('button', { name: w('goNow'), exact: true }).click()
+    await audit(a.page, 'core plan (asked to confirm go now)', findings)
+    await a.page.getByRole('button', { name: w('goNowYes') }).click()
     await part.page.locator('[data-reveal]').waitFor()
     await audit(part.page, 'reveal', findings)
-    await a.page.getByRole('button', { name: strings.showReleaseQr }).click()
+    // The reveal names the stage in this phone's language, and shows the sealed text itself.
+    await expect(part.page.locator('.reveal-label').textContent()).resolves.toBe(w('stage.location'))
+    await expect(part.page.locator('[data-reveal]').textContent()).resolves.toBe('the old tram depot')
+    await a.page.getByRole('button', { name: w('showReleaseQr') }).click()
     await a.page.locator('[data-release-code]').waitFor()
     await audit(a.page, 'core plan (released, release QR shown)', findings)
 

@@ -3,7 +3,7 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppServer } from '../../src/server/app-server'
-import { strings } from '../../src/ui/strings'
+import { t } from './words'
 import { launch, PhonePage, serve } from './harness'
 
 let browser: Browser
@@ -41,28 +41,28 @@ describe('discretion', () => {
     await look()
     await p.createAction('MARKER-TITLE')
     await p.typeNotes('MARKER-NOTES')
-    await p.page.getByLabel(strings.location).fill('MARKER-LOCATION')
-    await p.page.getByRole('button', { name: strings.saveLocation }).click()
+    await p.page.getByLabel(t('location')).fill('MARKER-LOCATION')
+    await p.page.getByRole('button', { name: t('saveLocation') }).click()
     await look()
-    await p.page.getByRole('button', { name: strings.goNow }).click()
+    await p.goNow()
     await look()
     for (const t of titles) expect(t).not.toMatch(/MARKER/)
     expect(await p.page.evaluate(() => (window as unknown as { __notifications: string[] }).__notifications)).toEqual([])
 
-    await p.page.getByRole('button', { name: strings.back }).click()
-    await p.page.getByRole('button', { name: strings.settings }).click()
-    await p.page.getByLabel(strings.discreet).check()
-    await expect.poll(() => p.page.title()).toBe(strings.discreetName)
-    await p.page.getByRole('heading', { level: 1, name: strings.discreetName }).waitFor()
+    await p.page.getByRole('button', { name: t('back') }).click()
+    await p.page.getByRole('button', { name: t('settings') }).click()
+    await p.page.getByLabel(t('discreet')).check()
+    await expect.poll(() => p.page.title()).toBe(t('discreetName'))
+    await p.page.getByRole('heading', { level: 1, name: t('discreetName') }).waitFor()
     expect(await p.page.locator('link[rel="icon"]').getAttribute('href')).toBe('/icons/neutral.svg')
     // Locked (reloaded): still neutral before anyone types the passphrase.
     await p.page.reload()
-    await p.page.getByRole('button', { name: strings.unlock }).waitFor()
-    expect(await p.page.title()).toBe(strings.discreetName)
-    await p.page.getByRole('heading', { level: 1, name: strings.discreetName }).waitFor()
+    await p.page.getByRole('button', { name: t('unlock') }).waitFor()
+    expect(await p.page.title()).toBe(t('discreetName'))
+    await p.page.getByRole('heading', { level: 1, name: t('discreetName') }).waitFor()
     await p.unlock()
-    await p.page.getByRole('button', { name: strings.settings }).click()
-    await p.page.getByLabel(strings.discreet).uncheck()
-    await expect.poll(() => p.page.title()).toBe(strings.appName)
+    await p.page.getByRole('button', { name: t('settings') }).click()
+    await p.page.getByLabel(t('discreet')).uncheck()
+    await expect.poll(() => p.page.title()).toBe(t('appName'))
   })
 })

@@ -4,7 +4,8 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { inject } from 'vitest'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
-import { strings } from '../../src/ui/strings'
+import type { Locale, MessageId, MessageValues } from '../../src/ui/i18n'
+import { wordsOf } from './words'
 
 export const WAIT_MS = 30_000
 
@@ -44,15 +45,28 @@ export interface ChannelLog {
   bytes: string // latin1 of every payload, to search for markers
 }
 
+/** The phone's own language setting for each language the app ships (where its speakers are). */
+export const PHONE_LANGUAGE: Readonly<Record<Locale, string>> = { en: 'en-US', es: 'es-CL', 'zh-Hant': 'zh-HK', ar: 'ar-EG', fa: 'fa-IR' }
+
 export class PhonePage {
+  /** The words of the language this phone's UI speaks (its system language unless changed). */
+  readonly t: (id: MessageId, values?: MessageValues) => string
+
   private constructor(
     readonly context: BrowserContext,
     readonly page: Page,
     readonly origin: string,
-  ) {}
+    readonly language: Locale,
+  ) {
+    this.t = wordsOf(language)
+  }
 
-  static async open(browser: Browser, origin: string, options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<PhonePage> {
-    const context = await browser.newContext({ serviceWorkers: 'allow', ...options })
+  static async open(
+    browser: Browser,
+    origin: string,
+    { language = 'en', ...options }: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; language?: Locale } = {},
+  ): Promise<PhonePage> {
+    const context = await browser.newContext({ serviceWorkers: 'allow', locale: PHONE_LANGUAGE[language], ...options })
     context.setDefaultTimeout(WAIT_MS)
     // Chromium gathers usable host candidates for loopback only with a media permission.
     await context.grantPermissions(['microphone', 'camera'], { origin })
@@ -95,7 +109,7 @@ export class PhonePage {
       } as typeof RTCPeerConnection
     })
     const page = await context.newPage()
-    return new PhonePage(context, page, origin)
+    return new PhonePage(context, page, origin, language)
   }
 
   async goto(path = '/'): Promise<void> {
@@ -104,33 +118,33 @@ export class PhonePage {
   }
 
   async setUp(passphrase = 'correct horse battery'): Promise<void> {
-    await this.page.getByLabel(strings.passphrase, { exact: true }).fill(passphrase)
-    await this.page.getByLabel(strings.passphraseAgain).fill(passphrase)
-    await this.page.getByRole('button', { name: strings.setUp }).click()
-    await this.page.getByRole('button', { name: strings.settings }).or(this.notes()).first().waitFor()
+    await this.page.getByLabel(this.t('passphrase'), { exact: true }).fill(passphrase)
+    await this.page.getByLabel(this.t('passphraseAgain')).fill(passphrase)
+    await this.page.getByRole('button', { name: this.t('setUp') }).click()
+    await this.page.getByRole('button', { name: this.t('settings') }).or(this.notes()).first().waitFor()
   }
 
   async unlock(passphrase = 'correct horse battery'): Promise<void> {
-    await this.page.getByLabel(strings.passphrase, { exact: true }).fill(passphrase)
-    await this.page.getByRole('button', { name: strings.unlock }).click()
+    await this.page.getByLabel(this.t('passphrase'), { exact: true }).fill(passphrase)
+    await this.page.getByRole('button', { name: this.t('unlock') }).click()
   }
 
   async createAction(title: string): Promise<void> {
-    await this.page.getByLabel(strings.newActionTitle).fill(title)
-    await this.page.getByRole('button', { name: strings.createAction }).click()
+    await this.page.getByLabel(this.t('newActionTitle')).fill(title)
+    await this.page.getByRole('button', { name: this.t('createAction') }).click()
     await this.notes().waitFor()
   }
 
   async setServerRelay(on: boolean): Promise<void> {
-    await this.page.getByRole('button', { name: strings.settings }).click()
-    await this.page.getByLabel(strings.serverRelay).setChecked(on)
-    await this.page.getByRole('button', { name: strings.back }).click()
+    await this.page.getByRole('button', { name: this.t('settings') }).click()
+    await this.page.getByLabel(this.t('serverRelay')).setChecked(on)
+    await this.page.getByRole('button', { name: this.t('back') }).click()
   }
 
   async invite(tier: 'core' | 'participant' = 'core', label = ''): Promise<string> {
-    await this.page.getByLabel(strings.inviteLabel).fill(label)
-    await this.page.getByRole('button', { name: tier === 'core' ? strings.inviteCore : strings.inviteParticipant }).click()
-    return this.page.getByRole('textbox', { name: strings.inviteLinkLabel }).inputValue()
+    await this.page.getByLabel(this.t('inviteLabel')).fill(label)
+    await this.page.getByRole('button', { name: tier === 'core' ? this.t('inviteCore') : this.t('inviteParticipant') }).click()
+    return this.page.getByRole('textbox', { name: this.t('inviteLinkLabel') }).inputValue()
   }
 
   /** Every key and value in this phone's IndexedDB, as latin1 text to search for markers. */
@@ -165,16 +179,22 @@ export class PhonePage {
     })
   }
 
+  /** Go now, confirmed: the decisive step takes two taps, the second apart from the first. */
+  async goNow(): Promise<void> {
+    await this.page.getByRole('button', { name: this.t('goNow'), exact: true }).click()
+    await this.page.getByRole('button', { name: this.t('goNowYes') }).click()
+  }
+
   notes() {
-    return this.page.getByLabel(strings.planNotes)
+    return this.page.getByLabel(this.t('planNotes'))
   }
 
   title() {
-    return this.page.getByLabel(strings.planTitle)
+    return this.page.getByLabel(this.t('planTitle'))
   }
 
   status() {
-    return this.page.getByRole('status').filter({ hasText: /Online|Offline/ })
+    return this.page.locator('[data-peers]')
   }
 
   async peers(): Promise<number> {

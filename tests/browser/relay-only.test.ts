@@ -7,7 +7,7 @@ import { createConnection } from 'node:net'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppServer } from '../../src/server/app-server'
-import { strings } from '../../src/ui/strings'
+import { t } from './words'
 import { launch, PhonePage, serve, WAIT_MS } from './harness'
 
 const TURN_PORT = 3478
@@ -68,15 +68,15 @@ afterAll(async () => {
 })
 
 async function relayOnly(p: PhonePage, onThisPhone = true): Promise<void> {
-  await p.page.getByRole('button', { name: strings.settings }).click()
-  await p.page.getByLabel(strings.turnUrl).fill(`turn:127.0.0.1:${TURN_PORT}?transport=udp`)
-  await p.page.getByLabel(strings.turnUser).fill(TURN_USER)
-  await p.page.getByLabel(strings.turnPassword).fill(TURN_PASSWORD)
-  await p.page.getByRole('button', { name: strings.saveTurn }).click()
-  await p.page.getByText(strings.turnSaved).waitFor()
-  if (onThisPhone) await p.page.getByLabel(strings.relayOnly).check()
-  await p.page.getByLabel(strings.serverRelay).uncheck()
-  await p.page.getByRole('button', { name: strings.back }).click()
+  await p.page.getByRole('button', { name: t('settings') }).click()
+  await p.page.getByLabel(t('turnUrl')).fill(`turn:127.0.0.1:${TURN_PORT}?transport=udp`)
+  await p.page.getByLabel(t('turnUser')).fill(TURN_USER)
+  await p.page.getByLabel(t('turnPassword')).fill(TURN_PASSWORD)
+  await p.page.getByRole('button', { name: t('saveTurn') }).click()
+  await p.page.getByText(t('turnSaved')).waitFor()
+  if (onThisPhone) await p.page.getByLabel(t('relayOnly')).check()
+  await p.page.getByLabel(t('serverRelay')).uncheck()
+  await p.page.getByRole('button', { name: t('back') }).click()
 }
 
 describe('relay-only mode', () => {
@@ -92,7 +92,7 @@ describe('relay-only mode', () => {
     await b.page.locator('[data-crypto="ready"]').waitFor()
     await b.setUp()
     await b.notes().waitFor()
-    await b.page.getByRole('button', { name: strings.back }).click()
+    await b.page.getByRole('button', { name: t('back') }).click()
     await relayOnly(b)
     await b.page.getByRole('button', { name: /Relay only/ }).click()
     await a.waitPeers(1)
@@ -112,7 +112,7 @@ describe('relay-only mode', () => {
     await a.setUp()
     await relayOnly(a, false)
     await a.createAction('Relay for all')
-    await a.page.getByLabel(strings.actionRelayOnly).check()
+    await a.page.getByLabel(t('actionRelayOnly')).check()
     const link = await a.invite('core', 'B')
     // B sets up and enters the TURN server first (as the core would tell it to), without
     // choosing relay-only itself, then opens the invite link.

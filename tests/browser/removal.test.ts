@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppServer } from '../../src/server/app-server'
-import { strings } from '../../src/ui/strings'
+import { t } from './words'
 import { launch, PhonePage, serve } from './harness'
 
 const OLD = 'MARKER-OLD: the bank on the corner'
@@ -33,9 +33,9 @@ async function openLink(link: string): Promise<PhonePage> {
 }
 
 async function sealLocation(p: PhonePage, text: string): Promise<void> {
-  await p.page.getByLabel(strings.location).fill(text)
-  await p.page.getByRole('button', { name: strings.saveLocation }).click()
-  await p.page.getByText(strings.locationSealed).waitFor()
+  await p.page.getByLabel(t('location')).fill(text)
+  await p.page.getByRole('button', { name: t('saveLocation') }).click()
+  await p.page.getByText(t('locationSealed')).waitFor()
 }
 
 describe('removing a core member, end to end', () => {
@@ -45,19 +45,19 @@ describe('removing a core member, end to end', () => {
     await a.setUp()
     await a.createAction('Removal story')
     await sealLocation(a, OLD)
-    await a.page.getByLabel(strings.stagingPoint, { exact: true }).fill('Fountain')
-    await a.page.getByLabel(strings.stagingPoint, { exact: true }).press('Tab')
+    await a.page.getByLabel(t('stagingPoint'), { exact: true }).fill('Fountain')
+    await a.page.getByLabel(t('stagingPoint'), { exact: true }).press('Tab')
 
     const malLink = await a.invite('core', 'Mal')
     const mal = await openLink(malLink)
-    await mal.page.getByLabel(strings.location).waitFor()
+    await mal.page.getByLabel(t('location')).waitFor()
     const participants: PhonePage[] = []
     for (const name of ['Ana', 'Ben']) participants.push(await openLink(await a.invite('participant', name)))
-    for (const p of participants) await p.page.getByText(strings.sealedLocation).waitFor()
+    for (const p of participants) await p.page.getByText(t('sealedLocation')).waitFor()
 
-    await a.page.getByRole('button', { name: strings.remove('Mal') }).click()
-    await a.page.getByRole('button', { name: strings.removeConfirm('Mal') }).click()
-    await mal.page.getByText(strings.youWereRemoved).waitFor()
+    await a.page.getByRole('button', { name: t('remove', { name: 'Mal' }) }).click()
+    await a.page.getByRole('button', { name: t('removeConfirm', { name: 'Mal' }) }).click()
+    await mal.page.getByText(t('youWereRemoved')).waitFor()
 
     // The removed phone opens its own invite link again (the app is open: the link arrives as a
     // hash change): refused, and told why.
@@ -66,7 +66,7 @@ describe('removing a core member, end to end', () => {
 
     // The core moves the location, then goes.
     await sealLocation(a, NEW)
-    await a.page.getByRole('button', { name: strings.goNow }).click()
+    await a.goNow()
     for (const p of participants) await p.page.locator('[data-reveal]', { hasText: NEW }).waitFor()
     await mal.page.waitForTimeout(2_000)
     for (const p of [...participants, mal]) expect(await p.page.content()).not.toContain('MARKER-OLD')

@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppServer } from '../../src/server/app-server'
 import { qrMatrix } from '../../src/ui/qr/QrCode'
-import { strings } from '../../src/ui/strings'
+import { t } from './words'
 import { Wiretap } from '../transport/wiretap'
 import { launch, PhonePage, serve, WAIT_MS } from './harness'
 import { writeQrY4m } from './qr-video'
@@ -59,22 +59,22 @@ describe('the whole story', () => {
     await a.setUp()
     await a.createAction('Spring mob')
     const page = a.page
-    await page.getByLabel(strings.location).fill(LOCATION)
-    await page.getByLabel(strings.latitude).fill('52.52')
-    await page.getByLabel(strings.longitude).fill('13.40')
-    await page.getByRole('button', { name: strings.saveLocation }).click()
-    await page.getByText(strings.locationSealed).waitFor()
-    await page.getByLabel(strings.stagingPoint, { exact: true }).fill('Fountain, north side')
-    await page.getByLabel(strings.stagingPoint, { exact: true }).press('Tab')
-    await page.getByLabel(strings.bring).fill('water and a scarf')
-    await page.getByLabel(strings.bring).press('Tab')
-    await page.getByLabel(strings.goAt).fill('2030-06-01T18:00')
-    await page.getByRole('button', { name: strings.setTimes }).click()
+    await page.getByLabel(t('location')).fill(LOCATION)
+    await page.getByLabel(t('latitude')).fill('52.52')
+    await page.getByLabel(t('longitude')).fill('13.40')
+    await page.getByRole('button', { name: t('saveLocation') }).click()
+    await page.getByText(t('locationSealed')).waitFor()
+    await page.getByLabel(t('stagingPoint'), { exact: true }).fill('Fountain, north side')
+    await page.getByLabel(t('stagingPoint'), { exact: true }).press('Tab')
+    await page.getByLabel(t('bring')).fill('water and a scarf')
+    await page.getByLabel(t('bring')).press('Tab')
+    await page.getByLabel(t('goAt')).fill('2030-06-01T18:00')
+    await page.getByRole('button', { name: t('setTimes') }).click()
 
     // Core phone B joins the core.
     const b = await openLink(browser, await a.invite('core', 'B'))
-    await b.page.getByLabel(strings.location).waitFor()
-    await b.page.getByRole('heading', { name: strings.coreOnly }).waitFor()
+    await b.page.getByLabel(t('location')).waitFor()
+    await b.page.getByRole('heading', { name: t('coreOnly') }).waitFor()
 
     // Three participants, each with a one-time invite.
     const participants: PhonePage[] = []
@@ -83,10 +83,10 @@ describe('the whole story', () => {
       participants.push(await openLink(name === 'Cam' ? camBrowser : browser, link))
     }
     for (const p of participants) {
-      await p.page.getByRole('heading', { name: strings.briefTitle }).waitFor()
+      await p.page.getByRole('heading', { name: t('briefTitle') }).waitFor()
       await p.page.getByText('Fountain, north side').waitFor()
       await p.page.getByText('water and a scarf').waitFor()
-      await p.page.getByText(strings.sealedLocation).waitFor()
+      await p.page.getByText(t('sealedLocation')).waitFor()
       // No editing controls for participants, and no plan.
       expect(await p.page.getByRole('textbox').count()).toBe(0)
       expect(await p.page.getByText('Spring mob').count()).toBe(0)
@@ -96,8 +96,8 @@ describe('the whole story', () => {
 
     // Check-in: two participants say they are here; the core sees who.
     for (const p of participants.slice(0, 2)) {
-      await p.page.getByRole('button', { name: strings.checkIn }).click()
-      await p.page.getByText(strings.checkinConfirmed).waitFor()
+      await p.page.getByRole('button', { name: t('checkIn') }).click()
+      await p.page.getByText(t('checkinConfirmed')).waitFor()
     }
     await a.page.locator('[data-checkins="2"]').waitFor()
     await a.page.getByText(/^Ana ·/).waitFor()
@@ -114,7 +114,7 @@ describe('the whole story', () => {
     const before = await Promise.all(participants.map(async (p) => ({ stored: await p.storedBytes(), wire: (await p.channels()).bytes })))
 
     // Go now, from core phone B.
-    await b.page.getByRole('button', { name: strings.goNow }).click()
+    await b.goNow()
     const started = Date.now()
     const latencies = await Promise.all(
       participants.map(async (p) => {
@@ -124,11 +124,11 @@ describe('the whole story', () => {
       }),
     )
     console.info(`figure (not asserted): reveal on 3 participants after "Go now": ${latencies.join(', ')} ms`)
-    await participants[0]!.page.getByRole('heading', { name: strings.revealTitle }).waitFor()
-    await participants[0]!.page.getByRole('link', { name: strings.openInMaps }).waitFor()
+    await participants[0]!.page.getByRole('heading', { name: t('revealTitle') }).waitFor()
+    await participants[0]!.page.getByRole('link', { name: t('openInMaps') }).waitFor()
 
     // The stage key was nowhere on a participant phone before go: it is in the release.
-    await b.page.getByRole('button', { name: strings.showReleaseQr }).click()
+    await b.page.getByRole('button', { name: t('showReleaseQr') }).click()
     const code = (await b.page.locator('[data-release-code]').getAttribute('data-release-code'))!
     const key = Buffer.from(code.replace('BLOSSOM-GO:', ''), 'base64url').subarray(17, 49).toString('latin1')
     for (const { stored, wire } of before) {
@@ -142,25 +142,25 @@ describe('the whole story', () => {
     await a.goto()
     await a.setUp()
     await a.createAction('Offline go')
-    await a.page.getByLabel(strings.location).fill(LOCATION)
-    await a.page.getByRole('button', { name: strings.saveLocation }).click()
-    await a.page.getByRole('button', { name: strings.hold }).click()
+    await a.page.getByLabel(t('location')).fill(LOCATION)
+    await a.page.getByRole('button', { name: t('saveLocation') }).click()
+    await a.page.getByRole('button', { name: t('hold') }).click()
     const p = await openLink(camBrowser, await a.invite('participant', 'Dee'))
-    await p.page.getByText(strings.sealedLocation).waitFor()
-    await p.page.getByText(strings.onHold).waitFor()
+    await p.page.getByText(t('sealedLocation')).waitFor()
+    await p.page.getByText(t('onHold')).waitFor()
 
     // The participant's network is gone (jammed): offline emulation does not cut WebRTC
     // links that are already up, so the phone reopens the app offline (from its service worker).
     await p.context.setOffline(true)
     await p.page.reload()
     await p.unlock()
-    await p.page.getByRole('button', { name: new RegExp(strings.untitled) }).click()
-    await p.page.getByText(strings.sealedLocation).waitFor()
-    await p.status().filter({ hasText: strings.offline }).waitFor()
-    await a.page.getByRole('button', { name: strings.showReleaseQr }).click()
+    await p.page.getByRole('button', { name: new RegExp(t('untitled')) }).click()
+    await p.page.getByText(t('sealedLocation')).waitFor()
+    await p.status().filter({ hasText: t('offline') }).waitFor()
+    await a.page.getByRole('button', { name: t('showReleaseQr') }).click()
     const code = (await a.page.locator('[data-release-code]').getAttribute('data-release-code'))!
     await writeQrY4m(camera, qrMatrix(code))
-    await p.page.getByRole('button', { name: strings.scanRelease }).click()
+    await p.page.getByRole('button', { name: t('scanRelease') }).click()
     await p.page.locator('[data-reveal]', { hasText: LOCATION }).waitFor()
     await p.context.setOffline(false)
   })
@@ -173,8 +173,8 @@ describe('the whole story', () => {
     const link = await a.invite('participant', 'history')
     const code = link.split('#/join/')[1]!
     const p = await openLink(browser, link)
-    await p.page.getByRole('heading', { name: strings.briefTitle }).waitFor()
-    await p.page.getByRole('status').filter({ hasText: strings.inviteInHistory }).waitFor()
+    await p.page.getByRole('heading', { name: t('briefTitle') }).waitFor()
+    await p.page.getByRole('status').filter({ hasText: t('inviteInHistory') }).waitFor()
     // Nothing the app keeps holds the invite: address bar, title, IndexedDB, storage, caches.
     expect(p.page.url()).not.toContain(code)
     expect(await p.page.title()).not.toContain(code)
@@ -188,8 +188,8 @@ describe('the whole story', () => {
       return text
     })
     expect(elsewhere).not.toContain(code)
-    await p.page.getByRole('button', { name: strings.understood }).click()
-    expect(await p.page.getByText(strings.inviteInHistory).count()).toBe(0)
+    await p.page.getByRole('button', { name: t('understood') }).click()
+    expect(await p.page.getByText(t('inviteInHistory')).count()).toBe(0)
   })
 
   it('used, malformed and cut-off invite links each get their own clear message', async () => {
@@ -199,11 +199,11 @@ describe('the whole story', () => {
     await a.createAction('Links')
     const link = await a.invite('participant', 'once')
     const first = await openLink(browser, link)
-    await first.page.getByRole('heading', { name: strings.briefTitle }).waitFor()
+    await first.page.getByRole('heading', { name: t('briefTitle') }).waitFor()
 
     const second = await openLink(browser, link)
     await second.page.getByText(/already used/).waitFor()
-    expect(await second.page.getByRole('heading', { name: strings.briefTitle }).count()).toBe(0)
+    expect(await second.page.getByRole('heading', { name: t('briefTitle') }).count()).toBe(0)
 
     const third = await openLink(browser, `${url}/#/join/this-is-not-an-invite`)
     await third.page.getByText(/not a Blossom invite link|incomplete or mistyped/).waitFor()
@@ -212,11 +212,11 @@ describe('the whole story', () => {
 
     // A withdrawn invite: the core revokes it before anyone uses it.
     const spare = await a.invite('participant', 'spare')
-    await a.page.getByRole('button', { name: strings.revoke('spare') }).click()
+    await a.page.getByRole('button', { name: t('revoke', { name: 'spare' }) }).click()
     await a.page.locator('li[data-state="revoked"]').waitFor()
     const late = await openLink(browser, spare)
     await late.page.getByText(/withdrawn/).waitFor()
-    expect(await late.page.getByRole('heading', { name: strings.briefTitle }).count()).toBe(0)
+    expect(await late.page.getByRole('heading', { name: t('briefTitle') }).count()).toBe(0)
   })
 
   it('a participant whose clock is ten minutes off still reveals when the release arrives', async () => {
@@ -224,8 +224,8 @@ describe('the whole story', () => {
     await a.goto()
     await a.setUp()
     await a.createAction('Skew')
-    await a.page.getByLabel(strings.location).fill(LOCATION)
-    await a.page.getByRole('button', { name: strings.saveLocation }).click()
+    await a.page.getByLabel(t('location')).fill(LOCATION)
+    await a.page.getByRole('button', { name: t('saveLocation') }).click()
     const link = await a.invite('participant', 'late clock')
     const p = await PhonePage.open(browser, url)
     await p.page.clock.install({ time: Date.now() - 10 * 60_000 })
@@ -233,8 +233,8 @@ describe('the whole story', () => {
     await p.page.goto(link)
     await p.page.locator('[data-crypto="ready"]').waitFor()
     await p.setUp()
-    await p.page.getByText(strings.sealedLocation).waitFor()
-    await a.page.getByRole('button', { name: strings.goNow }).click()
+    await p.page.getByText(t('sealedLocation')).waitFor()
+    await a.goNow()
     await p.page.locator('[data-reveal]', { hasText: LOCATION }).waitFor()
   })
 })

@@ -4,7 +4,7 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { AppServer } from '../../src/server/app-server'
-import { strings } from '../../src/ui/strings'
+import { t } from './words'
 import { Wiretap } from '../transport/wiretap'
 import { launch, PhonePage, serve } from './harness'
 
@@ -45,7 +45,7 @@ async function twoCorePhones(origin: string, options: { serverRelay: boolean }) 
   expect(b.page.url()).not.toContain('#/join/')
   await b.setUp()
   await b.notes().waitFor()
-  await b.page.getByRole('button', { name: strings.back }).click()
+  await b.page.getByRole('button', { name: t('back') }).click()
   if (!options.serverRelay) await b.setServerRelay(false)
   await b.page.getByRole('button', { name: /Spring mob/ }).click()
   return { a, b, link }
@@ -121,7 +121,7 @@ describe('going offline and coming back', () => {
     await b.page.reload()
     await b.unlock()
     await b.page.getByRole('button', { name: /Spring mob/ }).click()
-    await b.status().filter({ hasText: strings.offline }).waitFor()
+    await b.status().filter({ hasText: t('offline') }).waitFor()
     await a.waitNoPeers()
     await b.typeNotes('B offline edit. ')
     await a.typeNotes('A edit meanwhile. ')
@@ -139,7 +139,7 @@ describe('going offline and coming back', () => {
     await a.waitPeers(1)
     await first.server.close()
     servers.splice(servers.indexOf(first.server), 1)
-    await a.status().filter({ hasText: strings.offline }).waitFor()
+    await a.status().filter({ hasText: t('offline') }).waitFor()
     const again = await serve(first.port)
     servers.push(again.server)
     await a.status().filter({ hasText: /Online/ }).waitFor()
@@ -171,7 +171,7 @@ describe('going offline and coming back', () => {
     await a.unlock()
     await a.page.getByRole('button', { name: /Offline test/ }).click()
     expect(await a.notes().inputValue()).toBe('kept on this phone')
-    await a.status().filter({ hasText: strings.offline }).waitFor()
+    await a.status().filter({ hasText: t('offline') }).waitFor()
   })
 })
 

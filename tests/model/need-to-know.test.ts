@@ -42,7 +42,7 @@ describe('participants', () => {
     expect(p.role).toBe('participant')
     expect(p.plan).toBeUndefined()
     expect(p.brief.read()).toMatchObject({ stagingPoint: 'Fountain, north side', bring: 'water, a scarf', timeZone: 'Europe/Berlin', state: 'scheduled' })
-    expect(p.stages()[0]).toMatchObject({ label: 'Action location', content: undefined })
+    expect(p.stages()[0]).toMatchObject({ kind: 'location', content: undefined })
     await p.briefDoc.whenSaved()
     const stored = await everyStoredByte(part.db)
     expect(stored.includes(Buffer.from('MARKER-LOCATION'))).toBe(false)

@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 import { shortFingerprint, type Fingerprint } from '../../src/release'
-import { strings } from '../../src/ui/strings'
+import { t } from '../browser/words'
 import { expectFingerprint, expectShell, newContext, serve, shellBrowser, WAIT_MS, waitControlled, watchCsp } from './shell'
 
 const builds = inject('shellBuilds')
@@ -88,7 +88,7 @@ describe('update prompt', () => {
     await page.goto(v1.url)
     await expectShell(page, builds.a.buildId)
     await waitControlled(page)
-    const reload = page.getByRole('status').getByRole('button', { name: strings.updateReload })
+    const reload = page.getByRole('status').getByRole('button', { name: t('updateReload') })
     expect(await reload.count()).toBe(0)
 
     // Deploy version B on the same origin.
@@ -100,9 +100,9 @@ describe('update prompt', () => {
     await page.reload()
     await expectShell(page, builds.a.buildId)
     await reload.waitFor()
-    await page.getByRole('status').getByText(strings.updateReady).waitFor()
+    await page.getByRole('status').getByText(t('updateReady')).waitFor()
     // What is offered is what the release command signed, by its fingerprint.
-    await page.getByRole('status').getByText(strings.updateReadyFingerprint(shortFingerprint(builds.b.fingerprint as Fingerprint))).waitFor()
+    await page.getByRole('status').getByText(t('updateReadyFingerprint', { fingerprint: shortFingerprint(builds.b.fingerprint as Fingerprint) })).waitFor()
     await expectFingerprint(page, builds.a.fingerprint)
 
     // It does not take over by itself: another page of the same browser still gets A.
@@ -115,7 +115,7 @@ describe('update prompt', () => {
     await expectShell(page, builds.b.buildId)
     await waitControlled(page)
     await expectFingerprint(page, builds.b.fingerprint)
-    expect(await page.getByRole('button', { name: strings.updateReload }).count()).toBe(0)
+    expect(await page.getByRole('button', { name: t('updateReload') }).count()).toBe(0)
     expect(await violations()).toEqual([])
   })
 })

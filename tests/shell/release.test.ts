@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core'
 import { describe, expect, inject, it } from 'vitest'
 import { CONTENT_SECURITY_POLICY, MANIFEST_PATH, type ReleaseErrorCode } from '../../src/release'
-import { strings } from '../../src/ui/strings'
+import { t } from '../browser/words'
 import type { HostileBuilds } from './global-setup'
 import { EVIL_PAGE, expectFingerprint, expectShell, newContext, serve, serveHostile, shellBrowser, waitControlled, watchCsp } from './shell'
 
@@ -23,11 +23,11 @@ const tampered = (page: Page): Promise<boolean> =>
   })
 
 async function refusal(page: Page, reason: Exclude<ReleaseErrorCode, 'unreachable'>): Promise<void> {
-  const alert = page.getByRole('alert').filter({ hasText: strings.updateRefused[reason] })
+  const alert = page.getByRole('alert').filter({ hasText: t(`updateRefused.${reason}`) })
   await alert.waitFor()
-  await alert.getByText(strings.updateRefusedAdvice).waitFor()
+  await alert.getByText(t('updateRefusedAdvice')).waitFor()
   expect(await page.locator(`[data-refused="${reason}"]`).count()).toBe(1)
-  expect(await page.getByRole('button', { name: strings.updateReload }).count()).toBe(0)
+  expect(await page.getByRole('button', { name: t('updateReload') }).count()).toBe(0)
 }
 
 const attacks: [string, keyof HostileBuilds, Exclude<ReleaseErrorCode, 'unreachable'>][] = [
@@ -160,7 +160,7 @@ describe('a hostile server around a genuine install', () => {
     const hostile = await serveHostile(builds.b.dist, port, { extraHeaders: { Refresh: '0; url=/evil', 'Content-Security-Policy': "default-src *" } })
     try {
       await page.reload()
-      await page.getByRole('status').getByRole('button', { name: strings.updateReload }).click()
+      await page.getByRole('status').getByRole('button', { name: t('updateReload') }).click()
       await expectShell(page, builds.b.buildId)
       const response = await page.reload()
       expect(response?.fromServiceWorker()).toBe(true)
@@ -214,16 +214,16 @@ describe('the running build', () => {
     // First run: choose a passphrase (the footer shows the fingerprint on this screen already).
     await expectFingerprint(page, builds.a.fingerprint)
     const passphrase = 'correct horse battery staple'
-    await page.getByLabel(strings.passphrase, { exact: true }).fill(passphrase)
-    await page.getByLabel(strings.passphraseAgain, { exact: true }).fill(passphrase)
-    await page.getByRole('button', { name: strings.setUp, exact: true }).click()
-    await page.getByRole('button', { name: strings.settings, exact: true }).click()
-    const section = page.getByRole('region', { name: strings.buildTitle })
+    await page.getByLabel(t('passphrase'), { exact: true }).fill(passphrase)
+    await page.getByLabel(t('passphraseAgain'), { exact: true }).fill(passphrase)
+    await page.getByRole('button', { name: t('setUp'), exact: true }).click()
+    await page.getByRole('button', { name: t('settings'), exact: true }).click()
+    const section = page.getByRole('region', { name: t('buildTitle') })
     await section.getByText(builds.a.fingerprint.slice(0, 4), { exact: false }).waitFor()
-    await section.getByText(strings.buildStanding.signed, { exact: true }).waitFor()
+    await section.getByText(t('buildStanding.signed'), { exact: true }).waitFor()
     // Locked again, the unlock screen shows it too.
     await page.reload()
-    await page.getByRole('heading', { name: strings.unlockTitle }).waitFor()
+    await page.getByRole('heading', { name: t('unlockTitle') }).waitFor()
     await expectFingerprint(page, builds.a.fingerprint)
   })
 })

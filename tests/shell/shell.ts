@@ -9,7 +9,7 @@ import { SECURITY_HEADERS } from '../../src/release'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
 import { createStaticHandler } from '../../src/server/static'
 import { shortFingerprint, type Fingerprint } from '../../src/release'
-import { strings } from '../../src/ui/strings'
+import { t } from '../browser/words'
 
 export const WAIT_MS = 30_000
 
@@ -61,9 +61,9 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
 
 /** The shell is up: heading, libsodium loaded under the CSP, and which build is running. */
 export async function expectShell(page: Page, buildId: string): Promise<void> {
-  await page.locator('h1', { hasText: strings.appName }).waitFor()
-  await page.locator('[data-crypto="ready"]', { hasText: strings.ready }).waitFor()
-  await page.getByText(strings.version(buildId), { exact: true }).waitFor()
+  await page.locator('h1', { hasText: t('appName') }).waitFor()
+  await page.locator('[data-crypto="ready"]', { hasText: t('ready') }).waitFor()
+  await page.getByText(t('version', { id: buildId }), { exact: true }).waitFor()
 }
 
 export async function waitControlled(page: Page): Promise<void> {
@@ -83,7 +83,7 @@ export async function waitControlled(page: Page): Promise<void> {
 
 /** The footer shows the fingerprint of this release (full hex, as the release command prints it). */
 export async function expectFingerprint(page: Page, fingerprint: string): Promise<void> {
-  await page.locator('footer').getByText(strings.fingerprint(shortFingerprint(fingerprint as Fingerprint)), { exact: true }).waitFor()
+  await page.locator('footer').getByText(t('fingerprint', { short: shortFingerprint(fingerprint as Fingerprint) }), { exact: true }).waitFor()
 }
 
 export const EVIL_PAGE = '<!doctype html><title>EVIL</title><h1>EVIL</h1><script>globalThis.blossomTampered = true</script>'

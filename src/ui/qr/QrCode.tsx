@@ -44,7 +44,7 @@ export interface QrCodeProps {
   class?: string
 }
 
-export function QrCode({ text, label = qrStrings.codeLabel, class: className }: QrCodeProps) {
+export function QrCode({ text, label = qrStrings().codeLabel, class: className }: QrCodeProps) {
   const { size, path } = useMemo(() => {
     const matrix = qrMatrix(text)
     return { size: matrix.length, path: qrPath(matrix) }

@@ -119,13 +119,13 @@ function stopStream(stream: MediaStream | undefined): void {
   for (const track of stream?.getTracks() ?? []) track.stop()
 }
 
-export function QrScanner({ onCode, onError, label = qrStrings.scannerLabel, messages }: QrScannerProps): JSX.Element {
+export function QrScanner({ onCode, onError, label = qrStrings().scannerLabel, messages }: QrScannerProps): JSX.Element {
   const video = useRef<HTMLVideoElement>(null)
   const [state, setState] = useState<State>('starting')
   const [decoder, setDecoder] = useState<DecoderKind | undefined>(undefined)
   // The latest callbacks and messages, so that new props never restart the camera.
-  const latest = useRef({ onCode, onError, messages: { ...qrStrings, ...messages } })
-  latest.current = { onCode, onError, messages: { ...qrStrings, ...messages } }
+  const latest = useRef({ onCode, onError, messages: { ...qrStrings(), ...messages } })
+  latest.current = { onCode, onError, messages: { ...qrStrings(), ...messages } }
 
   useEffect(() => {
     const element = video.current

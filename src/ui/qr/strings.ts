@@ -1,10 +1,20 @@
-// The QR components' strings live with all the others in src/ui/strings.ts.
-import { strings } from '../strings'
+// The QR components' words, in the UI's current language (src/ui/i18n).
+import { t } from '../i18n'
 
-export const qrStrings = strings.qr
-
+export const qrStrings = () => ({
+  codeLabel: t('qr.codeLabel'),
+  scannerLabel: t('qr.scannerLabel'),
+  cameraStarting: t('qr.cameraStarting'),
+  cameraDenied: t('qr.cameraDenied'),
+  cameraMissing: t('qr.cameraMissing'),
+  cameraBusy: t('qr.cameraBusy'),
+  cameraUnsupported: t('qr.cameraUnsupported'),
+  cameraStopped: t('qr.cameraStopped'),
+  cameraFailed: t('qr.cameraFailed'),
+  decoderFailed: t('qr.decoderFailed'),
+})
 
 export type QrScannerMessages = Pick<
-  typeof qrStrings,
+  ReturnType<typeof qrStrings>,
   'cameraDenied' | 'cameraMissing' | 'cameraBusy' | 'cameraUnsupported' | 'cameraStopped' | 'cameraFailed' | 'decoderFailed'
 >

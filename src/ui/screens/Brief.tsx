@@ -1,11 +1,12 @@
 // The participant's screen: the brief, the countdown, check-in, and the reveal.
 import { useEffect, useState } from 'preact/hooks'
 import type { ActionSession, StageView } from '../../model'
+import { errorText } from '../errors'
 import { QrScanner } from '../qr/QrScanner'
-import { strings } from '../strings'
+import { clockTime, duration, t } from '../i18n'
 import { useLive } from './live'
 import { Status } from './Status'
-import { duration, showTime, zoneName } from './time'
+import { showTime, zoneName } from './time'
 
 export interface BriefProps {
   readonly session: ActionSession
@@ -29,61 +30,61 @@ export function Brief({ session, back }: BriefProps) {
   return (
     <div class="stack">
       <Status session={session} />
-      {session.removed() && <p role="alert">{strings.youWereRemoved}</p>}
-      <h2>{strings.briefTitle}</h2>
+      {session.removed() && <p role="alert">{t('youWereRemoved')}</p>}
+      <h2>{t('briefTitle')}</h2>
       <p role="status" data-go-state={revealed ? 'released' : brief.state}>
         {brief.state === 'called-off'
-          ? strings.calledOff
+          ? t('calledOff')
           : brief.state === 'held'
-            ? strings.onHold
+            ? t('onHold')
             : brief.goAt === undefined
               ? ''
               : brief.goAt > live.now
-                ? strings.countdown(duration(brief.goAt - live.now))
-                : strings.goPassed}
+                ? t('countdown', { time: duration(brief.goAt - live.now) })
+                : t('goPassed')}
       </p>
       <dl class="brief">
-        <dt>{strings.stagingPoint}</dt>
+        <dt>{t('stagingPoint')}</dt>
         <dd>
           {brief.stagingPoint || '—'}
           {brief.stagingLat !== undefined && brief.stagingLon !== undefined && (
             <>
               <br />
               <a href={`geo:${brief.stagingLat},${brief.stagingLon}`} rel="noreferrer">
-                {strings.openInMaps}
+                {t('openInMaps')}
               </a>
             </>
           )}
         </dd>
-        <dt>{strings.gatherAt}</dt>
+        <dt>{t('gatherAt')}</dt>
         <dd>
           <Time at={brief.gatherAt} zone={brief.timeZone} />
         </dd>
-        <dt>{strings.goAt}</dt>
+        <dt>{t('goAt')}</dt>
         <dd>
           <Time at={brief.goAt} zone={brief.timeZone} />
         </dd>
-        <dt>{strings.bring}</dt>
+        <dt>{t('bring')}</dt>
         <dd>{brief.bring || '—'}</dd>
-        <dt>{strings.conduct}</dt>
+        <dt>{t('conduct')}</dt>
         <dd>{brief.conduct || '—'}</dd>
-        <dt>{strings.dispersal}</dt>
+        <dt>{t('dispersal')}</dt>
         <dd>{brief.dispersal || '—'}</dd>
       </dl>
-      {!revealed && <p class="muted">{strings.sealedLocation}</p>}
-      {session.wipeAt() !== undefined && <p class="muted">{strings.wipedAt(showTime(session.wipeAt()))}</p>}
+      {!revealed && <p class="muted">{t('sealedLocation')}</p>}
+      {session.wipeAt() !== undefined && <p class="muted">{t('wipedAt', { when: showTime(session.wipeAt()) })}</p>}
       {revealed && (
         <button type="button" onClick={() => setDismissed(false)}>
-          {revealed.label}
+          {t(`stage.${revealed.kind}`)}
         </button>
       )}
       {live.announcements.length > 0 && (
         <section aria-labelledby="announcements">
-          <h3 id="announcements">{strings.announcements}</h3>
+          <h3 id="announcements">{t('announcements')}</h3>
           <ul class="list">
             {[...live.announcements].reverse().map((a) => (
               <li key={`${a.at}${a.text}`}>
-                {new Date(a.at).toLocaleTimeString()}: {a.text}
+                {clockTime(a.at)}: {a.text}
               </li>
             ))}
           </ul>
@@ -91,17 +92,17 @@ export function Brief({ session, back }: BriefProps) {
       )}
       {live.checkin === 'not-yet' ? (
         <button type="button" onClick={() => session.checkIn()}>
-          {strings.checkIn}
+          {t('checkIn')}
         </button>
       ) : (
         <p role="status" data-checkin={live.checkin}>
-          {live.checkin === 'confirmed' ? strings.checkinConfirmed : strings.checkinSending}
+          {live.checkin === 'confirmed' ? t('checkinConfirmed') : t('checkinSending')}
         </p>
       )}
-      {brief.showCheckins && brief.checkins !== undefined && <p>{strings.othersHere(brief.checkins)}</p>}
+      {brief.showCheckins && brief.checkins !== undefined && <p>{t('othersHere', { n: brief.checkins })}</p>}
       {!revealed && brief.state !== 'called-off' && (
         <button type="button" class="secondary" onClick={() => setScanning(!scanning)}>
-          {scanning ? strings.stopScanning : strings.scanRelease}
+          {scanning ? t('stopScanning') : t('scanRelease')}
         </button>
       )}
       {scanning && (
@@ -109,7 +110,7 @@ export function Brief({ session, back }: BriefProps) {
           onCode={(code) => {
             session.acceptReleaseCode(code).then(
               () => setScanning(false),
-              (e: unknown) => setScanError(e instanceof Error ? e.message : String(e)),
+              (e: unknown) => setScanError(errorText(e)),
             )
           }}
           onError={setScanError}
@@ -117,7 +118,7 @@ export function Brief({ session, back }: BriefProps) {
       )}
       {scanError && <p role="alert">{scanError}</p>}
       <button type="button" class="secondary" onClick={back}>
-        {strings.back}
+        {t('back')}
       </button>
     </div>
   )
@@ -132,7 +133,7 @@ function Time({ at, zone }: { at: number | undefined; zone: string }) {
       {at !== undefined && zone !== zoneName() && (
         <>
           <br />
-          {strings.actionTime(showTime(at, zone))}
+          {t('actionTime', { time: showTime(at, zone) })}
         </>
       )}
     </>
@@ -168,20 +169,20 @@ function Reveal({ stage, goAt, now, dismiss }: { stage: StageView; goAt: number 
   const since = goAt !== undefined && now >= goAt ? now - goAt : stage.releasedAt !== undefined ? now - stage.releasedAt : 0
   return (
     <section class="reveal stack" aria-labelledby="reveal-title">
-      <h2 id="reveal-title">{strings.revealTitle}</h2>
-      <p class="reveal-label">{stage.label}</p>
+      <h2 id="reveal-title">{t('revealTitle')}</h2>
+      <p class="reveal-label">{t(`stage.${stage.kind}`)}</p>
       <p class="reveal-text" data-reveal>
         {content.text}
       </p>
       {content.lat !== undefined && content.lon !== undefined && (
         <a href={`geo:${content.lat},${content.lon}`} rel="noreferrer">
-          {strings.openInMaps}
+          {t('openInMaps')}
         </a>
       )}
-      <p>{strings.sinceGo(duration(since))}</p>
-      <p class="muted">{strings.wakeLockNote}</p>
+      <p>{t('sinceGo', { time: duration(since) })}</p>
+      <p class="muted">{t('wakeLockNote')}</p>
       <button type="button" onClick={dismiss}>
-        {strings.dismiss}
+        {t('dismiss')}
       </button>
     </section>
   )

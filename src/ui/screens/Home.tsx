@@ -1,11 +1,16 @@
 // The actions on this phone, a new one, and joining one with an invite link.
 import { useState } from 'preact/hooks'
-import type { ActionId, ActionSummary } from '../../model'
-import { strings } from '../strings'
+import type { ActionId, ActionSummary, JoinStep } from '../../model'
+import { t } from '../i18n'
+
+/** A join under way (what is really happening), or why it failed. */
+export type JoinStatus = { readonly step: JoinStep } | { readonly error: string }
+
+const STEP_TEXT = { connecting: 'joinConnecting', asking: 'joinAsking', unanswered: 'joinUnanswered', admitted: 'joinAdmitted' } as const
 
 export interface HomeProps {
   readonly actions: readonly ActionSummary[]
-  readonly joinStatus: string | undefined
+  readonly joinStatus: JoinStatus | undefined
   readonly open: (id: ActionId) => void
   readonly create: (title: string) => void
   readonly join: (link: string) => void
@@ -18,15 +23,26 @@ export function Home({ actions, joinStatus, open, create, join, settings, lock }
   const [link, setLink] = useState('')
   return (
     <div class="stack">
-      <h2>{strings.actionsTitle}</h2>
+      {/* First on the screen: a link just opened (or pasted) lands here. */}
+      {joinStatus &&
+        ('error' in joinStatus ? (
+          <p role="alert" class="error" data-join="refused">
+            {joinStatus.error}
+          </p>
+        ) : (
+          <p role="status" class="notice" data-join={joinStatus.step}>
+            {t(STEP_TEXT[joinStatus.step])}
+          </p>
+        ))}
+      <h2>{t('actionsTitle')}</h2>
       {actions.length === 0 ? (
-        <p>{strings.noActions}</p>
+        <p>{t('noActions')}</p>
       ) : (
         <ul class="list">
           {actions.map((a) => (
             <li key={a.id}>
               <button type="button" class="link" onClick={() => open(a.id)}>
-                {a.title || strings.untitled} <span class="muted">({strings.role(a.role === 'core')})</span>
+                {a.title || t('untitled')} <span class="muted">({t(a.role === 'core' ? 'role.core' : 'role.participant')})</span>
               </button>
             </li>
           ))}
@@ -41,10 +57,10 @@ export function Home({ actions, joinStatus, open, create, join, settings, lock }
         }}
       >
         <label>
-          {strings.newActionTitle}
+          {t('newActionTitle')}
           <input value={title} onInput={(e) => setTitle(e.currentTarget.value)} required />
         </label>
-        <button type="submit">{strings.createAction}</button>
+        <button type="submit">{t('createAction')}</button>
       </form>
       <form
         class="stack"
@@ -54,22 +70,17 @@ export function Home({ actions, joinStatus, open, create, join, settings, lock }
         }}
       >
         <label>
-          {strings.joinLink}
+          {t('joinLink')}
           <input value={link} onInput={(e) => setLink(e.currentTarget.value)} required autocomplete="off" />
         </label>
-        <button type="submit">{strings.join}</button>
+        <button type="submit">{t('join')}</button>
       </form>
-      {joinStatus && (
-        <p role="status" class="notice">
-          {joinStatus}
-        </p>
-      )}
       <div class="row">
         <button type="button" class="secondary" onClick={settings}>
-          {strings.settings}
+          {t('settings')}
         </button>
         <button type="button" class="secondary" onClick={lock}>
-          {strings.lock}
+          {t('lock')}
         </button>
       </div>
     </div>

@@ -1,9 +1,11 @@
 // The core's screen: the plan (core only), the sealed location, what participants see,
-// the go controls, invites and check-ins.
+// the go controls, invites and check-ins. Every field follows the document live: one that
+// saves on a deliberate step keeps the person's edit (and says so if another phone saved meanwhile).
 import { useState } from 'preact/hooks'
-import type { ActionSession, BriefField } from '../../model'
+import type { ActionSession, BriefField, CoreStage } from '../../model'
 import { QrCode } from '../qr/QrCode'
-import { strings } from '../strings'
+import { clockTime, duration, t, type MessageId } from '../i18n'
+import { useDraft } from './draft'
 import { useLive } from './live'
 import { SharedText } from './SharedText'
 import { Status } from './Status'
@@ -13,7 +15,7 @@ import { allZones, fromZonedInput, showTime, toZonedInput, zoneName } from './ti
 function ClockNote({ session }: { session: ActionSession }) {
   const note = useLive(() => session.clockNote(), (cb) => session.onChange(cb), 5_000)
   if (!note) return null
-  const text = note.kind === 'holding' ? strings.clockHolding : note.byMs > 0 ? strings.clockAhead(strings.duration(note.byMs)) : strings.clockBehind(strings.duration(-note.byMs))
+  const text = note.kind === 'holding' ? t('clockHolding') : note.byMs > 0 ? t('clockAhead', { by: duration(note.byMs, true) }) : t('clockBehind', { by: duration(-note.byMs, true) })
   return (
     <p role="alert" class="error" data-clock={note.kind}>
       {text}
@@ -27,12 +29,133 @@ export interface PlanProps {
   readonly back: () => void
 }
 
-const BRIEF_LABELS: Record<BriefField, string> = {
-  stagingPoint: strings.stagingPoint,
-  bring: strings.bring,
-  conduct: strings.conduct,
-  dispersal: strings.dispersal,
+const BRIEF_FIELDS: readonly BriefField[] = ['stagingPoint', 'bring', 'conduct', 'dispersal']
+
+/** Shown when another phone saved while this person was editing: saving replaces theirs. */
+const Stale = ({ stale }: { stale: boolean }) =>
+  stale ? (
+    <p class="notice" role="status" data-stale>
+      {t('changedElsewhere')}
+    </p>
+  ) : null
+
+/** A brief field: follows the brief, saved when the person leaves it. */
+function BriefText({ label, remote, save, inputMode }: { label: MessageId; remote: string; save: (value: string) => void; inputMode?: 'decimal' }) {
+  const draft = useDraft(remote)
+  return (
+    <>
+      <label>
+        {t(label)}
+        <SharedText
+          value={draft.value}
+          inputMode={inputMode}
+          onText={draft.edit}
+          onCommit={(v) => {
+            save(v)
+            draft.clear()
+          }}
+        />
+      </label>
+      <Stale stale={draft.stale} />
+    </>
+  )
 }
+
+const coordinate = (n: number | undefined): string => n?.toString() ?? ''
+
+/** The sealed location: follows the plan until edited; sealed with its button. */
+function LocationFields({ session, location }: { session: ActionSession; location: CoreStage | undefined }) {
+  const draft = useDraft({ text: location?.content.text ?? '', lat: coordinate(location?.content.lat), lon: coordinate(location?.content.lon) })
+  const { value } = draft
+  return (
+    <>
+      <label>
+        {t('location')}
+        <SharedText rows={3} value={value.text} onText={(text) => draft.edit({ ...value, text })} />
+      </label>
+      <div class="row">
+        <label>
+          {t('latitude')}
+          <SharedText inputMode="decimal" value={value.lat} onText={(lat) => draft.edit({ ...value, lat })} />
+        </label>
+        <label>
+          {t('longitude')}
+          <SharedText inputMode="decimal" value={value.lon} onText={(lon) => draft.edit({ ...value, lon })} />
+        </label>
+      </div>
+      <Stale stale={draft.stale} />
+      <button
+        type="button"
+        onClick={() => {
+          const la = Number.parseFloat(value.lat)
+          const lo = Number.parseFloat(value.lon)
+          session.setStage({ text: value.text, ...(Number.isFinite(la) && Number.isFinite(lo) ? { lat: la, lon: lo } : {}) })
+          draft.clear()
+        }}
+      >
+        {t('saveLocation')}
+      </button>
+      {location && location.content.text && <p class="muted">{t('locationSealed')}</p>}
+    </>
+  )
+}
+
+/** The action's zone and its times: follow the brief until edited; saved with their button. */
+function TimeFields({ session, brief }: { session: ActionSession; brief: ReturnType<ActionSession['brief']['read']> }) {
+  const zoneSet = brief.timeZone !== 'UTC' || brief.goAt !== undefined
+  const remoteZone = zoneSet ? brief.timeZone : zoneName()
+  const draft = useDraft({
+    zone: remoteZone,
+    gather: toZonedInput(brief.gatherAt, remoteZone),
+    go: toZonedInput(brief.goAt, remoteZone),
+    ends: toZonedInput(brief.endsAt, remoteZone),
+  })
+  const { value } = draft
+  const time = (key: 'gather' | 'go' | 'ends', label: MessageId) => (
+    <label>
+      {t(label)}
+      <SharedText type="datetime-local" value={value[key]} onText={(v) => draft.edit({ ...value, [key]: v })} />
+    </label>
+  )
+  return (
+    <>
+      <label>
+        {t('timeZone')}
+        <select value={value.zone} onChange={(e) => draft.edit({ ...value, zone: e.currentTarget.value })}>
+          {allZones().map((z) => (
+            <option key={z} value={z}>
+              {z}
+            </option>
+          ))}
+        </select>
+      </label>
+      {time('gather', 'gatherAt')}
+      {time('go', 'goAt')}
+      {time('ends', 'endsAt')}
+      <Stale stale={draft.stale} />
+      <button
+        type="button"
+        onClick={() => {
+          const gatherAt = fromZonedInput(value.gather, value.zone)
+          const goAt = fromZonedInput(value.go, value.zone)
+          const endsAt = fromZonedInput(value.ends, value.zone)
+          session.setTimes({
+            ...(gatherAt !== undefined ? { gatherAt } : {}),
+            ...(goAt !== undefined ? { goAt } : {}),
+            ...(endsAt !== undefined ? { endsAt } : {}),
+            timeZone: value.zone,
+          })
+          draft.clear()
+        }}
+      >
+        {t('setTimes')}
+      </button>
+    </>
+  )
+}
+
+/** The two steps nobody can take back ask once more, below the row a hurried thumb is on. */
+type Grave = 'go' | 'call-off'
 
 export function Plan({ session, origin, back }: PlanProps) {
   const plan = session.plan!
@@ -49,153 +172,87 @@ export function Plan({ session, origin, back }: PlanProps) {
     }),
     (cb) => session.onChange(cb),
   )
-  const location = live.core[0]
-  const [where, setWhere] = useState(location?.content.text ?? '')
-  const [lat, setLat] = useState(location?.content.lat?.toString() ?? '')
-  const [lon, setLon] = useState(location?.content.lon?.toString() ?? '')
-  const [zone, setZone] = useState(live.brief.timeZone !== 'UTC' || live.brief.goAt !== undefined ? live.brief.timeZone : zoneName())
-  const [gather, setGather] = useState(toZonedInput(live.brief.gatherAt, zone))
-  const [go, setGo] = useState(toZonedInput(live.brief.goAt, zone))
-  const [ends, setEnds] = useState(toZonedInput(live.brief.endsAt, zone))
+  const location = live.core.find((s) => s.kind === 'location')
   const [message, setMessage] = useState('')
   const [label, setLabel] = useState('')
   const [link, setLink] = useState<string | undefined>()
   const [qr, setQr] = useState<string | undefined>()
   const [removing, setRemoving] = useState<string | undefined>()
+  const [confirming, setConfirming] = useState<Grave | undefined>()
   const released = live.stages.some((s) => s.content !== undefined)
+  const over = released || live.brief.state === 'called-off'
   const setCoordinate = (which: 'stagingLat' | 'stagingLon', value: string): void => {
     const n = Number.parseFloat(value)
     session.setBriefNumber(which, Number.isFinite(n) ? n : undefined)
   }
+  const role = (core: boolean): string => t(core ? 'role.core' : 'role.participant')
+  const inviteName = (i: { label: string; tier: string }): string => i.label || role(i.tier === 'core')
+  let unnamed = 0
 
   return (
     <div class="stack">
       <Status session={session} />
-      {session.removed() && <p role="alert">{strings.youWereRemoved}</p>}
+      {session.removed() && <p role="alert">{t('youWereRemoved')}</p>}
       <section class="stack" aria-labelledby="core-only">
-        <h2 id="core-only">{strings.coreOnly}</h2>
+        <h2 id="core-only">{t('coreOnly')}</h2>
         <label>
-          {strings.planTitle}
+          {t('planTitle')}
           <SharedText value={live.plan.title} onText={(v) => plan.set('title', v)} />
         </label>
         <label>
-          {strings.planNotes}
+          {t('planNotes')}
           <SharedText rows={6} value={live.plan.notes} onText={(v) => plan.set('notes', v)} />
         </label>
         <label>
-          {strings.planMarshals}
+          {t('planMarshals')}
           <SharedText rows={3} value={live.plan.marshals} onText={(v) => plan.set('marshals', v)} />
         </label>
       </section>
 
       <section class="stack" aria-labelledby="location">
-        <h2 id="location">{strings.locationSection}</h2>
-        <label>
-          {strings.location}
-          <textarea rows={3} value={where} onInput={(e) => setWhere(e.currentTarget.value)} />
-        </label>
-        <div class="row">
-          <label>
-            {strings.latitude}
-            <input inputMode="decimal" value={lat} onInput={(e) => setLat(e.currentTarget.value)} />
-          </label>
-          <label>
-            {strings.longitude}
-            <input inputMode="decimal" value={lon} onInput={(e) => setLon(e.currentTarget.value)} />
-          </label>
-        </div>
-        <button
-          type="button"
-          onClick={() => {
-            const la = Number.parseFloat(lat)
-            const lo = Number.parseFloat(lon)
-            session.setStage({ text: where, ...(Number.isFinite(la) && Number.isFinite(lo) ? { lat: la, lon: lo } : {}) })
-          }}
-        >
-          {strings.saveLocation}
-        </button>
-        {location && location.content.text && <p class="muted">{strings.locationSealed}</p>}
+        <h2 id="location">{t('locationSection')}</h2>
+        <LocationFields session={session} location={location} />
       </section>
 
       <section class="stack" aria-labelledby="brief">
-        <h2 id="brief">{strings.briefSection}</h2>
-        {(Object.keys(BRIEF_LABELS) as BriefField[]).map((field) => (
-          <label key={field}>
-            {BRIEF_LABELS[field]}
-            <input
-              value={live.brief[field]}
-              onChange={(e) => {
-                session.setBrief(field, e.currentTarget.value)
-                session.briefDoc.flush()
-              }}
-            />
-          </label>
+        <h2 id="brief">{t('briefSection')}</h2>
+        {BRIEF_FIELDS.map((field) => (
+          <BriefText
+            key={field}
+            label={field}
+            remote={live.brief[field]}
+            save={(v) => {
+              session.setBrief(field, v)
+              session.briefDoc.flush()
+            }}
+          />
         ))}
         <div class="row">
-          <label>
-            {strings.stagingLat}
-            <input inputMode="decimal" value={live.brief.stagingLat ?? ''} onChange={(e) => setCoordinate('stagingLat', e.currentTarget.value)} />
-          </label>
-          <label>
-            {strings.stagingLon}
-            <input inputMode="decimal" value={live.brief.stagingLon ?? ''} onChange={(e) => setCoordinate('stagingLon', e.currentTarget.value)} />
-          </label>
+          <div class="stack">
+            <BriefText label="stagingLat" inputMode="decimal" remote={coordinate(live.brief.stagingLat)} save={(v) => setCoordinate('stagingLat', v)} />
+          </div>
+          <div class="stack">
+            <BriefText label="stagingLon" inputMode="decimal" remote={coordinate(live.brief.stagingLon)} save={(v) => setCoordinate('stagingLon', v)} />
+          </div>
         </div>
+        <TimeFields session={session} brief={live.brief} />
         <label>
-          {strings.timeZone}
-          <select value={zone} onChange={(e) => setZone(e.currentTarget.value)}>
-            {allZones().map((z) => (
-              <option key={z} value={z}>
-                {z}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {strings.gatherAt}
-          <input type="datetime-local" value={gather} onInput={(e) => setGather(e.currentTarget.value)} />
-        </label>
-        <label>
-          {strings.goAt}
-          <input type="datetime-local" value={go} onInput={(e) => setGo(e.currentTarget.value)} />
-        </label>
-        <label>
-          {strings.endsAt}
-          <input type="datetime-local" value={ends} onInput={(e) => setEnds(e.currentTarget.value)} />
-        </label>
-        <label>
-          {strings.wipeAfter}
+          {t('wipeAfter')}
           <select value={String(live.brief.wipeAfterMs / 3600_000)} onChange={(e) => session.setTimes({ wipeAfterMs: Number(e.currentTarget.value) * 3600_000 })}>
             {[1, 6, 24, 72].map((h) => (
               <option key={h} value={String(h)}>
-                {strings.hours(h)}
+                {h % 24 === 0 && h > 24 ? t('days', { n: h / 24 }) : t('hours', { n: h })}
               </option>
             ))}
           </select>
         </label>
-        <p class="muted">{strings.wipedAt(showTime(session.wipeAt()))}</p>
-        <button
-          type="button"
-          onClick={() => {
-            const gatherAt = fromZonedInput(gather, zone)
-            const goAt = fromZonedInput(go, zone)
-            const endsAt = fromZonedInput(ends, zone)
-            session.setTimes({
-              ...(gatherAt !== undefined ? { gatherAt } : {}),
-              ...(goAt !== undefined ? { goAt } : {}),
-              ...(endsAt !== undefined ? { endsAt } : {}),
-              timeZone: zone,
-            })
-          }}
-        >
-          {strings.setTimes}
-        </button>
+        <p class="muted">{t('wipedAt', { when: showTime(session.wipeAt()) })}</p>
         <label class="check">
           <input type="checkbox" checked={live.brief.relayOnly} onChange={(e) => session.setActionRelayOnly(e.currentTarget.checked)} />
-          {strings.actionRelayOnly}
+          {t('actionRelayOnly')}
         </label>
         <label>
-          {strings.announcement}
+          {t('announcement')}
           <input value={message} onInput={(e) => setMessage(e.currentTarget.value)} />
         </label>
         <button
@@ -206,54 +263,75 @@ export function Plan({ session, origin, back }: PlanProps) {
             setMessage('')
           }}
         >
-          {strings.announce}
+          {t('announce')}
         </button>
       </section>
 
       <section class="stack" aria-labelledby="go">
-        <h2 id="go">{strings.goSection}</h2>
+        <h2 id="go">{t('goSection')}</h2>
         <p role="status" data-go-state={released ? 'released' : live.brief.state}>
-          {released ? strings.released : strings.goState[live.brief.state]} · {strings.goAt}: {showTime(live.brief.goAt)}
+          {t('goStatus', { state: released ? t('released') : t(`goState.${live.brief.state}`), time: showTime(live.brief.goAt) })}
         </p>
         <ClockNote session={session} />
         <div class="row">
-          <button type="button" onClick={() => session.goNow()} disabled={released || live.brief.state === 'called-off'}>
-            {strings.goNow}
+          <button type="button" onClick={() => setConfirming('go')} disabled={over} aria-expanded={confirming === 'go'}>
+            {t('goNow')}
           </button>
           {live.brief.state === 'held' ? (
             <button type="button" class="secondary" onClick={() => session.resume()}>
-              {strings.resume}
+              {t('resume')}
             </button>
           ) : (
-            <button type="button" class="secondary" onClick={() => session.hold()} disabled={released || live.brief.state === 'called-off'}>
-              {strings.hold}
+            <button type="button" class="secondary" onClick={() => session.hold()} disabled={over}>
+              {t('hold')}
             </button>
           )}
           <button type="button" class="secondary" onClick={() => session.delay(5)} disabled={released || live.brief.goAt === undefined}>
-            {strings.delay5}
+            {t('delay5')}
           </button>
-          <button type="button" class="secondary" onClick={() => session.callOff(strings.callOffMessage)} disabled={released || live.brief.state === 'called-off'}>
-            {strings.callOff}
+          <button type="button" class="secondary" onClick={() => setConfirming('call-off')} disabled={over} aria-expanded={confirming === 'call-off'}>
+            {t('callOff')}
           </button>
         </div>
+        {confirming && !over && (
+          <div class="confirm stack" role="alertdialog" aria-labelledby="confirm-grave" data-confirm={confirming}>
+            <p id="confirm-grave">{confirming === 'go' ? t('goNowConfirm') : t('callOffConfirm')}</p>
+            <div class="row">
+              <button
+                type="button"
+                class="danger"
+                onClick={() => {
+                  setConfirming(undefined)
+                  if (confirming === 'go') session.goNow()
+                  else session.callOff(t('callOffMessage'))
+                }}
+              >
+                {confirming === 'go' ? t('goNowYes') : t('callOffYes')}
+              </button>
+              <button type="button" class="secondary" ref={(b) => b?.focus({ preventScroll: true })} onClick={() => setConfirming(undefined)}>
+                {t('cancel')}
+              </button>
+            </div>
+          </div>
+        )}
         {location && live.brief.state !== 'called-off' && (
           <button type="button" class="secondary" onClick={() => setQr(session.releaseCodeFor(location.id))}>
-            {strings.showReleaseQr}
+            {t('showReleaseQr')}
           </button>
         )}
         {qr && (
           <div data-release-code={qr}>
-            <QrCode text={qr} label={strings.releaseQrLabel} />
+            <QrCode text={qr} label={t('releaseQrLabel')} />
           </div>
         )}
       </section>
 
       <section class="stack" aria-labelledby="invites">
-        <h2 id="invites">{strings.invitesSection}</h2>
-        <p data-core-size={live.coreSize}>{strings.coreMembers(live.coreSize)}</p>
+        <h2 id="invites">{t('invitesSection')}</h2>
+        <p data-core-size={live.coreSize}>{t('coreMembers', { n: live.coreSize })}</p>
         <ul class="list">
           {live.members.map((m) => {
-            const name = m.me ? strings.thisPhone : m.label || strings.firstMember
+            const name = m.me ? t('thisPhone') : m.label || (m.invited ? t('unnamedCore', { n: ++unnamed }) : t('founder'))
             return (
               <li key={m.id}>
                 {name}{' '}
@@ -267,11 +345,11 @@ export function Plan({ session, origin, back }: PlanProps) {
                         void session.removeCoreMember(m.id)
                       }}
                     >
-                      {strings.removeConfirm(name)}
+                      {t('removeConfirm', { name })}
                     </button>
                   ) : (
                     <button type="button" class="secondary" onClick={() => setRemoving(m.id)}>
-                      {strings.remove(name)}
+                      {t('remove', { name })}
                     </button>
                   ))}
               </li>
@@ -279,44 +357,44 @@ export function Plan({ session, origin, back }: PlanProps) {
           })}
         </ul>
         <label>
-          {strings.inviteLabel}
+          {t('inviteLabel')}
           <input value={label} onInput={(e) => setLabel(e.currentTarget.value)} />
         </label>
         <div class="row">
           <button type="button" onClick={() => setLink(session.invite('participant', label, origin))}>
-            {strings.inviteParticipant}
+            {t('inviteParticipant')}
           </button>
           <button type="button" class="secondary" onClick={() => setLink(session.invite('core', label, origin))}>
-            {strings.inviteCore}
+            {t('inviteCore')}
           </button>
         </div>
         {link && (
           <>
             <label>
-              {strings.inviteLinkLabel}
+              {t('inviteLinkLabel')}
               <input readOnly value={link} onFocus={(e) => e.currentTarget.select()} />
             </label>
-            <QrCode text={link} label={strings.inviteLinkLabel} />
+            <QrCode text={link} label={t('inviteLinkLabel')} />
           </>
         )}
         {live.invites.length > 0 && (
           <ul class="list">
             {live.invites.map((i) => (
               <li key={i.id} data-state={i.state}>
-                {i.label || strings.role(i.tier === 'core')} ({strings.role(i.tier === 'core')}): {strings.inviteState[i.state]}{' '}
+                {t('inviteSummary', { name: inviteName(i), role: role(i.tier === 'core'), state: t(`inviteState.${i.state}`) })}{' '}
                 {i.state === 'open' && i.replaces && (
                   <>
                     <span class="note" data-replaces>
-                      {strings.replacesNote}
+                      {t('replacesNote')}
                     </span>{' '}
                     <button type="button" onClick={() => setLink(session.inviteLink(i.id, origin))}>
-                      {strings.showNewLink(i.label || strings.role(i.tier === 'core'))}
+                      {t('showNewLink', { name: inviteName(i) })}
                     </button>{' '}
                   </>
                 )}
                 {i.state === 'open' && (
                   <button type="button" class="secondary" onClick={() => session.revoke(i.id)}>
-                    {strings.revoke(i.label || strings.role(i.tier === 'core'))}
+                    {t('revoke', { name: inviteName(i) })}
                   </button>
                 )}
                 {i.state === 'used' &&
@@ -330,11 +408,11 @@ export function Plan({ session, origin, back }: PlanProps) {
                         void session.removeMember(i.id)
                       }}
                     >
-                      {strings.removeConfirm(i.label || strings.role(false))}
+                      {t('removeConfirm', { name: inviteName(i) })}
                     </button>
                   ) : (
                     <button type="button" class="secondary" onClick={() => setRemoving(i.id)}>
-                      {strings.remove(i.label || strings.role(false))}
+                      {t('remove', { name: inviteName(i) })}
                     </button>
                   ))}
               </li>
@@ -344,25 +422,25 @@ export function Plan({ session, origin, back }: PlanProps) {
       </section>
 
       <section class="stack" aria-labelledby="checkins">
-        <h2 id="checkins">{strings.checkinsSection}</h2>
+        <h2 id="checkins">{t('checkinsSection')}</h2>
         <p role="status" data-checkins={live.checkins.length}>
-          {strings.checkinCount(live.checkins.length)}
+          {t('checkinCount', { n: live.checkins.length })}
         </p>
         <ul class="list">
           {live.checkins.map((c) => (
             <li key={`${c.label}${c.at}`}>
-              {c.label || '—'} · {new Date(c.at).toLocaleTimeString()}
+              {c.label || '—'} · {clockTime(c.at)}
             </li>
           ))}
         </ul>
         <label class="check">
           <input type="checkbox" checked={live.brief.showCheckins} onChange={(e) => session.setShowCheckins(e.currentTarget.checked)} />
-          {strings.showCount}
+          {t('showCount')}
         </label>
       </section>
 
       <button type="button" class="secondary" onClick={back}>
-        {strings.back}
+        {t('back')}
       </button>
     </div>
   )

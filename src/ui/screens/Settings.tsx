@@ -5,7 +5,7 @@ import type { Decoy, DeviceSettings } from '../../model'
 import type { RunningBuild } from '../updates'
 
 const IDLE_LOCK_CHOICES = [1, 2, 5, 10, 30] as const
-import { strings } from '../strings'
+import { LANGUAGE_NAMES, LOCALES, phoneLocale, t } from '../i18n'
 
 export interface SettingsProps {
   readonly settings: DeviceSettings
@@ -22,18 +22,18 @@ function ThisApp({ build }: Pick<SettingsProps, 'build'>) {
   const { running } = build
   return (
     <section class="stack" aria-labelledby="this-app">
-      <h3 id="this-app">{strings.buildTitle}</h3>
-      <p>{strings.version(build.id)}</p>
+      <h3 id="this-app">{t('buildTitle')}</h3>
+      <p>{t('version', { id: build.id })}</p>
       {running ? (
         <>
           <p>
-            <strong data-fingerprint={running.fingerprint}>{strings.fingerprint(running.fingerprint)}</strong>
+            <strong data-fingerprint={running.fingerprint}>{t('fingerprint', { short: running.fingerprint })}</strong>
           </p>
-          <p>{strings.buildStanding[running.standing]}</p>
-          <p class="muted">{strings.buildCompare}</p>
+          <p>{t(`buildStanding.${running.standing}`)}</p>
+          <p class="muted">{t('buildCompare')}</p>
         </>
       ) : (
-        <p class="muted">{strings.buildUnknown}</p>
+        <p class="muted">{t('buildUnknown')}</p>
       )}
     </section>
   )
@@ -111,22 +111,22 @@ function TurnServer({ settings, change }: Pick<SettingsProps, 'settings' | 'chan
         setSaved(true)
       }}
     >
-      <h3>{strings.turnTitle}</h3>
+      <h3>{t('turnTitle')}</h3>
       <label>
-        {strings.turnUrl}
+        {t('turnUrl')}
         <input value={url} onInput={(e) => setUrl(e.currentTarget.value)} inputMode="url" />
       </label>
       <label>
-        {strings.turnUser}
+        {t('turnUser')}
         <input value={user} onInput={(e) => setUser(e.currentTarget.value)} autocomplete="off" />
       </label>
       <label>
-        {strings.turnPassword}
+        {t('turnPassword')}
         <input type="password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} autocomplete="off" />
       </label>
-      {saved && <p role="status">{strings.turnSaved}</p>}
+      {saved && <p role="status">{t('turnSaved')}</p>}
       <button type="submit" class="secondary">
-        {strings.saveTurn}
+        {t('saveTurn')}
       </button>
     </form>
   )
@@ -136,17 +136,17 @@ function TurnServer({ settings, change }: Pick<SettingsProps, 'settings' | 'chan
 function DecoyFields({ decoy, set }: { decoy: Decoy; set: (d: Decoy) => void }) {
   return (
     <fieldset class="stack">
-      <legend>{strings.decoyExplain}</legend>
+      <legend>{t('decoyExplain')}</legend>
       <label>
-        {strings.decoyTitle}
+        {t('decoyTitle')}
         <input value={decoy.title} onInput={(e) => set({ ...decoy, title: e.currentTarget.value })} autocomplete="off" />
       </label>
       <label>
-        {strings.decoyStagingPoint}
+        {t('decoyStagingPoint')}
         <input value={decoy.stagingPoint} onInput={(e) => set({ ...decoy, stagingPoint: e.currentTarget.value })} autocomplete="off" />
       </label>
       <label>
-        {strings.decoyNotes}
+        {t('decoyNotes')}
         <textarea value={decoy.notes} onInput={(e) => set({ ...decoy, notes: e.currentTarget.value })} rows={3} />
       </label>
     </fieldset>
@@ -158,49 +158,63 @@ export function Settings({ settings, change, changePassphrase, setDuress, wipe, 
   const [decoy, setDecoy] = useState<Decoy>({ title: '', stagingPoint: '', notes: '' })
   return (
     <div class="stack">
-      <h2>{strings.settingsTitle}</h2>
+      <h2>{t('settingsTitle')}</h2>
+      <label>
+        {t('language')}
+        {/* Kept in the vault like every setting; until unlock the app speaks the phone's language. */}
+        <select value={settings.language} onChange={(e) => change({ language: e.currentTarget.value })}>
+          <option value="">
+            {t('languagePhone')} ({LANGUAGE_NAMES[phoneLocale()]})
+          </option>
+          {LOCALES.map((l) => (
+            <option key={l} value={l} lang={l}>
+              {LANGUAGE_NAMES[l]}
+            </option>
+          ))}
+        </select>
+      </label>
       <label class="check">
         <input type="checkbox" checked={settings.serverRelay} onChange={(e) => change({ serverRelay: e.currentTarget.checked })} />
-        {strings.serverRelay}
+        {t('serverRelay')}
       </label>
       <label class="check">
         <input type="checkbox" checked={settings.relayOnly} onChange={(e) => change({ relayOnly: e.currentTarget.checked })} />
-        {strings.relayOnly}
+        {t('relayOnly')}
       </label>
-      <p class="muted">{strings.ipNotice}</p>
+      <p class="muted">{t('ipNotice')}</p>
       <TurnServer settings={settings} change={change} />
       <label class="check">
         <input type="checkbox" checked={settings.discreet} onChange={(e) => change({ discreet: e.currentTarget.checked })} />
-        {strings.discreet}
+        {t('discreet')}
       </label>
       <label>
-        {strings.idleLock}
+        {t('idleLock')}
         <select value={String(settings.idleLockMinutes)} onChange={(e) => change({ idleLockMinutes: Number(e.currentTarget.value) })}>
           {IDLE_LOCK_CHOICES.map((n) => (
             <option key={n} value={String(n)}>
-              {strings.minutes(n)}
+              {t('minutes', { n })}
             </option>
           ))}
         </select>
       </label>
       <PassphraseForm
-        title={strings.changePassphrase}
-        fields={[strings.currentPassphrase, strings.newPassphrase]}
-        submitLabel={strings.changePassphrase}
-        done={strings.passphraseChanged}
+        title={t('changePassphrase')}
+        fields={[t('currentPassphrase'), t('newPassphrase')]}
+        submitLabel={t('changePassphrase')}
+        done={t('passphraseChanged')}
         submit={([current, next]) => changePassphrase(current!, next!)}
       />
       <PassphraseForm
-        title={strings.duressTitle}
-        explain={strings.duressExplain}
-        fields={[strings.currentPassphrase, strings.duressPassphrase, strings.duressAgain]}
-        submitLabel={strings.setDuress}
-        done={strings.duressSet}
+        title={t('duressTitle')}
+        explain={t('duressExplain')}
+        fields={[t('currentPassphrase'), t('duressPassphrase'), t('duressAgain')]}
+        submitLabel={t('setDuress')}
+        done={t('duressSet')}
         extra={<DecoyFields decoy={decoy} set={setDecoy} />}
         submit={async ([current, duress, again]) => {
-          if (duress !== again) return strings.passphraseMismatch
+          if (duress !== again) return t('passphraseMismatch')
           const untitled = decoy.title.trim() === ''
-          if (untitled && (decoy.notes.trim() !== '' || decoy.stagingPoint.trim() !== '')) return strings.decoyNeedsTitle
+          if (untitled && (decoy.notes.trim() !== '' || decoy.stagingPoint.trim() !== '')) return t('decoyNeedsTitle')
           const error = await setDuress(current!, duress!, untitled ? undefined : decoy)
           // The decoy's text does not stay on screen once it is sealed away.
           if (!error) setDecoy({ title: '', stagingPoint: '', notes: '' })
@@ -209,25 +223,25 @@ export function Settings({ settings, change, changePassphrase, setDuress, wipe, 
       />
       <ThisApp build={build} />
       <section class="stack" aria-labelledby="wipe">
-        <h3 id="wipe">{strings.wipeTitle}</h3>
-        <p class="muted">{strings.wipeExplain}</p>
+        <h3 id="wipe">{t('wipeTitle')}</h3>
+        <p class="muted">{t('wipeExplain')}</p>
         {confirming ? (
           <div class="row">
             <button type="button" class="danger" onClick={wipe}>
-              {strings.wipeConfirm}
+              {t('wipeConfirm')}
             </button>
             <button type="button" class="secondary" onClick={() => setConfirming(false)}>
-              {strings.wipeCancel}
+              {t('cancel')}
             </button>
           </div>
         ) : (
           <button type="button" class="danger" onClick={() => setConfirming(true)}>
-            {strings.wipe}
+            {t('wipe')}
           </button>
         )}
       </section>
       <button type="button" class="secondary" onClick={back}>
-        {strings.back}
+        {t('back')}
       </button>
     </div>
   )

@@ -5,9 +5,14 @@ import { useLayoutEffect, useRef } from 'preact/hooks'
 
 export interface SharedTextProps {
   readonly value: string
+  /** Every keystroke. */
   readonly onText: (value: string) => void
+  /** The person is done with the field (it lost focus, or Enter). */
+  readonly onCommit?: ((value: string) => void) | undefined
   /** A textarea of this many rows; a one-line input without. */
   readonly rows?: number
+  readonly type?: 'text' | 'datetime-local'
+  readonly inputMode?: 'decimal'
 }
 
 /** Where an index lands once `old` became `now` (one changed span, found from the front). */
@@ -17,17 +22,23 @@ function shifted(i: number, old: string, now: string): number {
   return i <= start ? i : Math.max(start, i + now.length - old.length)
 }
 
-export function SharedText({ value, onText, rows }: SharedTextProps) {
+export function SharedText({ value, onText, onCommit, rows, type = 'text', inputMode }: SharedTextProps) {
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null)
   useLayoutEffect(() => {
     const field = ref.current
     if (!field || field.value === value) return
     const old = field.value
-    const focused = document.activeElement === field
+    const keepCaret = document.activeElement === field && type === 'text'
     const [from, to] = [field.selectionStart ?? 0, field.selectionEnd ?? 0]
     field.value = value
-    if (focused) field.setSelectionRange(shifted(from, old, value), shifted(to, old, value))
+    if (keepCaret) field.setSelectionRange(shifted(from, old, value), shifted(to, old, value))
   }, [value])
   const onInput = (e: Event): void => onText((e.currentTarget as HTMLInputElement).value)
-  return rows === undefined ? <input ref={ref} onInput={onInput} /> : <textarea ref={ref} rows={rows} onInput={onInput} />
+  const onChange = onCommit && ((e: Event): void => onCommit((e.currentTarget as HTMLInputElement).value))
+  if (type === 'datetime-local') return <input ref={ref} type="datetime-local" onInput={onInput} onChange={onChange} />
+  return rows === undefined ? (
+    <input ref={ref} inputMode={inputMode} onInput={onInput} onChange={onChange} />
+  ) : (
+    <textarea ref={ref} rows={rows} onInput={onInput} onChange={onChange} />
+  )
 }

@@ -1,5 +1,5 @@
 import type { ActionSession } from '../../model'
-import { strings } from '../strings'
+import { clockTime, t } from '../i18n'
 import { useLive } from './live'
 
 /** Online or offline, and how many phones are connected directly. */
@@ -8,9 +8,9 @@ export function Status({ session }: { session: ActionSession }) {
   return (
     <>
       <p role="status" class={status.online ? 'online' : 'offline'} data-peers={status.peers}>
-        {status.online ? strings.online(status.peers) : strings.offline}
+        {status.online ? t('online', { peers: status.peers }) : t('offline')}
       </p>
-      {status.lastReceivedAt !== undefined && <p class="muted">{strings.lastReceived(new Date(status.lastReceivedAt).toLocaleTimeString())}</p>}
+      {status.lastReceivedAt !== undefined && <p class="muted">{t('lastReceived', { when: clockTime(status.lastReceivedAt) })}</p>}
     </>
   )
 }

@@ -1,14 +1,14 @@
 // Times: stored as UTC instants, shown in the phone's zone with the zone named, and
 // entered in the action's zone (so a multi-city action shares one instant).
+import { dateTime } from '../i18n'
+
 export const zoneName = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone
 
 /** Every zone this browser knows, for the core's zone picker. */
 export const allZones = (): string[] => (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [zoneName()])
 
-export function showTime(at: number | undefined, zone = zoneName()): string {
-  if (at === undefined) return '—'
-  return `${new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone })} (${zone})`
-}
+/** An instant on `zone`'s clock (the phone's by default), in the UI's language; '—' when unset. */
+export const showTime = (at: number | undefined, zone = zoneName()): string => (at === undefined ? '—' : dateTime(at, zone))
 
 /** How far `zone`'s wall clock is ahead of UTC at instant `at`, in ms. */
 function offsetMs(at: number, zone: string): number {
@@ -45,11 +45,3 @@ export function toZonedInput(at: number | undefined, zone = zoneName()): string 
   return `${wall.getUTCFullYear()}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}T${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}`
 }
 
-export function duration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000))
-  if (s >= 2 * 86400) return `${Math.floor(s / 86400)} days ${Math.floor((s % 86400) / 3600)} h`
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  const sec = s % 60
-  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${sec} s` : `${sec} s`
-}
