@@ -3,7 +3,7 @@
 // start; their keys arrive as releases.
 import * as Y from 'yjs'
 import { fromBase64Url, toBase64Url, type BoxPublicKey, type DocId, type PublicIdentity } from '../crypto'
-import { makeRelease, openStage, readRelease, ReleaseError, sealStage, stageKeyId, stageKindOf, type Release, type StageContent, type StageId, type StageKind } from './stage'
+import { makeRelease, openStage, readRelease, ReleaseError, sealStage, stageKeyId, stageKindOf, LEGACY_LOCATION_LABEL, type Release, type StageContent, type StageId, type StageKind } from './stage'
 import type { DeviceIdentity, SecretKey } from '../crypto'
 
 export const BRIEF_FIELDS = ['stagingPoint', 'bring', 'conduct', 'dispersal'] as const
@@ -59,6 +59,8 @@ export interface StageView {
 
 interface SealedStage {
   readonly kind?: StageKind
+  /** Only for phones of the version before kinds (LEGACY_LOCATION_LABEL). */
+  readonly label?: string
   readonly box: Uint8Array
   /** Which key sealed it (stage.ts stageKeyId): the core reseals when plan and brief disagree. */
   readonly keyId?: string
@@ -234,7 +236,7 @@ export class BriefEditor {
   }
 
   sealStage(id: StageId, kind: StageKind, key: SecretKey, content: StageContent): void {
-    stagesOf(this.doc).set(id, { kind, box: sealStage(key, this.briefId, id, content), keyId: stageKeyId(key) })
+    stagesOf(this.doc).set(id, { kind, ...(kind === 'location' ? { label: LEGACY_LOCATION_LABEL } : {}), box: sealStage(key, this.briefId, id, content), keyId: stageKeyId(key) })
   }
 
   release(id: StageId, key: SecretKey, signer: DeviceIdentity): Uint8Array {

@@ -76,7 +76,7 @@ export class JoinAttempt extends ObservableV2<JoinEvents> {
 }
 
 const JOIN_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000]
-/** Requests sent (about 3 s) before the phone says no core phone has answered. */
+/** Requests that went out (about 3 s of them) before the phone says no core phone has answered. */
 const UNANSWERED_AFTER = 2
 
 const EXPIRY_CHECK_MS = 60_000
@@ -308,7 +308,9 @@ export class Phone {
     // Every join gets a fresh identity for this action alone, core and participant alike.
     const me = newIdentity()
     let tries = 0
+    let sent = 0
     let joined = false
+    let stopped = false
     let timer: ReturnType<typeof setTimeout> | undefined
     const lobby = lobbyTopic(invite.secret, (bytes) => {
       let m
@@ -341,14 +343,17 @@ export class Phone {
     for (const socket of sockets) lobby.attach(socket)
     function ask(): void {
       clearTimeout(timer)
-      if (joined) return
-      const sent = lobby.send(joinRequest(invite.secret, me))
-      // A core phone online answers the first request or two; after that, none seems to be.
-      attempt.emit('progress', [!sent ? 'connecting' : tries < UNANSWERED_AFTER ? 'asking' : 'unanswered'])
+      if (joined || stopped) return
+      const out = lobby.send(joinRequest(invite.secret, me))
+      if (out) sent++
+      // A core phone online answers the first request or two that went out; after that, none seems to be.
+      attempt.emit('progress', [!out ? 'connecting' : sent <= UNANSWERED_AFTER ? 'asking' : 'unanswered'])
       timer = setTimeout(ask, JOIN_RETRY_MS[Math.min(tries++, JOIN_RETRY_MS.length - 1)])
     }
-    ask()
+    // After the caller has subscribed: the first step is reported too.
+    queueMicrotask(ask)
     return () => {
+      stopped = true
       clearTimeout(timer)
       lobby.close()
       releaseSockets(sockets, lobby)

@@ -3,7 +3,7 @@
 import * as Y from 'yjs'
 import { boxKeysFromSeed, fromBase64Url, randomBytes, toBase64Url, type SecretKey } from '../crypto'
 import type { CheckinKeys } from './checkin'
-import { stageKindOf, type StageContent, type StageId, type StageKind } from './stage'
+import { LEGACY_LOCATION_LABEL, stageKindOf, type StageContent, type StageId, type StageKind } from './stage'
 
 export const PLAN_FIELDS = ['title', 'notes', 'marshals'] as const
 export type PlanField = (typeof PLAN_FIELDS)[number]
@@ -20,6 +20,8 @@ export interface CoreStage {
 
 interface StoredStage {
   readonly kind?: StageKind
+  /** Only for phones of the version before kinds (LEGACY_LOCATION_LABEL). */
+  readonly label?: string
   readonly key: string
   readonly text: string
   readonly lat?: number
@@ -77,6 +79,7 @@ export class PlanView {
     const key = randomBytes(32) as SecretKey
     this.stageMap().set(id, {
       kind,
+      ...(kind === 'location' ? { label: LEGACY_LOCATION_LABEL } : {}),
       key: toBase64Url(key),
       text: content.text,
       ...(content.lat !== undefined && content.lon !== undefined ? { lat: content.lat, lon: content.lon } : {}),

@@ -12,8 +12,8 @@ import { GoClock, type ClockVerdict } from './clock'
 import { ModelError } from './errors'
 import { addInvite, InviteDesk, invitesOf, joinerOf, linkOf, reissueOpenInvites, revokeInvite, stateOf, type InviteState } from './invites'
 import { inviteUrl, type InviteTier } from './invite-link'
-import { PlanView } from './plan'
-import { newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId, type StageKind } from './stage'
+import { PlanView, type CoreStage } from './plan'
+import { locationOf, newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId, type StageKind } from './stage'
 import { closeWithout, stillNeedsClosing, type Members } from './rotation'
 import type { DocAccess } from './access'
 
@@ -280,11 +280,16 @@ export class ActionSession {
     this.briefDoc.flush()
   }
 
+  /** The action location as the core holds it (the same stage on every core phone). */
+  location(): CoreStage | undefined {
+    return this.plan ? locationOf(this.plan.stages()) : undefined
+  }
+
   /** Writes a stage's content: in the clear into the plan, sealed into the brief. */
   setStage(content: StageContent, kind: StageKind = 'location', id?: StageId): StageId {
     const plan = this.plan
     if (!plan) throw notCore()
-    const stageId = id ?? plan.stages().find((s) => s.kind === kind)?.id ?? newStageId()
+    const stageId = id ?? (kind === 'location' ? locationOf(plan.stages())?.id : undefined) ?? newStageId()
     const key = plan.putStage(stageId, kind, content)
     this.editor().sealStage(stageId, kind, key, content)
     this.planDoc!.flush()
@@ -316,9 +321,9 @@ export class ActionSession {
   }
 
   /** Tells every participant the action is off; nothing will be released. */
-  callOff(message: string): void {
+  /** Every phone shows the call-off in its own language: no words of the core's go with it. */
+  callOff(): void {
     this.setGoState('called-off')
-    this.announce(message)
   }
 
   /** The release of `stageId` as a code for a QR code; releases it in the brief too. */

@@ -39,11 +39,22 @@ import {
 export type StageId = string & { readonly __stage: unique symbol }
 
 /**
- * What a stage is. Phones name it in their own language: no words are sealed with it.
- * (Only the action location exists today; stored stages from before kinds read as it.)
+ * What a stage is. Phones name it in their own language: no words are sealed with it. Only the
+ * action location is written today; a stage stored before kinds existed (it has a label and no
+ * kind) is the location, and a kind this version does not know stays 'other', never taken for it.
  */
-export type StageKind = 'location'
-export const stageKindOf = (stored: unknown): StageKind => (stored === 'location' ? stored : 'location')
+export type StageKind = 'location' | 'other'
+export const stageKindOf = (stored: unknown): StageKind => (stored === undefined || stored === 'location' ? 'location' : 'other')
+
+/**
+ * Written beside the kind so phones of the version before kinds (which find the location by this
+ * label) keep finding it and never make a second one. Readers ignore it.
+ */
+export const LEGACY_LOCATION_LABEL = 'Action location'
+
+/** The action location: the first location stage by id, the same on every phone. */
+export const locationOf = <S extends { readonly id: StageId; readonly kind: StageKind }>(stages: readonly S[]): S | undefined =>
+  stages.filter((s) => s.kind === 'location').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0]
 
 export interface StageContent {
   readonly text: string

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type * as Model from '../model'
 import { errorText } from './errors'
-import { phoneLocale, setLocale, t, isLocale } from './i18n'
+import { isLocale, locale, phoneLocale, setLocale, t, type MessageId } from './i18n'
 import { Home, type JoinStatus } from './screens/Home'
 import { Passphrase, type Invitation } from './screens/Passphrase'
 import { Brief } from './screens/Brief'
@@ -85,7 +85,9 @@ export function App({ crypto, buildId, running, model }: AppProps) {
   const [screen, setScreen] = useState<Screen>({ name: 'starting' })
   const [, rerender] = useState(0)
   const [joinStatus, setJoinStatus] = useState<JoinStatus | undefined>()
-  const [lockNote, setLockNote] = useState<string | undefined>()
+  /** Why the app locked itself: a message id, shown in whatever language the locked app speaks. */
+  const [lockNote, setLockNote] = useState<MessageId | undefined>()
+  const joining = useRef<Model.JoinAttempt | undefined>(undefined)
   const [historyNote, setHistoryNote] = useState(false)
   const device = useRef<Model.Device | undefined>(undefined)
   const phone = useRef<Model.Phone | undefined>(undefined)
@@ -93,7 +95,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
   const [invitation, setInvitation] = useState<Invitation | undefined>()
   const [discreet, setDiscreet] = useState(isDiscreet)
   const install = useInstallPrompt()
-  useEffect(() => applyDiscretion(discreet), [discreet])
+  useEffect(() => applyDiscretion(discreet), [discreet, locale()])
 
   // Another tab wiped this phone (panic wipe, duress passphrase): this tab has let go of the
   // database; reloading forgets every key it held and shows what is there now.
@@ -144,23 +146,31 @@ export function App({ crypto, buildId, running, model }: AppProps) {
       setScreen({ name: 'home' })
       return
     }
-    setJoinStatus({ step: 'asking' })
+    joining.current = attempt
     attempt.on('progress', (step) => setJoinStatus({ step }))
     setScreen({ name: 'home' })
     attempt.done.then(
       (id) => {
+        joining.current = undefined
         setJoinStatus(undefined)
         setHistoryNote(opened)
         setScreen({ name: 'plan', id })
       },
-      (e: unknown) => setJoinStatus({ error: errorText(e) }),
+      (e: unknown) => {
+        joining.current = undefined
+        setJoinStatus({ error: errorText(e) })
+      },
     )
   }
 
-  const lock = async (reason?: string): Promise<void> => {
+  const lock = async (reason?: MessageId): Promise<void> => {
     const current = phone.current
     if (!current) return
     phone.current = undefined
+    // A join still asking stops: its answer would come to a locked phone.
+    joining.current?.cancel()
+    joining.current = undefined
+    setJoinStatus(undefined)
     setScreen({ name: 'locked' })
     setLockNote(reason)
     // The chosen language is kept in the vault: a locked app speaks the phone's.
@@ -188,7 +198,9 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     const touch = (): void => void (last = Date.now())
     const check = (): void => {
       const idleMs = (phone.current?.settings.idleLockMinutes ?? 5) * 60_000
-      if (hiddenAt !== undefined && Date.now() - hiddenAt > HIDDEN_LOCK_MS) void lock(t('lockedHidden'))
+      // Waiting for a core phone to let this one in is not idleness (the screen says: keep it open).
+      if (joining.current) touch()
+      if (hiddenAt !== undefined && Date.now() - hiddenAt > HIDDEN_LOCK_MS) void lock('lockedHidden')
       else if (Date.now() - last > idleMs) void lock()
     }
     const visibility = (): void => {
@@ -219,6 +231,15 @@ export function App({ crypto, buildId, running, model }: AppProps) {
       rerender((n) => n + 1)
     })
   }, [phone.current])
+
+  // The list names each action by its plan's title (or brief's staging point): it follows their edits too.
+  const listed = phone.current?.list().map((a) => a.id).join() ?? ''
+  useEffect(() => {
+    const p = phone.current
+    if (!p || screen.name !== 'home') return
+    const stops = p.list().map((a) => p.get(a.id).onChange(() => rerender((n) => n + 1)))
+    return () => stops.forEach((stop) => stop())
+  }, [phone.current, screen.name, listed])
 
   const enter = async (mode: 'setup' | 'unlock', passphrase: string): Promise<string | undefined> => {
     if (!model || !device.current) return t('loading')
@@ -252,7 +273,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     case 'locked':
       body = (
         <>
-          {lockNote && <p role="status">{lockNote}</p>}
+          {lockNote && <p role="status">{t(lockNote)}</p>}
           <Passphrase mode={screen.name === 'setup' ? 'setup' : 'unlock'} invitation={invitation} submit={(pass) => enter(screen.name === 'setup' ? 'setup' : 'unlock', pass)} />
         </>
       )

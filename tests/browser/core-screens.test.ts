@@ -111,6 +111,10 @@ describe('a core phone that joins sees what is set, live', () => {
     await field(b, 'stagingPoint').press('Tab')
     await waitValue(a, 'stagingPoint', (v) => v === 'North gate', 'B’s staging point on A')
     expect(await b.page.locator('[data-stale]').count()).toBe(0)
+    // The list of actions follows the plan's title too.
+    await b.page.getByRole('button', { name: t('back') }).click()
+    await a.title().fill('Spring mob, north side')
+    await b.page.getByRole('button', { name: /Spring mob, north side/ }).waitFor()
     expect(pageErrors.get(a.page)).toEqual([])
     expect(pageErrors.get(b.page)).toEqual([])
   })
@@ -152,7 +156,7 @@ describe('the decisive taps', () => {
     await p.page.getByRole('heading', { name: t('briefTitle') }).waitFor()
     await a.page.getByRole('button', { name: t('callOff'), exact: true }).click()
     await a.page.getByRole('button', { name: t('callOffYes') }).click()
-    await p.page.locator('[data-go-state="called-off"]').getByText(t('calledOff'), { exact: true }).waitFor()
+    await p.page.locator('[data-go-state="called-off"]').getByText(t('callOffMessage'), { exact: true }).waitFor()
   })
 })
 

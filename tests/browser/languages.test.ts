@@ -82,7 +82,7 @@ describe('languages', () => {
     await p.page.getByRole('heading', { name: fa('settingsTitle') }).waitFor()
     expect(await layout(p)).toEqual({ lang: 'fa', dir: 'rtl', sideways: 0 })
     // The choice is in the vault, encrypted: no storage outside it names it.
-    expect(await p.page.evaluate(() => JSON.stringify(localStorage))).not.toContain('fa')
+    expect(await p.page.evaluate(() => JSON.stringify(localStorage) + document.cookie)).not.toMatch(/\bfa\b|فارسی/)
     await p.page.getByRole('button', { name: fa('back') }).click()
     await p.page.getByRole('button', { name: fa('lock') }).click()
     await p.page.getByRole('button', { name: t('unlock') }).waitFor()

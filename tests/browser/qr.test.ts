@@ -109,13 +109,15 @@ const INDEX_HTML = `<!doctype html>
 </html>
 `
 
+// The components take their words from the app's catalogs (compiled by scripts/catalogs.ts).
 const VITE_CONFIG = `
 import preact from '@preact/preset-vite'
+import { catalogs } from ${JSON.stringify(path.join(ROOT, 'scripts', 'catalogs.ts'))}
 export default {
   root: import.meta.dirname,
   cacheDir: import.meta.dirname + '/.vite-cache',
   logLevel: 'warn',
-  plugins: [preact()],
+  plugins: [catalogs(), preact()],
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', manifest: true },
 }
 `

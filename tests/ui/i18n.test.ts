@@ -5,7 +5,8 @@ import { readdirSync } from 'node:fs'
 import { compileMessageOrThrow, type CompiledMessage } from '@lingui/message-utils/compileMessage'
 import { describe, expect, it } from 'vitest'
 import { catalogPath, readCatalog } from '../../scripts/catalogs'
-import { LOCALES, clockTime, dateTime, phoneLocale, setLocale, t, duration, direction } from '../../src/ui/i18n'
+import { LOCALES, clockTime, dateTime, phoneLocale, regional, setLocale, t, duration, direction } from '../../src/ui/i18n'
+import { coordinateOf } from '../../src/ui/screens/coordinates'
 
 const english = readCatalog('en')
 
@@ -24,40 +25,45 @@ function argumentsOf(message: CompiledMessage, into = new Set<string>()): Set<st
   return into
 }
 
+/** What is wrong with a catalog against English: missing and extra keys, invalid ICU, changed placeholders, empty messages. */
+function catalogProblems(catalog: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = []
+  for (const key of Object.keys(english)) if (!(key in catalog)) problems.push(`${key}: missing`)
+  for (const key of Object.keys(catalog)) if (!(key in english)) problems.push(`${key}: not an English key`)
+  for (const [key, source] of Object.entries(english)) {
+    const message = catalog[key]
+    if (message === undefined) continue
+    try {
+      const want = [...argumentsOf(compileMessageOrThrow(source))].sort()
+      const got = [...argumentsOf(compileMessageOrThrow(message))].sort()
+      if (JSON.stringify(want) !== JSON.stringify(got)) problems.push(`${key}: placeholders ${JSON.stringify(got)}, English has ${JSON.stringify(want)}`)
+      if (message.trim() === '') problems.push(`${key}: empty`)
+    } catch (e) {
+      problems.push(`${key}: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  return problems
+}
+
 describe('message catalogs', () => {
   it('ship exactly the languages the app offers', () => {
     const files = readdirSync(catalogPath('en').replace(/en\.json$/, '')).filter((f) => f.endsWith('.json'))
     expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual([...LOCALES].sort())
   })
 
-  it.each(LOCALES.filter((l) => l !== 'en'))('%s has every English key and no other', (locale) => {
-    const keys = Object.keys(readCatalog(locale))
-    const missing = Object.keys(english).filter((k) => !keys.includes(k))
-    const extra = keys.filter((k) => !(k in english))
-    expect({ missing, extra }).toEqual({ missing: [], extra: [] })
+  it.each([...LOCALES])('%s: every English key and no other, valid ICU, the same placeholders', (locale) => {
+    expect(catalogProblems(readCatalog(locale))).toEqual([])
   })
 
-  it.each([...LOCALES])('%s: every message is valid ICU with the same placeholders as English', (locale) => {
-    const catalog = readCatalog(locale)
-    const problems: string[] = []
-    for (const [key, source] of Object.entries(english)) {
-      const message = catalog[key]
-      if (message === undefined) continue
-      try {
-        const want = [...argumentsOf(compileMessageOrThrow(source))].sort()
-        const got = [...argumentsOf(compileMessageOrThrow(message))].sort()
-        if (JSON.stringify(want) !== JSON.stringify(got)) problems.push(`${key}: placeholders ${JSON.stringify(got)}, English has ${JSON.stringify(want)}`)
-        if (message.trim() === '') problems.push(`${key}: empty`)
-      } catch (e) {
-        problems.push(`${key}: ${e instanceof Error ? e.message : String(e)}`)
-      }
-    }
-    expect(problems).toEqual([])
-  })
-
-  it('a missing key would be caught: the check sees a catalog with one key removed', () => {
-    const { version: _dropped, ...rest } = english
-    expect(Object.keys(english).filter((k) => !(k in rest))).toEqual(['version'])
+  it('the check itself finds a missing key, an extra key, a lost placeholder, a plural without other, and broken syntax', () => {
+    const broken: Record<string, string> = { ...readCatalog('es') }
+    delete broken['version']
+    broken['versión'] = 'Versión {id}'
+    broken['fingerprint'] = 'Huella'
+    broken['hours'] = '{n, plural, one {# hora}}'
+    broken['remove'] = 'Quitar {name'
+    const found = catalogProblems(broken).map((p) => p.split(':')[0])
+    expect(new Set(found)).toEqual(new Set(['version', 'versión', 'fingerprint', 'hours', 'remove']))
   })
 })
 
@@ -95,5 +101,26 @@ describe('formatting through the app', () => {
     expect(t('coreMembers', { n: 1 })).toMatch(/^1 core member \(/)
     expect(t('coreMembers', { n: 2 })).toMatch(/^2 core members \(/)
     expect(duration(65_000)).toMatch(/^1 min\W+5 sec$/)
+  })
+})
+
+describe('what people type and what phones prefer', () => {
+  it('coordinates read from any keyboard; unreadable text is refused, not saved as none', () => {
+    expect(coordinateOf('33.4521')).toBe(33.4521)
+    expect(coordinateOf('-70,6483')).toBe(-70.6483)
+    expect(coordinateOf('٣٠٫٠٤٤٤')).toBe(30.0444)
+    expect(coordinateOf('۳۵٫۶۸۹۲')).toBe(35.6892)
+    expect(coordinateOf('  ')).toBeUndefined()
+    expect(coordinateOf('north of the bridge')).toBeNull()
+  })
+
+  it('formats in the phone’s region when it speaks the UI’s language, and only then', () => {
+    expect(regional('ar', ['ar-EG', 'en'])).toBe('ar-EG')
+    expect(regional('es', ['en-US', 'es-CL'])).toBe('es-CL')
+    expect(regional('zh-Hant', ['zh-HK'])).toBe('zh-HK')
+    expect(regional('zh-Hant', ['zh-CN', 'en'])).toBe('zh-Hant')
+    expect(regional('zh-Hant', ['zh-Hant-TW'])).toBe('zh-Hant-TW')
+    expect(regional('fa', ['en-US'])).toBe('fa')
+    expect(regional('en', ['de-DE', 'en-GB'])).toBe('en-GB')
   })
 })

@@ -42,10 +42,14 @@ export function phoneLocale(preferences: readonly string[] = typeof navigator ==
 
 export const locale = (): Locale => i18n.locale as Locale
 
+/** Chinese tags written in Traditional characters (by script, or by a region that uses them). */
+const TRADITIONAL = /^zh(-hant\b|-(hk|tw|mo)\b)/i
+
 /** The phone's own tag for `l` when it has one (ar-EG, es-CL, zh-HK): its region's dates and digits. */
-function regional(l: Locale): string {
-  const preferences = typeof navigator === 'undefined' ? [] : navigator.languages
-  return preferences.find((tag) => tag.split('-')[0]!.toLowerCase() === l.split('-')[0] && phoneLocale([tag]) === l) ?? l
+export function regional(l: Locale, preferences: readonly string[] = typeof navigator === 'undefined' ? [] : navigator.languages): string {
+  const fits = (tag: string): boolean =>
+    l === 'zh-Hant' ? TRADITIONAL.test(tag) : tag.split('-')[0]!.toLowerCase() === l && !/^zh/i.test(tag)
+  return preferences.find(fits) ?? l
 }
 
 /** What Intl formats with: the UI's language, in the phone's region when it matches. */

@@ -34,7 +34,7 @@ export function Brief({ session, back }: BriefProps) {
       <h2>{t('briefTitle')}</h2>
       <p role="status" data-go-state={revealed ? 'released' : brief.state}>
         {brief.state === 'called-off'
-          ? t('calledOff')
+          ? t('callOffMessage')
           : brief.state === 'held'
             ? t('onHold')
             : brief.goAt === undefined
@@ -46,7 +46,7 @@ export function Brief({ session, back }: BriefProps) {
       <dl class="brief">
         <dt>{t('stagingPoint')}</dt>
         <dd>
-          {brief.stagingPoint || '—'}
+          <bdi>{brief.stagingPoint || '—'}</bdi>
           {brief.stagingLat !== undefined && brief.stagingLon !== undefined && (
             <>
               <br />
@@ -65,11 +65,11 @@ export function Brief({ session, back }: BriefProps) {
           <Time at={brief.goAt} zone={brief.timeZone} />
         </dd>
         <dt>{t('bring')}</dt>
-        <dd>{brief.bring || '—'}</dd>
+        <dd dir="auto">{brief.bring || '—'}</dd>
         <dt>{t('conduct')}</dt>
-        <dd>{brief.conduct || '—'}</dd>
+        <dd dir="auto">{brief.conduct || '—'}</dd>
         <dt>{t('dispersal')}</dt>
-        <dd>{brief.dispersal || '—'}</dd>
+        <dd dir="auto">{brief.dispersal || '—'}</dd>
       </dl>
       {!revealed && <p class="muted">{t('sealedLocation')}</p>}
       {session.wipeAt() !== undefined && <p class="muted">{t('wipedAt', { when: showTime(session.wipeAt()) })}</p>}
@@ -84,7 +84,7 @@ export function Brief({ session, back }: BriefProps) {
           <ul class="list">
             {[...live.announcements].reverse().map((a) => (
               <li key={`${a.at}${a.text}`}>
-                {clockTime(a.at)}: {a.text}
+                {clockTime(a.at)}: <bdi>{a.text}</bdi>
               </li>
             ))}
           </ul>
@@ -171,7 +171,7 @@ function Reveal({ stage, goAt, now, dismiss }: { stage: StageView; goAt: number 
     <section class="reveal stack" aria-labelledby="reveal-title">
       <h2 id="reveal-title">{t('revealTitle')}</h2>
       <p class="reveal-label">{t(`stage.${stage.kind}`)}</p>
-      <p class="reveal-text" data-reveal>
+      <p class="reveal-text" data-reveal dir="auto">
         {content.text}
       </p>
       {content.lat !== undefined && content.lon !== undefined && (

@@ -42,7 +42,7 @@ export function Home({ actions, joinStatus, open, create, join, settings, lock }
           {actions.map((a) => (
             <li key={a.id}>
               <button type="button" class="link" onClick={() => open(a.id)}>
-                {a.title || t('untitled')} <span class="muted">({t(a.role === 'core' ? 'role.core' : 'role.participant')})</span>
+                <bdi>{a.title || t('untitled')}</bdi> <span class="muted">({t(a.role === 'core' ? 'role.core' : 'role.participant')})</span>
               </button>
             </li>
           ))}

@@ -1,7 +1,7 @@
 // The core's screen: the plan (core only), the sealed location, what participants see,
 // the go controls, invites and check-ins. Every field follows the document live: one that
 // saves on a deliberate step keeps the person's edit (and says so if another phone saved meanwhile).
-import { useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { ActionSession, BriefField, CoreStage } from '../../model'
 import { QrCode } from '../qr/QrCode'
 import { clockTime, duration, t, type MessageId } from '../i18n'
@@ -9,6 +9,7 @@ import { useDraft } from './draft'
 import { useLive } from './live'
 import { SharedText } from './SharedText'
 import { Status } from './Status'
+import { coordinateOf } from './coordinates'
 import { allZones, fromZonedInput, showTime, toZonedInput, zoneName } from './time'
 
 /** Says why this phone's own clock does not decide go time, when it does not. */
@@ -31,17 +32,21 @@ export interface PlanProps {
 
 const BRIEF_FIELDS: readonly BriefField[] = ['stagingPoint', 'bring', 'conduct', 'dispersal']
 
-/** Shown when another phone saved while this person was editing: saving replaces theirs. */
-const Stale = ({ stale }: { stale: boolean }) =>
+/** Shown when another phone saved while this person was editing: saving replaces theirs; or drop the edit. */
+const Stale = ({ stale, discard }: { stale: boolean; discard: () => void }) =>
   stale ? (
-    <p class="notice" role="status" data-stale>
-      {t('changedElsewhere')}
-    </p>
+    <div class="notice row" role="status" data-stale>
+      <span>{t('changedElsewhere')}</span>
+      <button type="button" class="secondary" onClick={discard}>
+        {t('discardEdit')}
+      </button>
+    </div>
   ) : null
 
 /** A brief field: follows the brief, saved when the person leaves it. */
-function BriefText({ label, remote, save, inputMode }: { label: MessageId; remote: string; save: (value: string) => void; inputMode?: 'decimal' }) {
+function BriefText({ label, remote, save, inputMode }: { label: MessageId; remote: string; save: (value: string) => boolean | void; inputMode?: 'decimal' }) {
   const draft = useDraft(remote)
+  const [refused, setRefused] = useState(false)
   return (
     <>
       <label>
@@ -49,24 +54,35 @@ function BriefText({ label, remote, save, inputMode }: { label: MessageId; remot
         <SharedText
           value={draft.value}
           inputMode={inputMode}
-          onText={draft.edit}
+          onText={(v) => {
+            setRefused(false)
+            draft.edit(v)
+          }}
           onCommit={(v) => {
-            save(v)
+            // Not saved (not a number, say): the person's text stays, with why.
+            if (save(v) === false) return setRefused(true)
             draft.clear()
           }}
         />
       </label>
-      <Stale stale={draft.stale} />
+      {refused && (
+        <p role="alert" class="error">
+          {t('notANumber')}
+        </p>
+      )}
+      <Stale stale={draft.stale} discard={draft.clear} />
     </>
   )
 }
 
 const coordinate = (n: number | undefined): string => n?.toString() ?? ''
 
+
 /** The sealed location: follows the plan until edited; sealed with its button. */
 function LocationFields({ session, location }: { session: ActionSession; location: CoreStage | undefined }) {
   const draft = useDraft({ text: location?.content.text ?? '', lat: coordinate(location?.content.lat), lon: coordinate(location?.content.lon) })
   const { value } = draft
+  const [refused, setRefused] = useState(false)
   return (
     <>
       <label>
@@ -83,18 +99,25 @@ function LocationFields({ session, location }: { session: ActionSession; locatio
           <SharedText inputMode="decimal" value={value.lon} onText={(lon) => draft.edit({ ...value, lon })} />
         </label>
       </div>
-      <Stale stale={draft.stale} />
+      <Stale stale={draft.stale} discard={draft.clear} />
       <button
         type="button"
         onClick={() => {
-          const la = Number.parseFloat(value.lat)
-          const lo = Number.parseFloat(value.lon)
-          session.setStage({ text: value.text, ...(Number.isFinite(la) && Number.isFinite(lo) ? { lat: la, lon: lo } : {}) })
+          const la = coordinateOf(value.lat)
+          const lo = coordinateOf(value.lon)
+          // A coordinate that does not read as a number is never sealed as none: the person fixes it first.
+          if (la === null || lo === null) return setRefused(true)
+          session.setStage({ text: value.text, ...(la !== undefined && lo !== undefined ? { lat: la, lon: lo } : {}) })
           draft.clear()
         }}
       >
         {t('saveLocation')}
       </button>
+      {refused && (coordinateOf(value.lat) === null || coordinateOf(value.lon) === null) && (
+        <p role="alert" class="error">
+          {t('notANumber')}
+        </p>
+      )}
       {location && location.content.text && <p class="muted">{t('locationSealed')}</p>}
     </>
   )
@@ -132,7 +155,7 @@ function TimeFields({ session, brief }: { session: ActionSession; brief: ReturnT
       {time('gather', 'gatherAt')}
       {time('go', 'goAt')}
       {time('ends', 'endsAt')}
-      <Stale stale={draft.stale} />
+      <Stale stale={draft.stale} discard={draft.clear} />
       <button
         type="button"
         onClick={() => {
@@ -166,24 +189,31 @@ export function Plan({ session, origin, back }: PlanProps) {
       invites: session.invites(),
       checkins: session.checkinList(),
       stages: session.stages(),
-      core: plan.stages(),
+      location: session.location(),
       coreSize: session.coreSize(),
       members: session.coreMembers(),
     }),
     (cb) => session.onChange(cb),
   )
-  const location = live.core.find((s) => s.kind === 'location')
+  const { location } = live
   const [message, setMessage] = useState('')
   const [label, setLabel] = useState('')
   const [link, setLink] = useState<string | undefined>()
   const [qr, setQr] = useState<string | undefined>()
   const [removing, setRemoving] = useState<string | undefined>()
   const [confirming, setConfirming] = useState<Grave | undefined>()
+  const cancelGrave = useRef<HTMLButtonElement>(null)
+  // Focus moves into the question once, as it opens (not on every remote edit while it is open).
+  useEffect(() => cancelGrave.current?.focus({ preventScroll: true }), [confirming])
+  // Another core phone held, delayed or went meanwhile: the question asked is no longer the one on screen.
+  useEffect(() => setConfirming(undefined), [live.brief.state, live.brief.goAt])
   const released = live.stages.some((s) => s.content !== undefined)
   const over = released || live.brief.state === 'called-off'
-  const setCoordinate = (which: 'stagingLat' | 'stagingLon', value: string): void => {
-    const n = Number.parseFloat(value)
-    session.setBriefNumber(which, Number.isFinite(n) ? n : undefined)
+  const setCoordinate = (which: 'stagingLat' | 'stagingLon', value: string): boolean => {
+    const n = coordinateOf(value)
+    if (n === null) return false
+    session.setBriefNumber(which, n)
+    return true
   }
   const role = (core: boolean): string => t(core ? 'role.core' : 'role.participant')
   const inviteName = (i: { label: string; tier: string }): string => i.label || role(i.tier === 'core')
@@ -303,12 +333,12 @@ export function Plan({ session, origin, back }: PlanProps) {
                 onClick={() => {
                   setConfirming(undefined)
                   if (confirming === 'go') session.goNow()
-                  else session.callOff(t('callOffMessage'))
+                  else session.callOff()
                 }}
               >
                 {confirming === 'go' ? t('goNowYes') : t('callOffYes')}
               </button>
-              <button type="button" class="secondary" ref={(b) => b?.focus({ preventScroll: true })} onClick={() => setConfirming(undefined)}>
+              <button type="button" class="secondary" ref={cancelGrave} onClick={() => setConfirming(undefined)}>
                 {t('cancel')}
               </button>
             </div>

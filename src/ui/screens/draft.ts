@@ -19,6 +19,8 @@ export function useDraft<T>(remote: T): Draft<T> {
   return {
     value: draft ?? remote,
     edit: (value) => {
+      // Typed back to what the document holds: no edit (the field follows the document again).
+      if (same(value, remote)) return setDraft(undefined)
       if (draft === undefined) base.current = remote
       setDraft(value)
     },

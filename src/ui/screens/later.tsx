@@ -2,15 +2,33 @@ import type { FunctionComponent } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { t } from '../i18n'
 
-/** A screen whose code loads the first time it is shown; until then it says it is loading. */
+/**
+ * A screen whose code loads the first time it is shown; until then it says it is loading, and
+ * if the load fails (an old cache, no network) it says so and can try again.
+ */
 export function later<P extends object>(load: () => Promise<FunctionComponent<P>>): FunctionComponent<P> {
   let loaded: FunctionComponent<P> | undefined
   return function Later(props: P) {
-    const [, ready] = useState(0)
+    const [state, setState] = useState<'loading' | 'ready' | 'failed'>(loaded ? 'ready' : 'loading')
     useEffect(() => {
-      if (!loaded) void load().then((screen) => ((loaded = screen), ready(1)))
-    }, [])
+      if (state !== 'loading') return
+      load().then(
+        (screen) => ((loaded = screen), setState('ready')),
+        () => setState('failed'),
+      )
+    }, [state])
     const Screen = loaded
-    return Screen ? <Screen {...props} /> : <p role="status">{t('loading')}</p>
+    if (Screen) return <Screen {...props} />
+    if (state === 'loading') return <p role="status">{t('loading')}</p>
+    return (
+      <div class="stack">
+        <p role="alert" class="error">
+          {t('screenLoadFailed')}
+        </p>
+        <button type="button" onClick={() => setState('loading')}>
+          {t('tryAgain')}
+        </button>
+      </div>
+    )
   }
 }
