@@ -124,3 +124,19 @@ describe('what people type and what phones prefer', () => {
     expect(regional('en', ['de-DE', 'en-GB'])).toBe('en-GB')
   })
 })
+
+describe('errors as a person reads them', () => {
+  it('a typed error shows in the UI’s language by its problem; anything else keeps its message', async () => {
+    const { StoreError } = await import('../../src/store/errors')
+    const { InviteLinkError } = await import('../../src/model/invite-link')
+    const { ModelError } = await import('../../src/model/errors')
+    const { errorText } = await import('../../src/ui/errors')
+    await setLocale('es')
+    const es = readCatalog('es')
+    expect(errorText(new StoreError('wrong-passphrase', 'That passphrase is not right.'))).toBe(es['error.store.wrong-passphrase'])
+    expect(errorText(new InviteLinkError('expired'))).toBe(es['error.invite.expired'])
+    expect(errorText(new ModelError('not-core', 'Only core members can do this.'))).toBe(es['error.model.not-core'])
+    expect(errorText(new Error('something unforeseen'))).toBe('something unforeseen')
+    await setLocale('en')
+  })
+})

@@ -24,9 +24,13 @@ function shifted(i: number, old: string, now: string): number {
 
 export function SharedText({ value, onText, onCommit, rows, type = 'text', inputMode }: SharedTextProps) {
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null)
+  const latest = useRef(value)
+  latest.current = value
   useLayoutEffect(() => {
     const field = ref.current
     if (!field || field.value === value) return
+    // A date and time being typed reports nothing until whole: leave it be until the person leaves it.
+    if (type === 'datetime-local' && document.activeElement === field) return
     const old = field.value
     const keepCaret = document.activeElement === field && type === 'text'
     const [from, to] = [field.selectionStart ?? 0, field.selectionEnd ?? 0]
@@ -35,7 +39,11 @@ export function SharedText({ value, onText, onCommit, rows, type = 'text', input
   }, [value])
   const onInput = (e: Event): void => onText((e.currentTarget as HTMLInputElement).value)
   const onChange = onCommit && ((e: Event): void => onCommit((e.currentTarget as HTMLInputElement).value))
-  if (type === 'datetime-local') return <input ref={ref} type="datetime-local" onInput={onInput} onChange={onChange} />
+  const onBlur = (e: Event): void => {
+    const field = e.currentTarget as HTMLInputElement
+    if (field.value !== latest.current) field.value = latest.current
+  }
+  if (type === 'datetime-local') return <input ref={ref} type="datetime-local" onInput={onInput} onChange={onChange} onBlur={onBlur} />
   return rows === undefined ? (
     <input ref={ref} inputMode={inputMode} onInput={onInput} onChange={onChange} />
   ) : (
