@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = process.env['DIST_DIR'] ? path.resolve(process.env['DIST_DIR']) : path.join(root, 'dist')
 
 /** What the build reads. The server (src/server) is not bundled, so it does not count. */
-const SOURCES = ['index.html', 'vite.config.ts', 'package.json', 'package-lock.json', 'tsconfig.json', 'src', 'sw', 'public']
+const SOURCES = ['index.html', 'vite.config.ts', 'package.json', 'package-lock.json', 'tsconfig.json', 'src', 'sw', 'public', 'scripts']
 const NOT_BUNDLED = new Set([path.join(root, 'src', 'server')])
 
 function newestMtime(entry) {
