@@ -76,12 +76,14 @@ function htmlStrings(): Plugin {
     name: 'blossom-html-strings',
     transformIndexHtml: {
       order: 'pre',
-      handler: (html) =>
-        html.replace(/%BLOSSOM_(\w+)%/g, (_match, key: string) => {
-          const value: unknown = readCatalog('en')[key]
+      handler: (html) => {
+        const english = readCatalog('en')
+        return html.replace(/%BLOSSOM_(\w+)%/g, (_match, key: string) => {
+          const value: unknown = english[key]
           if (typeof value !== 'string') throw new Error(`index.html names unknown string ${key}`)
           return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c)
-        }),
+        })
+      },
     },
   }
 }

@@ -185,13 +185,13 @@ export class SealedTopic {
   }
 
   private readonly subscribe = (): void => {
-    let any = false
+    let subscribed = false
     for (const socket of this.sockets) {
       if (!socket.connected) continue
       socket.send({ type: 'subscribe', topics: [this.topic] })
-      any = true
+      subscribed = true
     }
-    if (any) this.onSubscribed()
+    if (subscribed) this.onSubscribed()
   }
 
   /**

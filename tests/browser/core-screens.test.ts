@@ -1,7 +1,7 @@
 // The core's screens under sync, the decisive taps, and joining, as people see them at 360×640:
 // two core phones and participants in Chromium, a real signaling server on 127.0.0.1.
 // Run with `npm run test:browser` (private network namespace).
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppServer } from '../../src/server/app-server'
 import { launch, PhonePage, serve, WAIT_MS } from './harness'
@@ -24,16 +24,13 @@ afterAll(async () => {
 
 const SMALL = { viewport: { width: 360, height: 640 } }
 
-async function phone(): Promise<PhonePage> {
-  const p = await PhonePage.open(browser, url, SMALL)
+/** Closed when the file is done. */
+function closeLater(p: PhonePage): PhonePage {
   phones.push(p)
-  // Anything thrown in the page and not caught is a defect, whatever it says.
-  const errors: string[] = []
-  p.page.on('pageerror', (e) => errors.push(e.message))
-  pageErrors.set(p.page, errors)
   return p
 }
-const pageErrors = new Map<Page, string[]>()
+
+const phone = async (): Promise<PhonePage> => closeLater(await PhonePage.open(browser, url, SMALL))
 
 /** Opens an invite link on a fresh phone and sets it up. */
 async function joined(link: string): Promise<PhonePage> {
@@ -45,13 +42,7 @@ async function joined(link: string): Promise<PhonePage> {
 }
 
 /** A core phone with a new action open on its plan screen. */
-async function core(title: string): Promise<PhonePage> {
-  const a = await phone()
-  await a.goto()
-  await a.setUp()
-  await a.createAction(title)
-  return a
-}
+const core = async (title: string): Promise<PhonePage> => closeLater(await PhonePage.withAction(browser, url, title, SMALL))
 
 const field = (p: PhonePage, id: Parameters<typeof t>[0]) => p.page.getByLabel(t(id), { exact: true })
 
@@ -115,8 +106,8 @@ describe('a core phone that joins sees what is set, live', () => {
     await b.page.getByRole('button', { name: t('back') }).click()
     await a.title().fill('Spring mob, north side')
     await b.page.getByRole('button', { name: /Spring mob, north side/ }).waitFor()
-    expect(pageErrors.get(a.page)).toEqual([])
-    expect(pageErrors.get(b.page)).toEqual([])
+    expect(a.pageErrors).toEqual([])
+    expect(b.pageErrors).toEqual([])
   })
 })
 
@@ -192,7 +183,7 @@ describe('joining', () => {
       else await p.page.getByRole('heading', { name: t('briefTitle') }).waitFor()
       expect(steps).not.toContain('unanswered')
       expect(steps).not.toContain('refused')
-      expect(pageErrors.get(p.page)).toEqual([])
+      expect(p.pageErrors).toEqual([])
     }
   })
 
@@ -243,7 +234,7 @@ describe('joining', () => {
     await p.waitPeers(1)
     await a.goNow()
     await p.page.locator('[data-reveal]').filter({ hasText: 'platform 9' }).waitFor()
-    expect(pageErrors.get(p.page)).toEqual([])
+    expect(p.pageErrors).toEqual([])
   })
 })
 

@@ -51,6 +51,8 @@ export const PHONE_LANGUAGE: Readonly<Record<Locale, string>> = { en: 'en-US', e
 export class PhonePage {
   /** The words of the language this phone's UI speaks (its system language unless changed). */
   readonly t: (id: MessageId, values?: MessageValues) => string
+  /** Everything thrown in the page and not caught, from the first load on: each one is a defect. */
+  readonly pageErrors: string[] = []
 
   private constructor(
     readonly context: BrowserContext,
@@ -59,6 +61,7 @@ export class PhonePage {
     readonly language: Locale,
   ) {
     this.t = wordsOf(language)
+    page.on('pageerror', (e) => this.pageErrors.push(e.message))
   }
 
   static async open(
@@ -110,6 +113,15 @@ export class PhonePage {
     })
     const page = await context.newPage()
     return new PhonePage(context, page, origin, language)
+  }
+
+  /** A phone set up as a core member, with a new action open on its plan screen. */
+  static async withAction(browser: Browser, origin: string, title: string, options: Parameters<typeof PhonePage.open>[2] = {}): Promise<PhonePage> {
+    const p = await PhonePage.open(browser, origin, options)
+    await p.goto()
+    await p.setUp()
+    await p.createAction(title)
+    return p
   }
 
   async goto(path = '/'): Promise<void> {

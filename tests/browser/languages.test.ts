@@ -34,11 +34,8 @@ const layout = (p: PhonePage) =>
 
 describe('languages', () => {
   it('an English core’s reveal shows in Chinese and in Arabic (right to left) on the participants’ phones', async () => {
-    const core = await PhonePage.open(browser, url, { viewport: SMALL })
+    const core = await PhonePage.withAction(browser, url, 'Lantern walk', { viewport: SMALL })
     phones.push(core)
-    await core.goto()
-    await core.setUp()
-    await core.createAction('Lantern walk')
     await core.page.getByLabel(t('location')).fill('旺角行人專用區 / ميدان التحرير')
     await core.page.getByRole('button', { name: t('saveLocation') }).click()
 

@@ -40,10 +40,7 @@ async function sealLocation(p: PhonePage, text: string): Promise<void> {
 
 describe('removing a core member, end to end', () => {
   it('the removed phone is refused at its own link; the moved location reveals to every participant and never the old one', async () => {
-    const a = await PhonePage.open(browser, url)
-    await a.goto()
-    await a.setUp()
-    await a.createAction('Removal story')
+    const a = await PhonePage.withAction(browser, url, 'Removal story')
     await sealLocation(a, OLD)
     await a.page.getByLabel(t('stagingPoint'), { exact: true }).fill('Fountain')
     await a.page.getByLabel(t('stagingPoint'), { exact: true }).press('Tab')

@@ -19,10 +19,7 @@ afterAll(async () => {
 })
 
 async function phoneWithAction(): Promise<PhonePage> {
-  const p = await PhonePage.open(browser, url)
-  await p.goto()
-  await p.setUp()
-  await p.createAction('MARKER-TITLE')
+  const p = await PhonePage.withAction(browser, url, 'MARKER-TITLE')
   await p.page.getByLabel(t('location')).fill('MARKER-LOCATION')
   await p.page.getByRole('button', { name: t('saveLocation') }).click()
   await p.page.waitForTimeout(500) // let the batched frames reach IndexedDB
@@ -49,6 +46,15 @@ async function cacheReport(p: PhonePage): Promise<{ names: string[]; marker: boo
     }
     return { names, marker, appOnly }
   })
+}
+
+/** From a plan screen to Settings, with the duress form filled in ('the other phrase'), not yet sent. */
+async function openDuressForm(p: PhonePage): Promise<void> {
+  await p.page.getByRole('button', { name: t('back') }).click()
+  await p.page.getByRole('button', { name: t('settings') }).click()
+  await p.page.getByLabel(t('currentPassphrase')).nth(1).fill('correct horse battery')
+  await p.page.getByLabel(t('duressPassphrase'), { exact: true }).fill('the other phrase')
+  await p.page.getByLabel(t('duressAgain')).fill('the other phrase')
 }
 
 describe('device safety', () => {
@@ -91,11 +97,7 @@ describe('device safety', () => {
 
   it('the duress passphrase wipes silently and opens an empty app', async () => {
     const p = await phoneWithAction()
-    await p.page.getByRole('button', { name: t('back') }).click()
-    await p.page.getByRole('button', { name: t('settings') }).click()
-    await p.page.getByLabel(t('currentPassphrase')).nth(1).fill('correct horse battery')
-    await p.page.getByLabel(t('duressPassphrase'), { exact: true }).fill('the other phrase')
-    await p.page.getByLabel(t('duressAgain')).fill('the other phrase')
+    await openDuressForm(p)
     await p.page.getByRole('button', { name: t('setDuress') }).click()
     await p.page.getByText(t('duressSet')).waitFor()
     await p.page.getByRole('button', { name: t('back') }).click()
@@ -108,11 +110,7 @@ describe('device safety', () => {
 
   it('the duress passphrase opens the decoy the person prepared, as an ordinary action', async () => {
     const p = await phoneWithAction()
-    await p.page.getByRole('button', { name: t('back') }).click()
-    await p.page.getByRole('button', { name: t('settings') }).click()
-    await p.page.getByLabel(t('currentPassphrase')).nth(1).fill('correct horse battery')
-    await p.page.getByLabel(t('duressPassphrase'), { exact: true }).fill('the other phrase')
-    await p.page.getByLabel(t('duressAgain')).fill('the other phrase')
+    await openDuressForm(p)
     await p.page.getByLabel(t('decoyTitle')).fill('Picnic rehearsal')
     await p.page.getByLabel(t('decoyStagingPoint')).fill('Park gate')
     await p.page.getByLabel(t('decoyNotes')).fill('Bring a blanket; we practise the song.')
@@ -198,10 +196,7 @@ async function countDocs(): Promise<number> {
 
 describe('removal', () => {
   it('after removal the removed phone cannot read a plan edit made later; the other core phone can', async () => {
-    const a = await PhonePage.open(browser, url)
-    await a.goto()
-    await a.setUp()
-    await a.createAction('Removal')
+    const a = await PhonePage.withAction(browser, url, 'Removal')
     await a.typeNotes('before. ')
     const join = async (label: string): Promise<PhonePage> => {
       const link = await a.invite('core', label)

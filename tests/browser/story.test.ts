@@ -54,10 +54,7 @@ describe('the whole story', () => {
   it('core drafts, invites, participants join and see only the brief; check-in; go; every participant sees the reveal', async () => {
     const tap = new Wiretap(server.http)
     // Core phone A creates the action and writes the brief and the sealed location.
-    const a = await PhonePage.open(browser, url)
-    await a.goto()
-    await a.setUp()
-    await a.createAction('Spring mob')
+    const a = await PhonePage.withAction(browser, url, 'Spring mob')
     const page = a.page
     await page.getByLabel(t('location')).fill(LOCATION)
     await page.getByLabel(t('latitude')).fill('52.52')
@@ -138,10 +135,7 @@ describe('the whole story', () => {
   })
 
   it('a participant scans the release QR code at the staging point with no network and sees the location', async () => {
-    const a = await PhonePage.open(browser, url)
-    await a.goto()
-    await a.setUp()
-    await a.createAction('Offline go')
+    const a = await PhonePage.withAction(browser, url, 'Offline go')
     await a.page.getByLabel(t('location')).fill(LOCATION)
     await a.page.getByRole('button', { name: t('saveLocation') }).click()
     await a.page.getByRole('button', { name: t('hold') }).click()
@@ -166,10 +160,7 @@ describe('the whole story', () => {
   })
 
   it("after joining from a link, the app keeps no copy of the invite and tells the person the browser's history does", async () => {
-    const a = await PhonePage.open(browser, url)
-    await a.goto()
-    await a.setUp()
-    await a.createAction('History')
+    const a = await PhonePage.withAction(browser, url, 'History')
     const link = await a.invite('participant', 'history')
     const code = link.split('#/join/')[1]!
     const p = await openLink(browser, link)
@@ -193,10 +184,7 @@ describe('the whole story', () => {
   })
 
   it('used, malformed and cut-off invite links each get their own clear message', async () => {
-    const a = await PhonePage.open(browser, url)
-    await a.goto()
-    await a.setUp()
-    await a.createAction('Links')
+    const a = await PhonePage.withAction(browser, url, 'Links')
     const link = await a.invite('participant', 'once')
     const first = await openLink(browser, link)
     await first.page.getByRole('heading', { name: t('briefTitle') }).waitFor()
@@ -220,10 +208,7 @@ describe('the whole story', () => {
   })
 
   it('a participant whose clock is ten minutes off still reveals when the release arrives', async () => {
-    const a = await PhonePage.open(browser, url)
-    await a.goto()
-    await a.setUp()
-    await a.createAction('Skew')
+    const a = await PhonePage.withAction(browser, url, 'Skew')
     await a.page.getByLabel(t('location')).fill(LOCATION)
     await a.page.getByRole('button', { name: t('saveLocation') }).click()
     const link = await a.invite('participant', 'late clock')

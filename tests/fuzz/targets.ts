@@ -5,7 +5,7 @@
 // long (scripts/fuzz.ts); tests/fuzz/fuzz.test.ts runs a short pass in CI.
 import fc from 'fast-check'
 import * as Y from 'yjs'
-import { CryptoError, newIdentity, randomBytes, toBase64Url, utf8, type DocId, type RoomName, type SecretKey } from '../../src/crypto'
+import { CryptoError, newIdentity, publicPart, randomBytes, toBase64Url, utf8, type DocId, type RoomName, type SecretKey } from '../../src/crypto'
 import { FrameKind, openFrame, parseFrame, sealFrame } from '../../src/doc'
 import { decodeClosure, makeClosure } from '../../src/doc/closure'
 import { checkinMessage, readCheckin, type CheckinKeys } from '../../src/model/checkin'
@@ -13,6 +13,7 @@ import { decodeAction, encodeAction, type ActionId } from '../../src/model/actio
 import { decodeInvite, encodeInvite, InviteLinkError, newInvite } from '../../src/model/invite-link'
 import { joinRequest, readLobbyMessage } from '../../src/model/lobby'
 import { ModelError } from '../../src/model/errors'
+import { makeShareOffer, QuorumError, readShareOffer, shareOf, splitStageKey } from '../../src/model/quorum'
 import { decodeSettings, DEFAULT_SETTINGS } from '../../src/model/settings'
 import { makeRelease, readRelease, releaseCode, releaseFromCode, ReleaseError as StageReleaseError, type StageId } from '../../src/model/stage'
 import { fileHash, newReleaseSecret, parseManifestDocument, parseSignatureDocument, ReleaseError, signManifest, verifyManifest, CONTENT_SECURITY_POLICY, type ReleaseManifest } from '../../src/release'
@@ -203,6 +204,21 @@ export const targets: readonly FuzzTarget[] = [
     }
   }),
 
+  target('marshal share offer (a marshal releasing at go)', async () => {
+    const DOC = newDoc()
+    const stageId = toBase64Url(randomBytes(16)) as StageId
+    const marshals = [newIdentity(), newIdentity(), newIdentity()]
+    const quorum = await splitStageKey(randomBytes(32) as SecretKey, DOC, stageId, 2, marshals.map(publicPart))
+    const valid = makeShareOffer(DOC, stageId, shareOf(marshals[0]!, quorum, stageId)!, marshals[0]!)
+    return {
+      arbitrary: bytesOrMutated(valid),
+      check: (bytes) => {
+        const offer = onlyTyped(() => readShareOffer(bytes, DOC, (id) => (id === stageId ? quorum : undefined)), QuorumError)
+        if (offer && toBase64Url(bytes) !== toBase64Url(valid)) throw new Finding('a changed share offer was accepted')
+      },
+    }
+  }),
+
   target('server protocol (client messages)', () => {
     const valid = JSON.stringify({ type: 'subscribe', topics: ['a'.repeat(43)], peers: { ['a'.repeat(43)]: 'p1' } })
     return {
@@ -223,6 +239,7 @@ export const targets: readonly FuzzTarget[] = [
         onlyTyped(() => decodeAction(bytes), ModelError)
         const settings = onlyTyped(() => decodeSettings(bytes)) as typeof DEFAULT_SETTINGS
         if (typeof settings.idleLockMinutes !== 'number' || !Array.isArray(settings.iceServers)) throw new Finding('settings of the wrong shape')
+        if (settings.language !== '' && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(settings.language)) throw new Finding('a stored language that is no language tag')
       },
     }
   }),

@@ -140,3 +140,15 @@ describe('errors as a person reads them', () => {
     await setLocale('en')
   })
 })
+
+describe('the language kept in the vault', () => {
+  it('a stored language that is not a language tag is ignored: the phone’s language is used', async () => {
+    const { decodeSettings, encodeSettings, DEFAULT_SETTINGS } = await import('../../src/model/settings')
+    const { utf8 } = await import('../../src/crypto')
+    expect(decodeSettings(encodeSettings({ ...DEFAULT_SETTINGS, language: 'fa' })).language).toBe('fa')
+    for (const bad of [123, null, '', '<script>', 'fa\u202e', 'x'.repeat(200), ['fa'], { toString: 'fa' }]) {
+      expect(decodeSettings(utf8(JSON.stringify({ ...DEFAULT_SETTINGS, language: bad }))).language).toBe('')
+    }
+    expect(decodeSettings(utf8('{"language": "fa"')).language).toBe('')
+  })
+})
