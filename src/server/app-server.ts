@@ -1,7 +1,9 @@
-// One HTTP server for the app: static files from dist/ plus the signaling socket at /signal.
+// One HTTP server for the app: static files from dist/, the signaling socket at /signal, and the
+// drand beacon proxy at /drand/ (drand.ts).
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SECURITY_HEADERS } from '../release/headers'
+import { createDrandHandler, type DrandProxyOptions } from './drand'
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './signaling'
 import { createStaticHandler } from './static'
 
@@ -11,6 +13,8 @@ export interface AppServerOptions {
   port: number
   distRoot: string
   signaling?: Omit<SignalingServerOptions, 'server'>
+  /** The drand proxy at /drand/ (default relays unless told). */
+  drand?: Omit<DrandProxyOptions, 'headers'>
 }
 
 export interface AppServer {
@@ -24,8 +28,11 @@ export interface AppServer {
 export function createAppServer(options: AppServerOptions): AppServer {
   const headers = SECURITY_HEADERS
   const serveStatic = createStaticHandler({ root: options.distRoot, headers: () => headers })
+  const drand = createDrandHandler({ ...options.drand, headers })
   const http = createServer((req, res) => {
-    if ((req.url ?? '/').split('?', 1)[0] === signaling.path) {
+    const pathname = (req.url ?? '/').split('?', 1)[0]!
+    if (pathname === '/drand' || pathname.startsWith('/drand/')) return drand(req, res)
+    if (pathname === signaling.path) {
       res.writeHead(426, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' })
       res.end('WebSocket only\n')
       return

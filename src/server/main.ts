@@ -1,8 +1,10 @@
-// Process entry: `tsx src/server/main.ts`. Configuration from HOST, PORT, DIST_DIR and TRUST_PROXY only.
+// Process entry: `tsx src/server/main.ts`. Configuration from HOST, PORT, DIST_DIR, TRUST_PROXY and
+// BLOSSOM_DRAND_URLS only.
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import type { IncomingMessage } from 'node:http'
 import { createAppServer } from './app-server'
+import { drandUrlsFromEnv } from './drand'
 import { addressSource } from './signaling'
 
 /**
@@ -31,6 +33,11 @@ const app = createAppServer({
   port: portFromEnv(process.env['PORT']),
   distRoot: path.resolve(distRoot),
   ...(process.env['TRUST_PROXY'] === '1' ? { signaling: { sourceOf: forwardedSource } } : {}),
+  // Beacons for phones' time locks come through /drand/ (the app's CSP allows its own origin only).
+  drand: {
+    upstreams: drandUrlsFromEnv(process.env['BLOSSOM_DRAND_URLS']),
+    ...(process.env['TRUST_PROXY'] === '1' ? { sourceOf: forwardedSource } : {}),
+  },
 })
 
 const url = await app.listen()
