@@ -18,6 +18,7 @@ export type HashPurpose =
   | 'lobby-key'
   | 'checkin-key'
   | 'clock-key'
+  | 'without-core'
   | 'rotation-index'
   | 'epoch-key'
   | 'stage-key-id'

@@ -23,6 +23,10 @@ export interface ActionRecord {
   readonly identitySeed?: Uint8Array
   /** Releases received by QR code (before or instead of the brief's own). */
   readonly releases?: readonly Uint8Array[]
+  /** Marshals' share offers held (without-core.ts): a restart keeps what opened, or will open, a stage. */
+  readonly offers?: readonly Uint8Array[]
+  /** drand beacons checked against a time lock of this action (without-core.ts). */
+  readonly beacons?: readonly Uint8Array[]
   readonly checkedInAt?: number
 }
 
@@ -38,6 +42,8 @@ export function encodeAction(a: ActionRecord): Uint8Array {
       ...(a.plan ? { plan: accessToJson(a.plan) } : {}),
       ...(a.identitySeed ? { identitySeed: toBase64Url(a.identitySeed) } : {}),
       ...(a.releases?.length ? { releases: a.releases.map(toBase64Url) } : {}),
+      ...(a.offers?.length ? { offers: a.offers.map(toBase64Url) } : {}),
+      ...(a.beacons?.length ? { beacons: a.beacons.map(toBase64Url) } : {}),
       ...(a.checkedInAt !== undefined ? { checkedInAt: a.checkedInAt } : {}),
     }),
   )
@@ -54,6 +60,8 @@ export function decodeAction(bytes: Uint8Array): ActionRecord {
       ...(j.plan ? { plan: accessFromJson(j.plan) } : {}),
       ...(typeof j.identitySeed === 'string' ? { identitySeed: fromBase64Url(j.identitySeed) } : {}),
       ...(Array.isArray(j.releases) ? { releases: j.releases.map((r) => fromBase64Url(String(r))) } : {}),
+      ...(Array.isArray(j.offers) ? { offers: j.offers.map((r) => fromBase64Url(String(r))) } : {}),
+      ...(Array.isArray(j.beacons) ? { beacons: j.beacons.map((r) => fromBase64Url(String(r))) } : {}),
       ...(typeof j.checkedInAt === 'number' ? { checkedInAt: j.checkedInAt } : {}),
     }
   } catch {

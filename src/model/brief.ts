@@ -1,8 +1,17 @@
 // The participant brief: what participants may know. Written only by the core (the
 // brief's roster); read by everyone in the action. Sealed stages live here from the
-// start; their keys arrive as releases.
+// start; their keys arrive as releases, by any of three ways that compose per stage:
+//
+//   core      a release signed by a core phone (releases[stage id], or a QR code)
+//   quorum    k marshals' share offers (quorum.ts): the split is in quorums[stage id]
+//   timelock  a drand beacon for the round the key is encrypted to: timelocks[stage id]
+//
+// Each way that opened a stage is recorded beside the others (releases[stage id + '/' + way]),
+// never over them: a core phone that comes back writes what the marshals or the beacon did.
 import * as Y from 'yjs'
 import { fromBase64Url, toBase64Url, type BoxPublicKey, type DocId, type PublicIdentity } from '../crypto'
+import { MAX_MARSHALS, type SealedQuorum } from './quorum'
+import { QUICKNET, roundTime, type SealedTimelock } from './timelock'
 import { makeRelease, openStage, readRelease, ReleaseError, sealStage, stageKeyId, stageKindOf, LEGACY_LOCATION_LABEL, type Release, type StageContent, type StageId, type StageKind } from './stage'
 import type { DeviceIdentity, SecretKey } from '../crypto'
 
@@ -49,12 +58,23 @@ export interface Announcement {
   readonly text: string
 }
 
+/** How a stage's key reaches phones. */
+export type ReleaseWay = 'core' | 'quorum' | 'timelock'
+
 export interface StageView {
   readonly id: StageId
   readonly kind: StageKind
   /** Present once a valid release opened the stage. */
   readonly content: StageContent | undefined
   readonly releasedAt: number | undefined
+}
+
+/** The ways armed for a stage besides the core's own: what opens it if no core phone is online at go. */
+export interface ArmedWays {
+  /** k of n marshals. */
+  readonly quorum: { readonly k: number; readonly n: number } | undefined
+  /** The drand round the key is encrypted to, when it is published, and whether the chain is drand's quicknet. */
+  readonly timelock: { readonly round: number; readonly at: number; readonly quicknet: boolean } | undefined
 }
 
 interface SealedStage {
@@ -69,6 +89,32 @@ interface SealedStage {
 const fields = (doc: Y.Doc) => doc.getMap<unknown>('brief')
 const stagesOf = (doc: Y.Doc) => doc.getMap<SealedStage>('stages')
 const releasesOf = (doc: Y.Doc) => doc.getMap<Uint8Array>('releases')
+const quorumsOf = (doc: Y.Doc) => doc.getMap<unknown>('quorums')
+const timelocksOf = (doc: Y.Doc) => doc.getMap<unknown>('timelocks')
+
+/** A time lock as stored: the box and which stage key it holds (stage.ts stageKeyId), so a stale one is never taken. */
+interface StoredTimelock extends SealedTimelock {
+  readonly keyId: string
+}
+
+function timelockFrom(stored: unknown): StoredTimelock | undefined {
+  const t = stored as Partial<StoredTimelock> | undefined
+  const c = t?.chain
+  if (!t || typeof t.keyId !== 'string' || typeof t.box !== 'string' || !Number.isSafeInteger(t.round) || !c) return undefined
+  const chainOk = typeof c.hash === 'string' && typeof c.publicKey === 'string' && typeof c.scheme === 'string' && Number.isFinite(c.period) && Number.isFinite(c.genesisTime)
+  return chainOk ? (t as StoredTimelock) : undefined
+}
+/** Where a way other than the core's records that it opened a stage (the core's own keeps the bare id, as before ways). */
+const recordKey = (stageId: StageId, way: Exclude<ReleaseWay, 'core'>): string => `${stageId}/${way}`
+
+/** A quorum as stored, checked for shape: a core phone wrote it, but an older or broken one may have. */
+function quorumFrom(stored: unknown): SealedQuorum | undefined {
+  const q = stored as Partial<SealedQuorum> | undefined
+  if (!q || !Number.isInteger(q.k) || typeof q.keyId !== 'string' || !Array.isArray(q.shares) || q.shares.length > MAX_MARSHALS) return undefined
+  if (q.k! < 2 || q.k! > q.shares.length) return undefined
+  const wellFormed = q.shares.every((s) => typeof s?.marshal === 'string' && s.box instanceof Uint8Array && typeof s.commit === 'string')
+  return wellFormed ? (q as SealedQuorum) : undefined
+}
 const announcementsOf = (doc: Y.Doc) => doc.getArray<Announcement>('announcements')
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
@@ -77,6 +123,8 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 export class BriefView {
   /** Releases that came from a QR code, not (yet) through the brief. */
   private readonly extra = new Map<StageId, Release>()
+  /** Keys other ways gave (marshals' shares combined, a beacon): each checked against the sealed box when used. */
+  private readonly keysBy = new Map<StageId, Map<Exclude<ReleaseWay, 'core'>, SecretKey>>()
   private readonly revealedAt = new Map<StageId, number>()
 
   constructor(
@@ -142,8 +190,68 @@ export class BriefView {
     return { id: release.stageId, kind: stageKindOf(sealed.kind), content, releasedAt: this.revealedAt.get(release.stageId) }
   }
 
+  /**
+   * Takes a stage key another way gave (quorum, timelock). True if it opens the stage's box in
+   * force; a key for an earlier version, or a wrong one, is not kept.
+   */
+  acceptKey(stageId: StageId, way: Exclude<ReleaseWay, 'core'>, key: SecretKey): boolean {
+    const sealed = stagesOf(this.doc).get(stageId)
+    if (!sealed || !(sealed.box instanceof Uint8Array)) return false
+    try {
+      openStage(key, this.briefId, stageId, sealed.box)
+    } catch {
+      return false
+    }
+    const ways = this.keysBy.get(stageId) ?? new Map<Exclude<ReleaseWay, 'core'>, SecretKey>()
+    ways.set(way, key)
+    this.keysBy.set(stageId, ways)
+    return true
+  }
+
   isReleased(stageId: StageId): boolean {
     return this.reveal(stageId, stagesOf(this.doc).get(stageId)) !== undefined
+  }
+
+  /** The marshals' quorum in force for a stage: only a split of the key its box is sealed under counts. */
+  quorum(stageId: StageId): SealedQuorum | undefined {
+    const q = quorumFrom(quorumsOf(this.doc).get(stageId))
+    return q && q.keyId === this.sealedKeyId(stageId) ? q : undefined
+  }
+
+  /** The time lock in force for a stage: only one of the key its box is sealed under counts. */
+  timelock(stageId: StageId): SealedTimelock | undefined {
+    const t = timelockFrom(timelocksOf(this.doc).get(stageId))
+    return t && t.keyId === this.sealedKeyId(stageId) ? { chain: t.chain, round: t.round, box: t.box } : undefined
+  }
+
+  timelockStages(): StageId[] {
+    return [...timelocksOf(this.doc).keys()].map((id) => id as StageId).filter((id) => this.timelock(id) !== undefined)
+  }
+
+  /** Whether a way other than the core's opened the stage on this phone. */
+  openedBy(stageId: StageId, way: Exclude<ReleaseWay, 'core'>): boolean {
+    return this.keysBy.get(stageId)?.has(way) ?? false
+  }
+
+  /** Stages with a quorum in force. */
+  quorumStages(): StageId[] {
+    return [...quorumsOf(this.doc).keys()].map((id) => id as StageId).filter((id) => this.quorum(id) !== undefined)
+  }
+
+  /** What another way recorded in the brief for a stage (a core phone wrote it once it learned it). */
+  recorded(stageId: StageId, way: Exclude<ReleaseWay, 'core'>): Uint8Array | undefined {
+    const r = releasesOf(this.doc).get(recordKey(stageId, way))
+    return r instanceof Uint8Array ? r : undefined
+  }
+
+  /** The ways armed for the action's stages (the location's, when stages differ): what the release screen and the brief say. */
+  armed(stageId: StageId): ArmedWays {
+    const q = this.quorum(stageId)
+    const t = this.timelock(stageId)
+    return {
+      quorum: q ? { k: q.k, n: q.shares.length } : undefined,
+      timelock: t ? { round: t.round, at: roundTime(t.chain, t.round), quicknet: t.chain.hash === QUICKNET.hash && t.chain.publicKey === QUICKNET.publicKey } : undefined,
+    }
   }
 
   /** The id of the key the brief's box of this stage is sealed under. */
@@ -159,6 +267,15 @@ export class BriefView {
 
   private reveal(stageId: StageId, sealed: SealedStage | undefined): StageContent | undefined {
     if (!sealed || !(sealed.box instanceof Uint8Array)) return undefined
+    for (const key of this.keysBy.get(stageId)?.values() ?? []) {
+      try {
+        const content = openStage(key, this.briefId, stageId, sealed.box)
+        if (!this.revealedAt.has(stageId)) this.revealedAt.set(stageId, Date.now())
+        return content
+      } catch {
+        // A key for an earlier version of the stage: the core resealed since.
+      }
+    }
     const candidates: Release[] = []
     const extra = this.extra.get(stageId)
     if (extra) candidates.push(extra)
@@ -247,5 +364,26 @@ export class BriefEditor {
 
   isReleased(id: StageId): boolean {
     return releasesOf(this.doc).has(id)
+  }
+
+  /** Arms (or, with undefined, disarms) the marshals' quorum of a stage. */
+  setQuorum(id: StageId, quorum: SealedQuorum | undefined): void {
+    if (quorum === undefined) quorumsOf(this.doc).delete(id)
+    else quorumsOf(this.doc).set(id, { k: quorum.k, keyId: quorum.keyId, shares: quorum.shares.map((s) => ({ ...s })) })
+  }
+
+  /** Arms (or disarms) the time lock of a stage; `keyId` names the stage key inside. */
+  setTimelock(id: StageId, sealed: SealedTimelock | undefined, keyId?: string): void {
+    if (sealed === undefined || keyId === undefined) timelocksOf(this.doc).delete(id)
+    else timelocksOf(this.doc).set(id, { chain: { ...sealed.chain }, round: sealed.round, box: sealed.box, keyId })
+  }
+
+  /** Records that another way opened a stage (what it was: the offers, the beacon), beside the core's release. */
+  record(id: StageId, way: Exclude<ReleaseWay, 'core'>, evidence: Uint8Array): void {
+    releasesOf(this.doc).set(recordKey(id, way), evidence)
+  }
+
+  isRecorded(id: StageId, way: Exclude<ReleaseWay, 'core'>): boolean {
+    return releasesOf(this.doc).has(recordKey(id, way))
   }
 }

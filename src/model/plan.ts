@@ -3,11 +3,17 @@
 import * as Y from 'yjs'
 import { boxKeysFromSeed, fromBase64Url, randomBytes, toBase64Url, type SecretKey } from '../crypto'
 import type { CheckinKeys } from './checkin'
+import type { DrandChain } from './timelock'
 import { LEGACY_LOCATION_LABEL, stageKindOf, type StageContent, type StageId, type StageKind } from './stage'
 
 export const PLAN_FIELDS = ['title', 'notes', 'marshals'] as const
 export type PlanField = (typeof PLAN_FIELDS)[number]
 export type PlanText = Readonly<Record<PlanField, string>>
+
+export interface QuorumSetting {
+  readonly k: number
+  readonly marshals: readonly string[]
+}
 
 /** A stage as the core holds it: its content in the clear and its key. */
 export interface CoreStage {
@@ -117,6 +123,40 @@ export class PlanView {
     if (map.has(who)) return false
     map.set(who, at)
     return true
+  }
+
+  /** The marshals' quorum the core chose (off: undefined): k of the marshals, by their action signing keys. */
+  quorumSetting(): QuorumSetting | undefined {
+    const m = this.doc.getMap<unknown>('quorum')
+    const k = m.get('k')
+    const marshals = m.get('marshals')
+    if (typeof k !== 'number' || !Array.isArray(marshals) || !marshals.every((x) => typeof x === 'string')) return undefined
+    return { k, marshals: marshals as string[] }
+  }
+
+  setQuorumSetting(setting: QuorumSetting | undefined): void {
+    const m = this.doc.getMap<unknown>('quorum')
+    this.doc.transact(() => {
+      if (setting === undefined) m.clear()
+      else {
+        m.set('k', setting.k)
+        m.set('marshals', [...setting.marshals])
+      }
+    })
+  }
+
+  /** The drand chain the core encrypts stage keys to go time with (off: undefined). */
+  timelockChain(): DrandChain | undefined {
+    const c = this.doc.getMap<unknown>('timelock').get('chain') as Partial<DrandChain> | undefined
+    return c && typeof c.hash === 'string' && typeof c.publicKey === 'string' && typeof c.scheme === 'string' && Number.isFinite(c.period) && Number.isFinite(c.genesisTime)
+      ? (c as DrandChain)
+      : undefined
+  }
+
+  setTimelockChain(chain: DrandChain | undefined): void {
+    const m = this.doc.getMap<unknown>('timelock')
+    if (chain === undefined) m.delete('chain')
+    else m.set('chain', { ...chain })
   }
 
   onChange(listener: () => void): () => void {

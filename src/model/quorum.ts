@@ -69,7 +69,7 @@ export class QuorumError extends Error {
 
 const VERSION = 1
 const SHARE_BYTES = 33
-const OFFER_BYTES = 1 + 16 + SHARE_BYTES + 32 + 64
+export const OFFER_BYTES = 1 + 16 + SHARE_BYTES + 32 + 64
 /** Shamir over GF(256) allows 255 shares; a crowd's marshals are a handful. */
 export const MAX_MARSHALS = 32
 

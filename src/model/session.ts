@@ -6,13 +6,16 @@ import { identityFromSeed, toBase64Url, type DeviceIdentity, type PublicIdentity
 import type { SecureDoc } from '../doc'
 import { RoomLink, type LinkStatus, type SealedTopic, type TransportSettings } from '../transport'
 import type { ActionId, ActionRecord, Role } from './action'
-import { BriefEditor, BriefView, wipeAt, type BriefField, type GoState, type StageView } from './brief'
+import { BriefEditor, BriefView, wipeAt, type ArmedWays, type BriefField, type GoState, type StageView } from './brief'
 import { ackMessage, checkinMessage, checkinTopic, isAckFor, readCheckin } from './checkin'
 import { GoClock, type ClockVerdict } from './clock'
 import { ModelError } from './errors'
 import { addInvite, InviteDesk, invitesOf, joinerOf, linkOf, reissueOpenInvites, revokeInvite, stateOf, type InviteState } from './invites'
 import { inviteUrl, type InviteTier } from './invite-link'
 import { PlanView, type CoreStage } from './plan'
+import { MAX_MARSHALS, splitStageKey } from './quorum'
+import { chainFromInfo, QUICKNET, roundAt, timelockStageKey, TimelockError, type DrandChain } from './timelock'
+import { isShareCode, WithoutCore, type MarshalView } from './without-core'
 import { locationOf, newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId, type StageKind } from './stage'
 import { closeWithout, stillNeedsClosing, type Members } from './rotation'
 import type { DocAccess } from './access'
@@ -49,6 +52,10 @@ export class ActionSession {
   private links: RoomLink[] = []
   private desk: InviteDesk | undefined
   private checkins: SealedTopic | undefined
+  /** Marshals' offers: what opens a stage when no core phone is online at go. */
+  private readonly withoutCore: WithoutCore
+  private rearming = false
+  private rearmAgain = false
   /** Core phones: the clock go time is released by, checked against the server and the other core phones. */
   readonly clock = new GoClock(() => {
     this.notify()
@@ -81,6 +88,25 @@ export class ActionSession {
     this.brief = new BriefView(briefDoc.plain, record.brief.docId, () => briefDoc.writers())
     this.briefEditor = planDoc ? new BriefEditor(briefDoc.plain, record.brief.docId) : undefined
     this.checkinState = record.checkedInAt !== undefined ? 'confirmed' : 'not-yet'
+    this.withoutCore = new WithoutCore({
+      brief: this.brief,
+      briefId: record.brief.docId,
+      me,
+      stored: { offers: record.offers ?? [], beacons: record.beacons ?? [] },
+      save: ({ offers, beacons }) => {
+        this.record = { ...this.record, offers, beacons }
+        this.save(this.record).catch(() => {})
+      },
+      drand: drandUrlOf(signalingUrls),
+      changed: () => queueMicrotask(() => !this.closedSession && this.notify()),
+      record: planDoc
+        ? (stageId, way, evidence) => {
+            if (!this.briefDoc.canWrite || this.briefEditor!.isRecorded(stageId, way)) return
+            this.briefEditor!.record(stageId, way, evidence)
+            this.briefDoc.flush()
+          }
+        : undefined,
+    })
     this.transport = transport
     // The core may require relay-only for the whole action: follow it when it changes.
     let relayOnly = this.brief.read().relayOnly
@@ -122,6 +148,7 @@ export class ActionSession {
       const arm = (): void => this.armGo()
       this.stopWatching.push(this.brief.onChange(arm), this.plan!.onChange(() => this.publishCheckinCount()))
       this.stopWatching.push(this.plan!.onChange(() => this.resealStale()), this.brief.onChange(() => this.resealStale()))
+      this.stopWatching.push(this.plan!.onChange(() => void this.rearmWays()), this.brief.onChange(() => void this.rearmWays()))
       // A removal recorded by another core phone (maybe while it was offline) may need closing here.
       const removals = (): void => this.maintainSoon()
       removedOf(planDoc!).observe(removals)
@@ -188,6 +215,7 @@ export class ActionSession {
       this.checkins = checkinTopic(briefKey, (bytes) => this.onAck(bytes), briefLink.sockets)
       if (this.checkinState === 'sending') this.sendCheckin(0)
     }
+    this.withoutCore.attach(briefKey, briefLink.sockets, briefLink.awareness, this.planDoc !== undefined)
   }
 
   /** Online if any of the action's rooms is; peers of the busiest room. */
@@ -400,6 +428,8 @@ export class ActionSession {
   private async removeKey(gone: string, core: boolean): Promise<void> {
     const planDoc = this.corePlan()
     if (gone === toBase64Url(this.me.signingPublicKey) || this.removedKeys().has(gone)) return
+    // A marshal's share opens the key in force: removing it means a new key, split among the others.
+    const marshal = this.brief.quorumStages().some((id) => this.brief.quorum(id)!.shares.some((s) => s.marshal === gone))
     const invites = invitesOf(planDoc.plain)
     planDoc.plain.transact(() => {
       invites.forEach((e, id) => e.redeemedBy === gone && !e.removed && invites.set(id, { ...e, removed: true }))
@@ -410,7 +440,7 @@ export class ActionSession {
     if (core) {
       this.closeFor(planDoc, 'plan')
       this.replaceSecrets()
-    }
+    } else if (marshal) this.resealStages()
     await this.save(this.record)
     this.notify()
   }
@@ -449,11 +479,16 @@ export class ActionSession {
   private replaceSecrets(): void {
     if (!this.planDoc?.canWrite || !this.briefDoc.canWrite) return
     const plan = this.plan!
-    for (const stage of plan.stages()) this.setStage(stage.content, stage.kind, stage.id)
+    this.resealStages()
     this.editor().setCheckinKey(plan.renewCheckinKeys().boxPublicKey)
     reissueOpenInvites(this.planDoc!, this.me)
     this.planDoc!.flush()
     this.briefDoc.flush()
+  }
+
+  /** Every stage under a new key (its quorum is split again by rearmWays). */
+  private resealStages(): void {
+    for (const stage of this.plan!.stages()) this.setStage(stage.content, stage.kind, stage.id)
   }
 
   /** Core phones: a stage whose box in the brief is not sealed under the plan's key (two core phones edited it at once) is sealed again. */
@@ -518,6 +553,169 @@ export class ActionSession {
     if (!this.closedSession) this.reopen(this.record)
   }
 
+  // --- marshals -------------------------------------------------------------------
+
+  /**
+   * Core: the drand chain a time lock would use, as this server names it: drand's quicknet (known to
+   * the app), or another chain the server's operator runs (its info checked against its hash, and
+   * shown as such: whoever holds that chain's key can open the lock early). Throws TimelockError.
+   */
+  async timelockNetwork(fetchFn: typeof fetch = fetch): Promise<{ chain: DrandChain; quicknet: boolean }> {
+    const base = drandUrlOf(this.signalingUrls)
+    if (base === undefined) throw new TimelockError('unreachable')
+    const json = async (url: string): Promise<unknown> => {
+      try {
+        const r = await fetchFn(url, { cache: 'no-store', credentials: 'omit', redirect: 'error' })
+        if (!r.ok) throw new TimelockError('unreachable')
+        return (await r.json()) as unknown
+      } catch (e) {
+        throw e instanceof TimelockError ? e : new TimelockError('unreachable')
+      }
+    }
+    const named = (await json(`${base}/chain`)) as { hash?: unknown } | null
+    const hash = named?.hash
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw new TimelockError('malformed')
+    if (hash === QUICKNET.hash) return { chain: QUICKNET, quicknet: true }
+    const chain = await chainFromInfo(await json(`${base}/${hash}/info`))
+    return { chain, quicknet: false }
+  }
+
+  /** Core: the time lock as set (undefined: off). */
+  timelockSetting(): { chain: DrandChain; quicknet: boolean } | undefined {
+    const chain = this.plan?.timelockChain()
+    return chain ? { chain, quicknet: chain.hash === QUICKNET.hash && chain.publicKey === QUICKNET.publicKey } : undefined
+  }
+
+  /** Core: encrypts every stage key to go time on this chain (undefined: off; an armed lock already sent cannot be taken back). */
+  setTimelock(chain: DrandChain | undefined): void {
+    const plan = this.plan
+    if (!plan || !this.planDoc?.canWrite) throw notCore()
+    plan.setTimelockChain(chain)
+    this.planDoc.flush()
+  }
+
+  /** A marshal's clock: released by when the server confirms it (tests push it forward). */
+  get marshalClock(): GoClock {
+    return this.withoutCore.clock
+  }
+
+  /** On a marshal's phone: how many shares are offered and whether this one is; undefined elsewhere. */
+  marshal(): MarshalView | undefined {
+    return this.withoutCore.marshal()
+  }
+
+  /** A marshal's person says it is go time, when the phone cannot confirm its own clock. */
+  confirmGo(): void {
+    this.withoutCore.confirmGo()
+  }
+
+  /** A marshal's released share as a QR code's text (for phones with no network). */
+  myShareCode(): string | undefined {
+    return this.withoutCore.myCode()
+  }
+
+  /** The ways armed that open the action location with no core phone online at go. */
+  armed(): ArmedWays {
+    const location = locationOf(this.stages())
+    return location ? this.brief.armed(location.id) : { quorum: undefined, timelock: undefined }
+  }
+
+  /** Core: the participants who could be marshals (admitted, not removed), and whether they are. */
+  marshalChoices(): { id: string; label: string; marshal: boolean }[] {
+    const chosen = new Set(this.plan?.quorumSetting()?.marshals ?? [])
+    return [...this.admittedParticipants()].map(([id, label]) => ({ id, label, marshal: chosen.has(id) }))
+  }
+
+  /** Core: the quorum as set: k of the chosen marshals (undefined: off). */
+  quorumSetting(): { k: number; marshals: readonly string[] } | undefined {
+    return this.plan?.quorumSetting()
+  }
+
+  /**
+   * Core: any k of these marshals (participants' ids from marshalChoices) open every stage at go
+   * with no core phone; undefined turns it off. Throws ModelError if k of them cannot.
+   */
+  setQuorum(setting: { k: number; marshals: readonly string[] } | undefined): void {
+    const plan = this.plan
+    if (!plan || !this.planDoc?.canWrite) throw notCore()
+    if (setting) {
+      const admitted = this.admittedParticipants()
+      const marshals = [...new Set(setting.marshals)]
+      if (!marshals.every((m) => admitted.has(m))) throw new ModelError('not-participant', 'A marshal must be a participant who joined and was not removed.')
+      if (!Number.isInteger(setting.k) || setting.k < 2 || setting.k > marshals.length || marshals.length > MAX_MARSHALS) {
+        throw new ModelError('bad-quorum', `Choose at least two marshals, and how many of them (at least 2) must release together (at most ${MAX_MARSHALS} marshals).`)
+      }
+      plan.setQuorumSetting({ k: setting.k, marshals })
+    } else plan.setQuorumSetting(undefined)
+    this.planDoc.flush()
+  }
+
+  /**
+   * Core phones: every stage's split follows the plan: its key in force (a new version, a removal),
+   * the marshals chosen (never a removed one), and k. Splitting is asynchronous; a change meanwhile
+   * runs it again. Two core phones that split at once both write a valid split; one wins everywhere.
+   */
+  private async rearmWays(): Promise<void> {
+    if (this.rearming) {
+      this.rearmAgain = true
+      return
+    }
+    this.rearming = true
+    try {
+      do {
+        this.rearmAgain = false
+        if (this.closedSession || !this.planDoc?.canWrite || !this.briefDoc.canWrite) return
+        const plan = this.plan!
+        const setting = plan.quorumSetting()
+        const identities = new Map<string, PublicIdentity>()
+        const removed = this.removedKeys()
+        invitesOf(this.planDoc.plain).forEach((e) => {
+          const joiner = e.tier === 'participant' && !e.removed ? joinerOf(e) : undefined
+          if (joiner && e.redeemedBy && !removed.has(e.redeemedBy)) identities.set(e.redeemedBy, joiner)
+        })
+        const marshals = (setting?.marshals ?? []).filter((m) => identities.has(m))
+        const k = setting?.k ?? 0
+        for (const stage of plan.stages()) {
+          const key = plan.stageKey(stage.id)!
+          const have = this.brief.quorum(stage.id)
+          if (k < 2 || marshals.length < k) {
+            // Off, or too few marshals left to reach k: nothing stays armed that cannot open.
+            if (have || this.brief.sealedKeyId(stage.id) !== undefined) {
+              if (have) this.briefEditor!.setQuorum(stage.id, undefined)
+            }
+            continue
+          }
+          const same = have && have.k === k && have.shares.length === marshals.length && have.shares.every((s) => marshals.includes(s.marshal))
+          if (same || this.brief.sealedKeyId(stage.id) !== stageKeyId(key)) continue
+          const quorum = await splitStageKey(key, this.record.brief.docId, stage.id, k, marshals.map((m) => identities.get(m)!))
+          if (this.closedSession || !this.briefDoc.canWrite) return
+          // The key may have changed while splitting: then this split is stale, and the change runs it again.
+          if (plan.stageKey(stage.id) && stageKeyId(plan.stageKey(stage.id)!) === quorum.keyId) this.briefEditor!.setQuorum(stage.id, quorum)
+        }
+        // The time lock follows the key in force and go time (a delay encrypts to the later round).
+        const chain = plan.timelockChain()
+        const { goAt } = this.brief.read()
+        for (const stage of plan.stages()) {
+          const key = plan.stageKey(stage.id)!
+          const keyId = stageKeyId(key)
+          const have = this.brief.timelock(stage.id)
+          if (chain === undefined || goAt === undefined) {
+            if (have) this.briefEditor!.setTimelock(stage.id, undefined)
+            continue
+          }
+          const due = stage.releaseAt ?? goAt
+          if ((have && have.chain.hash === chain.hash && have.round === roundAt(chain, due)) || this.brief.sealedKeyId(stage.id) !== keyId) continue
+          const sealed = await timelockStageKey(key, this.record.brief.docId, stage.id, chain, due)
+          if (this.closedSession || !this.briefDoc.canWrite) return
+          if (plan.stageKey(stage.id) && stageKeyId(plan.stageKey(stage.id)!) === keyId) this.briefEditor!.setTimelock(stage.id, sealed, keyId)
+        }
+        this.briefDoc.flush()
+      } while (this.rearmAgain)
+    } finally {
+      this.rearming = false
+    }
+  }
+
   // --- participant ---------------------------------------------------------------
 
   get checkin(): CheckinState {
@@ -532,8 +730,19 @@ export class ActionSession {
     this.notify()
   }
 
-  /** A release scanned from a core phone's QR code: works with no network. Throws ReleaseError. */
-  async acceptReleaseCode(code: string): Promise<StageView> {
+  /**
+   * A release scanned from a QR code: works with no network. A core phone's release opens the
+   * stage (throws ReleaseError); a marshal's share counts toward its quorum (throws QuorumError),
+   * and opens the stage once k marshals' are in (undefined before).
+   */
+  async acceptReleaseCode(code: string): Promise<StageView | undefined> {
+    if (isShareCode(code)) {
+      const before = new Set(this.stages().filter((s) => s.content).map((s) => s.id))
+      this.withoutCore.takeCode(code)
+      // Combining is asynchronous: let it finish before saying what opened.
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      return this.stages().find((s) => s.content && !before.has(s.id))
+    }
     const record = releaseFromCode(code)
     const stage = this.brief.acceptRelease(record)
     this.record = { ...this.record, releases: [...(this.record.releases ?? []), record] }
@@ -551,6 +760,7 @@ export class ActionSession {
     for (const stop of this.stopWatching) stop()
     this.desk?.close()
     this.checkins?.close()
+    this.withoutCore.close()
     for (const link of this.links) link.leave()
     await Promise.all([this.planDoc?.close(), this.briefDoc.close()])
   }
@@ -684,6 +894,21 @@ const keysOf = (a: DocAccess, doc: SecureDoc): DocAccess => ({ ...a, keys: new M
 
 /** The plan's record of removals (signing key -> tier), kept apart from invites: the first member has none. */
 const removedOf = (plan: SecureDoc): Y.Map<'core' | 'participant'> => plan.plain.getMap('removed')
+
+/** The app server's drand proxy, beside its signaling socket (ws://host/signal -> http://host/drand). */
+export function drandUrlOf(signalingUrls: readonly string[]): string | undefined {
+  const first = signalingUrls[0]
+  if (first === undefined) return undefined
+  try {
+    const url = new URL(first)
+    url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:'
+    url.pathname = '/drand'
+    url.search = ''
+    return url.toString()
+  } catch {
+    return undefined
+  }
+}
 
 /** The identity a phone uses in an action: its own for core, the action's own for participants. */
 export const identityIn = (record: ActionRecord, device: DeviceIdentity): DeviceIdentity =>

@@ -4,6 +4,10 @@
 //
 //   /drand/{chain hash}/info            /drand/{chain hash}/public/latest            /drand/{chain hash}/public/{round}
 //
+// and answers one itself: /drand/chain names the chain this server's relays serve (BLOSSOM_DRAND_CHAIN,
+// default drand's quicknet), for a core phone arming a time lock. A phone takes quicknet from its
+// own code; any other chain it is told of is shown to the core as one this server names, to decide on.
+//
 // It never needs to be trusted: phones verify every beacon against the chain's public key, which
 // the app carries (src/model/timelock.ts). So it only checks shapes: an answer is re-serialized from
 // the fields drand defines, anything else is dropped. Relays are tried in order, each with a
@@ -34,10 +38,15 @@ export interface DrandProxyOptions {
   perSecond?: number
   /** Who a request comes from (behind a proxy: the address it forwards). */
   sourceOf?: (request: IncomingMessage) => string
+  /** The chain hash /drand/chain names. Default quicknet's. */
+  chain?: string
   /** For tests. */
   fetch?: typeof fetch
   now?: () => number
 }
+
+/** drand's quicknet (src/model/timelock.ts QUICKNET). */
+export const QUICKNET_HASH = '52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971'
 
 export const DEFAULT_DRAND_URLS: readonly string[] = ['https://api.drand.sh', 'https://drand.cloudflare.com']
 
@@ -114,6 +123,8 @@ export function createDrandHandler(options: DrandProxyOptions = {}): DrandHandle
   const perSecond = options.perSecond ?? 10
   const sourceOf = options.sourceOf ?? addressSource
   const fetchFn = options.fetch ?? fetch
+  const chain = options.chain ?? QUICKNET_HASH
+  if (!/^[0-9a-f]{64}$/.test(chain)) throw new RangeError('drand proxy: the chain must be a chain hash, 64 lowercase hex digits')
   const now = options.now ?? Date.now
   for (const [name, v] of Object.entries({ timeoutMs, maxBytes, cacheRounds, burst, perSecond })) {
     if (!Number.isFinite(v) || v <= 0) throw new RangeError(`drand proxy: ${name} must be a positive number`)
@@ -223,6 +234,7 @@ export function createDrandHandler(options: DrandProxyOptions = {}): DrandHandle
       res.end(body)
     }
     if (req.method !== 'GET') return send(405, 'GET only\n', undefined, { Allow: 'GET' })
+    if ((req.url ?? '/').split('?', 1)[0] === '/drand/chain') return send(200, JSON.stringify({ hash: chain }), 'application/json')
     const m = PATH.exec((req.url ?? '/').split('?', 1)[0] ?? '')
     if (!m) return send(400, 'Not a drand beacon request\n')
     const round = m[3] === undefined ? undefined : Number(m[3])

@@ -36,6 +36,7 @@ const app = createAppServer({
   // Beacons for phones' time locks come through /drand/ (the app's CSP allows its own origin only).
   drand: {
     upstreams: drandUrlsFromEnv(process.env['BLOSSOM_DRAND_URLS']),
+    ...(process.env['BLOSSOM_DRAND_CHAIN'] ? { chain: process.env['BLOSSOM_DRAND_CHAIN'] } : {}),
     ...(process.env['TRUST_PROXY'] === '1' ? { sourceOf: forwardedSource } : {}),
   },
 })

@@ -99,7 +99,7 @@ describe('participants', () => {
     await expect(p.acceptReleaseCode(foreign)).rejects.toBeInstanceOf(ReleaseError)
     expect(p.stages()[0]!.content).toBeUndefined()
     const stage = await p.acceptReleaseCode(code)
-    expect(stage.content?.text).toBe(LOCATION)
+    expect(stage?.content?.text).toBe(LOCATION)
     harness = undefined
   })
 

@@ -1,0 +1,500 @@
+// Opening a stage with no core phone online: marshals release their shares together (quorum.ts),
+// or drand publishes the round the key is encrypted to (timelock.ts); every phone passes on what
+// it holds. Both are checkable by anyone (an offer is signed by a marshal the brief names and
+// committed to by the core; a beacon is signed by the drand chain), so a phone takes them from
+// anyone and hands them on: on a sealed topic under the brief key (through the server's relay), in
+// the brief room's mesh (peers' awareness, so a phone that connects late gets them at once), and
+// (offers) by QR code.
+//
+//   message = kind (1) | body      1: a share offer; 2: "send me what you hold" (a late phone); 3: a beacon
+//
+// A marshal's phone offers by itself at go by a clock the server confirms; with no confirmation
+// (no network) the person decides, with a watch. At a time lock's round every phone asks the app
+// server's drand proxy for the beacon (the beacon is the proof of time: no clock is trusted). A held
+// or called-off action offers nothing, and an honest phone opens nothing by these ways while it is.
+import { concat, deriveKey, fromBase64Url, toBase64Url, type DeviceIdentity, type DocId, type SecretKey } from '../crypto'
+import { roomKeys, SealedTopic, type PeerAwareness, type SignalingSocket } from '../transport'
+import type { BriefView } from './brief'
+import { GoClock } from './clock'
+import { combineShares, makeShareOffer, MAX_MARSHALS, OFFER_BYTES, QuorumError, readShareOffer, shareOf, type ShareOffer } from './quorum'
+import { beaconMessage, fetchBeacon, openTimelock, readBeaconMessage, roundTime, verifyBeacon, type SealedTimelock } from './timelock'
+import type { StageId } from './stage'
+
+const OFFER = 1
+const ASK = 2
+const BEACON = 3
+/** Beacons a phone checks per minute at most: a check is a pairing, and a flood of forged ones must not stall it. */
+const BEACON_CHECKS_PER_MINUTE = 20
+/** How often a phone asks for the beacon while it is not out or the server does not answer (then every last one). */
+const BEACON_RETRY_MS = [1_000, 2_000, 3_000, 5_000, 10_000, 30_000]
+/** Offers a phone keeps at most, per stage in force (stale ones drop out when the brief changes). */
+const MAX_HELD = 4 * MAX_MARSHALS
+/** A phone answering "send me what you hold" waits a random while: one answer usually does for all. */
+const ANSWER_WITHIN_MS = 1_500
+const MAX_TIMER_MS = 2 ** 31 - 1
+const RECHECK_MS = 5_000
+/** The mesh field every phone shares what it holds in. */
+const MESH_FIELD = 'offers'
+const MESH_BEACONS = 'beacons'
+
+/** What a marshal's phone shows: how many shares are offered, never the shares. */
+export interface MarshalView {
+  readonly k: number
+  readonly n: number
+  /** Distinct marshals whose valid offers this phone holds (for the stage with the fewest). */
+  readonly offered: number
+  /**
+   * waiting: before go (or held). offered: this phone released its share. confirm: go has come by
+   * this phone's clock, but nothing confirms the clock: the person decides.
+   */
+  readonly mine: 'waiting' | 'offered' | 'confirm'
+}
+
+const shareCode = (offer: Uint8Array): string => `BLOSSOM-SHARE:${toBase64Url(offer)}`
+
+/** The offer a marshal's QR code carries. Throws QuorumError 'malformed' for anything else. */
+export function offerFromCode(code: string): Uint8Array {
+  const m = /^BLOSSOM-SHARE:([A-Za-z0-9_-]+)$/.exec(code.trim())
+  if (!m) throw new QuorumError('malformed')
+  try {
+    return fromBase64Url(m[1]!)
+  } catch {
+    throw new QuorumError('malformed')
+  }
+}
+
+export const isShareCode = (code: string): boolean => code.trim().startsWith('BLOSSOM-SHARE:')
+
+export interface WithoutCoreOptions {
+  readonly brief: BriefView
+  readonly briefId: DocId
+  readonly me: DeviceIdentity
+  /** Offers and beacons kept from before (the action record). */
+  readonly stored: { readonly offers: readonly Uint8Array[]; readonly beacons: readonly Uint8Array[] }
+  /** Keeps the offers and beacons held in the action record. */
+  readonly save: (held: { offers: Uint8Array[]; beacons: Uint8Array[] }) => void
+  /** The app server's drand proxy (e.g. http://host/drand); undefined: beacons come from other phones only. */
+  readonly drand: string | undefined
+  readonly fetch?: typeof fetch
+  readonly changed: () => void
+  /** Core phones: record that the marshals opened a stage, in the brief (the offers that did). */
+  readonly record?: (stageId: StageId, way: 'quorum' | 'timelock', evidence: Uint8Array) => void
+}
+
+export class WithoutCore {
+  /** Offers held, by their bytes: checked again whenever they are used (a re-split makes old ones stale). */
+  private readonly held = new Map<string, Uint8Array>()
+  /** Beacons checked against a time lock in force, by `chain hash:round`. */
+  private readonly beacons = new Map<string, Uint8Array>()
+  /** Beacon messages already checked and found false (bounded), and the checks made this minute. */
+  private readonly falseBeacons = new Set<string>()
+  private checks = { minute: 0, count: 0 }
+  private beaconTimer: ReturnType<typeof setTimeout> | undefined
+  private beaconTries = 0
+  private topic: SealedTopic | undefined
+  private awareness: PeerAwareness | undefined
+  /** A marshal's clock: the server's time is the reference, as for a core phone. */
+  readonly clock = new GoClock(() => this.armMarshal())
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private answerTimer: ReturnType<typeof setTimeout> | undefined
+  /** The person confirmed it is go time (their phone could not). */
+  private personSaysGo = false
+  private opening = false
+  private openAgain = false
+  private closed = false
+  private readonly stopWatching: () => void
+
+  constructor(private readonly o: WithoutCoreOptions) {
+    for (const bytes of o.stored.offers) this.keep(bytes)
+    this.stopWatching = o.brief.onChange(() => {
+      this.fromBrief()
+      this.armMarshal()
+      this.armBeacon()
+      void this.open()
+    })
+    this.fromBrief()
+    void (async () => {
+      for (const bytes of o.stored.beacons) await this.takeBeacon(bytes, true)
+    })()
+    this.armBeacon()
+    void this.open()
+  }
+
+  private saveHeld(): void {
+    this.o.save({ offers: [...this.held.values()], beacons: [...this.beacons.values()] })
+  }
+
+  /** Offers a core phone recorded in the brief (it came back after the marshals opened a stage). */
+  private fromBrief(): void {
+    let more = false
+    for (const stageId of this.o.brief.quorumStages()) {
+      const recorded = this.o.brief.recorded(stageId, 'quorum')
+      if (!recorded || recorded.length % OFFER_BYTES !== 0) continue
+      for (let at = 0; at < recorded.length && at < OFFER_BYTES * MAX_MARSHALS; at += OFFER_BYTES) more = this.keep(recorded.slice(at, at + OFFER_BYTES)) || more
+    }
+    if (more) this.saveHeld()
+    for (const stageId of this.o.brief.timelockStages()) {
+      const recorded = this.o.brief.recorded(stageId, 'timelock')
+      if (recorded) void this.takeBeacon(recorded, true)
+    }
+  }
+
+  /** Listens on the brief room's sockets and mesh (again after every reconnect of the session). */
+  attach(briefKey: SecretKey, sockets: readonly SignalingSocket[], awareness: PeerAwareness | undefined, isCore: boolean): void {
+    this.detach()
+    const keys = roomKeys(deriveKey(briefKey, 'without-core'))
+    this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1024, (bytes) => this.onMessage(bytes), () => this.onSubscribed(), 256)
+    for (const socket of sockets) this.topic.attach(socket)
+    if (awareness) {
+      this.awareness = awareness
+      awareness.on('change', this.onMesh)
+      this.onMesh({ added: [...awareness.getStates().keys()], updated: [] })
+      this.share()
+    }
+    // Core phones release by their own clock (GoClock in the session); a marshal's is started here.
+    if (!isCore) this.clock.startWithServer(sockets)
+    this.armMarshal()
+  }
+
+  detach(): void {
+    this.clock.stop()
+    this.topic?.close()
+    this.topic = undefined
+    this.awareness?.off('change', this.onMesh)
+    this.awareness = undefined
+    clearTimeout(this.answerTimer)
+  }
+
+  close(): void {
+    this.closed = true
+    clearTimeout(this.timer)
+    clearTimeout(this.beaconTimer)
+    this.stopWatching()
+    this.detach()
+  }
+
+  /**
+   * An offer scanned from a marshal's QR code. Throws QuorumError (a person gets a reason);
+   * offers from the network that do not check out are dropped without a word.
+   */
+  takeCode(code: string): void {
+    const bytes = offerFromCode(code)
+    this.read(bytes) // throws
+    this.take(bytes)
+  }
+
+  /** This phone's own offer as a QR code's text, once it released (a marshal with no network shows it). */
+  myCode(): string | undefined {
+    const mine = this.myOffers()[0]
+    return mine ? shareCode(mine) : undefined
+  }
+
+  /** What a marshal's phone shows; undefined on a phone that holds no share. */
+  marshal(): MarshalView | undefined {
+    const stages = this.o.brief.quorumStages().filter((id) => this.myShare(id) !== undefined)
+    if (stages.length === 0) return undefined
+    const counts = stages.map((id) => this.validOffers(id).length)
+    const q = this.o.brief.quorum(stages[0]!)!
+    const offered = this.myOffers().length >= stages.length
+    return {
+      k: q.k,
+      n: q.shares.length,
+      offered: Math.min(...counts),
+      mine: offered ? 'offered' : this.goBy() === 'person' ? 'confirm' : 'waiting',
+    }
+  }
+
+  /** The person says it is go time (the phone could not confirm its clock). */
+  confirmGo(): void {
+    if (this.goBy() !== 'person') return
+    this.personSaysGo = true
+    this.armMarshal()
+  }
+
+  // --- marshal --------------------------------------------------------------------
+
+  private myShare(stageId: StageId): Uint8Array | undefined {
+    const q = this.o.brief.quorum(stageId)
+    return q ? shareOf(this.o.me, q, stageId) : undefined
+  }
+
+  private myOffers(): Uint8Array[] {
+    const me = toBase64Url(this.o.me.signingPublicKey)
+    return this.o.brief.quorumStages().flatMap((id) => this.validOffers(id).filter((v) => v.offer.marshal === me).map((v) => v.bytes))
+  }
+
+  /**
+   * Whether go has come for a marshal: 'clock' by a confirmed clock, 'person' by this phone's own
+   * clock only (the person must say so), undefined not yet (or held, called off, no go time).
+   */
+  private goBy(): 'clock' | 'person' | undefined {
+    const { state, goAt } = this.o.brief.read()
+    if (state !== 'scheduled' || goAt === undefined) return undefined
+    const confirmed = this.clock.releaseNow()
+    if (confirmed !== undefined) return confirmed >= goAt ? 'clock' : undefined
+    return this.clock.local() >= goAt ? 'person' : undefined
+  }
+
+  private armMarshal(): void {
+    clearTimeout(this.timer)
+    if (this.closed) return
+    const stages = this.o.brief.quorumStages().filter((id) => this.myShare(id) !== undefined)
+    if (stages.length === 0) return
+    const by = this.goBy()
+    if (by === 'clock' || (by === 'person' && this.personSaysGo)) {
+      for (const id of stages) {
+        const offer = makeShareOffer(this.o.briefId, id, this.myShare(id)!, this.o.me)
+        if (!this.held.has(toBase64Url(offer))) this.take(offer)
+      }
+      return
+    }
+    if (by === 'person') this.o.changed() // the screen asks the person
+    const { goAt, state } = this.o.brief.read()
+    if (state !== 'scheduled' || goAt === undefined) return
+    const now = this.clock.releaseNow() ?? this.clock.local()
+    this.timer = setTimeout(() => this.armMarshal(), Math.min(MAX_TIMER_MS, Math.max(RECHECK_MS, goAt - now)))
+  }
+
+  // --- every phone ----------------------------------------------------------------
+
+  private read(bytes: Uint8Array): ShareOffer {
+    return readShareOffer(bytes, this.o.briefId, (id) => this.o.brief.quorum(id))
+  }
+
+  private validOffers(stageId: StageId): { offer: ShareOffer; bytes: Uint8Array }[] {
+    const out = new Map<string, { offer: ShareOffer; bytes: Uint8Array }>()
+    for (const bytes of this.held.values()) {
+      try {
+        const offer = this.read(bytes)
+        if (offer.stageId === stageId) out.set(offer.marshal, { offer, bytes })
+      } catch {
+        // Stale (a re-split since) or never valid: not counted.
+      }
+    }
+    return [...out.values()]
+  }
+
+  private keep(bytes: Uint8Array): boolean {
+    const id = toBase64Url(bytes)
+    if (this.held.has(id)) return false
+    try {
+      this.read(bytes)
+    } catch (e) {
+      if (e instanceof QuorumError) return false
+      throw e
+    }
+    if (this.held.size >= MAX_HELD) {
+      // Full: drop what no longer checks out first; if all do, refuse the newcomer.
+      for (const [k, b] of this.held) {
+        try {
+          this.read(b)
+        } catch {
+          this.held.delete(k)
+        }
+      }
+      if (this.held.size >= MAX_HELD) return false
+    }
+    this.held.set(id, bytes)
+    return true
+  }
+
+  /** Takes a valid offer: kept, saved, passed on (relay and mesh), and tried. */
+  private take(bytes: Uint8Array, fromRelay = false): void {
+    if (!this.keep(bytes)) return
+    this.saveHeld()
+    if (!fromRelay) this.topic?.send(concat(Uint8Array.of(OFFER), bytes))
+    this.share()
+    this.o.changed()
+    void this.open()
+  }
+
+  /** Combines k offers for every stage that has them; the first way to open a stage opens it everywhere it is told. */
+  private async open(): Promise<void> {
+    if (this.opening) {
+      this.openAgain = true
+      return
+    }
+    this.opening = true
+    try {
+      do {
+        this.openAgain = false
+        for (const stageId of this.mayOpen() ? this.o.brief.quorumStages() : []) {
+          const q = this.o.brief.quorum(stageId)!
+          const valid = this.validOffers(stageId)
+          if (valid.length < q.k) continue
+          const opensNow = !this.o.brief.isReleased(stageId)
+          const key = await combineShares(q, valid.map((v) => v.offer))
+          if (this.closed) return
+          if (key && this.o.brief.acceptKey(stageId, 'quorum', key)) {
+            if (opensNow) this.o.changed()
+            this.o.record?.(stageId, 'quorum', concat(...valid.slice(0, q.k).map((v) => v.bytes)))
+          }
+        }
+        for (const stageId of this.o.brief.timelockStages()) {
+          const sealed = this.o.brief.timelock(stageId)!
+          const beacon = this.beacons.get(`${sealed.chain.hash}:${sealed.round}`)
+          if (!beacon || this.o.brief.openedBy(stageId, 'timelock') || !this.mayOpen()) continue
+          const opensNow = !this.o.brief.isReleased(stageId)
+          let key: SecretKey
+          try {
+            key = await openTimelock(sealed, readBeaconMessage(beacon).beacon, this.o.briefId, stageId)
+          } catch {
+            continue // a box that does not open with its round's true beacon: the core's mistake, nothing to do here
+          }
+          if (this.closed) return
+          if (this.o.brief.acceptKey(stageId, 'timelock', key)) {
+            if (opensNow) this.o.changed()
+            this.o.record?.(stageId, 'timelock', beacon)
+          }
+        }
+      } while (this.openAgain && !this.closed)
+    } finally {
+      this.opening = false
+    }
+  }
+
+  /** An honest phone opens nothing by these ways while the core holds or called off (a modified one may: SECURITY.md). */
+  private mayOpen(): boolean {
+    return this.o.brief.read().state === 'scheduled'
+  }
+
+  // --- beacons --------------------------------------------------------------------
+
+  /** Time locks in force this phone has not opened yet, by when their round is published. */
+  private pendingTimelocks(): { stageId: StageId; sealed: SealedTimelock }[] {
+    return this.o.brief
+      .timelockStages()
+      .filter((id) => !this.o.brief.openedBy(id, 'timelock') && !this.o.brief.isReleased(id))
+      .map((stageId) => ({ stageId, sealed: this.o.brief.timelock(stageId)! }))
+      .sort((a, b) => roundTime(a.sealed.chain, a.sealed.round) - roundTime(b.sealed.chain, b.sealed.round))
+  }
+
+  /** Asks for the next pending round's beacon when it is due (by this phone's clock: the beacon itself proves the time). */
+  private armBeacon(): void {
+    clearTimeout(this.beaconTimer)
+    if (this.closed || this.o.drand === undefined || !this.mayOpen()) return
+    const next = this.pendingTimelocks().find((p) => !this.beacons.has(`${p.sealed.chain.hash}:${p.sealed.round}`))
+    if (!next) return
+    const due = roundTime(next.sealed.chain, next.sealed.round)
+    // A crowd asks spread over a second, not all in the same millisecond.
+    const wait = Math.max(0, due - Date.now()) + Math.random() * 1_000
+    this.beaconTimer = setTimeout(() => void this.askForBeacon(next.sealed), Math.min(MAX_TIMER_MS, wait))
+  }
+
+  private async askForBeacon(sealed: SealedTimelock): Promise<void> {
+    if (this.closed || this.o.drand === undefined) return
+    try {
+      const beacon = await fetchBeacon(this.o.drand, sealed.chain, sealed.round, this.o.fetch)
+      if (beacon) {
+        this.beaconTries = 0
+        await this.takeBeacon(beaconMessage(sealed.chain.hash, beacon), false)
+      }
+    } catch {
+      // The proxy is down or lied: phones nearby may pass the beacon on; ask again.
+    }
+    if (this.closed || this.beacons.has(`${sealed.chain.hash}:${sealed.round}`)) return this.armBeacon()
+    clearTimeout(this.beaconTimer)
+    const wait = BEACON_RETRY_MS[Math.min(this.beaconTries++, BEACON_RETRY_MS.length - 1)]!
+    this.beaconTimer = setTimeout(() => void this.askForBeacon(sealed), wait + Math.random() * 500)
+  }
+
+  /** A beacon from anywhere: kept only if it is the true beacon of a time lock in force here. */
+  private async takeBeacon(bytes: Uint8Array, quietly: boolean): Promise<void> {
+    let read: ReturnType<typeof readBeaconMessage>
+    try {
+      read = readBeaconMessage(bytes)
+    } catch {
+      return
+    }
+    const id = `${read.chainHash}:${read.beacon.round}`
+    if (this.beacons.has(id)) return
+    const sealed = this.o.brief.timelockStages().map((s) => this.o.brief.timelock(s)!).find((t) => t.chain.hash === read.chainHash && t.round === read.beacon.round)
+    const text = toBase64Url(bytes)
+    if (!sealed || this.falseBeacons.has(text) || !this.mayCheck()) return
+    if (!(await verifyBeacon(sealed.chain, read.beacon))) {
+      if (this.falseBeacons.size >= 64) this.falseBeacons.clear()
+      this.falseBeacons.add(text)
+      return
+    }
+    if (this.closed || this.beacons.has(id)) return
+    this.beacons.set(id, bytes)
+    this.saveHeld()
+    if (!quietly) this.topic?.send(concat(Uint8Array.of(BEACON), bytes))
+    this.share()
+    void this.open()
+  }
+
+  private mayCheck(): boolean {
+    const minute = Math.floor(Date.now() / 60_000)
+    if (this.checks.minute !== minute) this.checks = { minute, count: 0 }
+    return ++this.checks.count <= BEACON_CHECKS_PER_MINUTE
+  }
+
+  private onMessage(message: Uint8Array): void {
+    if (message[0] === BEACON) {
+      this.seenSinceAsk?.add(toBase64Url(message.slice(1)))
+      void this.takeBeacon(message.slice(1), true)
+    }
+    else if (message[0] === OFFER) {
+      const bytes = message.slice(1)
+      this.seenSinceAsk?.add(toBase64Url(bytes))
+      this.take(bytes, true)
+    } else if (message[0] === ASK) this.answerSoon()
+  }
+
+  /** Offers that went by since a late phone asked: a phone answering sends only what nobody sent meanwhile. */
+  private seenSinceAsk: Set<string> | undefined
+
+  /** A phone that (re)connects asks what it missed, and offers its own again. */
+  private onSubscribed(): void {
+    this.topic?.send(Uint8Array.of(ASK), undefined, false)
+    for (const bytes of this.myOffers()) this.topic?.send(concat(Uint8Array.of(OFFER), bytes))
+  }
+
+  /** Answers a late phone after a random wait, with what no other phone sent meanwhile. */
+  private answerSoon(): void {
+    if (this.held.size === 0 || this.answerTimer !== undefined) return
+    this.seenSinceAsk = new Set()
+    this.answerTimer = setTimeout(() => {
+      const seen = this.seenSinceAsk ?? new Set<string>()
+      this.answerTimer = undefined
+      this.seenSinceAsk = undefined
+      for (const stageId of this.o.brief.quorumStages()) {
+        for (const v of this.validOffers(stageId)) {
+          if (!seen.has(toBase64Url(v.bytes))) this.topic?.send(concat(Uint8Array.of(OFFER), v.bytes), undefined, false)
+        }
+      }
+      for (const bytes of this.beacons.values()) if (!seen.has(toBase64Url(bytes))) this.topic?.send(concat(Uint8Array.of(BEACON), bytes), undefined, false)
+    }, Math.random() * ANSWER_WITHIN_MS)
+  }
+
+  /** Shares the valid offers held in the mesh: a peer that connects gets them with the room's first awareness. */
+  private share(): void {
+    if (!this.awareness) return
+    const offers = this.o.brief.quorumStages().flatMap((id) => this.validOffers(id).map((v) => toBase64Url(v.bytes)))
+    if (offers.length > 0) this.awareness.setLocalStateField(MESH_FIELD, offers)
+    if (this.beacons.size > 0) this.awareness.setLocalStateField(MESH_BEACONS, [...this.beacons.values()].map(toBase64Url))
+  }
+
+  private readonly onMesh = (changes: { added: number[]; updated: number[] }): void => {
+    const awareness = this.awareness
+    if (!awareness) return
+    for (const id of [...changes.added, ...changes.updated]) {
+      if (id === awareness.clientID) continue
+      const beacons = awareness.getStates().get(id)?.[MESH_BEACONS]
+      if (Array.isArray(beacons)) {
+        for (const b of beacons.slice(0, 8)) if (typeof b === 'string' && b.length < 200) void this.takeBeacon(fromBase64Url(b), true)
+      }
+      const offers = awareness.getStates().get(id)?.[MESH_FIELD]
+      if (!Array.isArray(offers)) continue
+      for (const o of offers.slice(0, MAX_MARSHALS * 4)) {
+        if (typeof o !== 'string' || o.length > 400) continue
+        try {
+          this.take(fromBase64Url(o), true)
+        } catch {
+          // not base64: ignored
+        }
+      }
+    }
+  }
+}

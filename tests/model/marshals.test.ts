@@ -1,0 +1,182 @@
+// Marshals' quorum between phones (issue 15): every core phone gone at go, k marshals open the
+// stage for everyone. Each attack is played as a modified client would: offers crafted and sent
+// by hand on the relay, a marshal releasing early, a removed marshal replaying its old share, a
+// hold, a marshal phone whose clock was pushed forward. Real phones, real relay on 127.0.0.1.
+import { afterEach, describe, expect, it } from 'vitest'
+import { concat, deriveKey, newIdentity, randomBytes, type SecretKey } from '../../src/crypto'
+import { Phone, type ActionSession } from '../../src/model'
+import { makeShareOffer, shareOf } from '../../src/model/quorum'
+import { roomKeys, SealedTopic, ownSockets, releaseSockets } from '../../src/transport'
+import { startSignaling, waitFor, type Harness } from '../server/helpers'
+import { newPhone, ORIGIN, type TestPhone } from './phones'
+
+let harness: Harness | undefined
+const phones: Phone[] = []
+afterEach(async () => {
+  await Promise.all(phones.splice(0).map((p) => p.lock().catch(() => undefined)))
+  await harness?.stop()
+})
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const LOCATION = 'The old tram depot, north gate'
+const sessionOf = (t: TestPhone): ActionSession => t.phone.get(t.phone.list()[0]!.id)
+const revealed = (s: ActionSession): string | undefined => s.stages()[0]?.content?.text
+const newestKey = (s: ActionSession): SecretKey => s.access.brief.keys.get(Math.max(...s.access.brief.keys.keys()))!
+
+interface Cast {
+  core: TestPhone
+  a: ActionSession
+  marshals: TestPhone[]
+  ana: TestPhone
+}
+
+/** A core phone, three marshals and one participant; the core arms 2 of 3, go an hour ahead. */
+async function action(): Promise<Cast> {
+  harness = await startSignaling()
+  const core = await newPhone(harness.url, phones)
+  const id = await core.phone.createAction('Mob')
+  const a = core.phone.get(id)
+  a.setBrief('stagingPoint', 'Fountain')
+  a.setStage({ text: LOCATION })
+  a.setTimes({ goAt: Date.now() + 60 * 60_000 })
+  const join = async (label: string): Promise<TestPhone> => {
+    const t = await newPhone(harness!.url, phones)
+    await t.phone.join(core.phone.invite(id, 'participant', ORIGIN, label)).done
+    await waitFor(() => sessionOf(t).brief.read().stagingPoint === 'Fountain', `${label} has the brief`, 15_000)
+    return t
+  }
+  const marshals = [await join('M1'), await join('M2'), await join('M3')]
+  const ana = await join('Ana')
+  const ids = a.marshalChoices().filter((c) => c.label.startsWith('M')).map((c) => c.id)
+  a.setQuorum({ k: 2, marshals: ids })
+  for (const m of marshals) await waitFor(() => sessionOf(m).marshal() !== undefined, 'every marshal holds its share', 15_000)
+  return { core, a, marshals, ana }
+}
+
+/** A modified client on the relay: sends whatever bytes it likes on the action's without-core topic. */
+function rogue(url: string, briefKey: SecretKey) {
+  const keys = roomKeys(deriveKey(briefKey, 'without-core'))
+  const topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1024, () => {}, () => {}, 256)
+  const sockets = ownSockets([`${url}?rogue=${Math.random()}`], topic)
+  for (const s of sockets) topic.attach(s)
+  return {
+    async send(offer: Uint8Array): Promise<void> {
+      await waitFor(() => topic.online, 'the rogue is online')
+      topic.send(concat(Uint8Array.of(1), offer))
+    },
+    close(): void {
+      topic.close()
+      releaseSockets(sockets, topic)
+    },
+  }
+}
+
+describe('marshals open the stage with every core phone gone', () => {
+  it('2 of 3 marshals release at go; every participant reveals, a late one too, and a restart keeps it', { timeout: 90_000 }, async () => {
+    const cast = await action()
+    expect(cast.a.armed().quorum).toEqual({ k: 2, n: 3 })
+    expect(sessionOf(cast.ana).armed().quorum).toEqual({ k: 2, n: 3 })
+    // An ordinary participant holds no share and is no marshal; before go nothing is offered.
+    expect(sessionOf(cast.ana).marshal()).toBeUndefined()
+    expect(sessionOf(cast.marshals[0]!).marshal()).toMatchObject({ k: 2, n: 3, offered: 0, mine: 'waiting' })
+    // Go is moved close; then every core phone is gone, and the third marshal and Ana are offline at go.
+    cast.a.setTimes({ goAt: Date.now() + 4_000 })
+    for (const m of cast.marshals) await waitFor(() => sessionOf(m).brief.read().goAt! < Date.now() + 5_000, 'the marshals have the new go time', 10_000)
+    await cast.core.phone.lock()
+    phones.splice(phones.indexOf(cast.core.phone), 1)
+    sessionOf(cast.marshals[2]!).connect({ ...cast.marshals[2]!.transport, signalingUrls: [] })
+    sessionOf(cast.ana).connect({ ...cast.ana.transport, signalingUrls: [] })
+    expect(revealed(sessionOf(cast.marshals[0]!))).toBeUndefined()
+    for (const m of cast.marshals.slice(0, 2)) await waitFor(() => revealed(sessionOf(m)) === LOCATION, 'the two marshals online reveal', 20_000)
+    expect(sessionOf(cast.marshals[0]!).marshal()).toMatchObject({ offered: 2, mine: 'offered' })
+    // The late ones come back: they ask, and get the offers.
+    sessionOf(cast.ana).connect(cast.ana.transport)
+    sessionOf(cast.marshals[2]!).connect(cast.marshals[2]!.transport)
+    await waitFor(() => revealed(sessionOf(cast.ana)) === LOCATION, 'Ana, late, reveals', 20_000)
+    await waitFor(() => revealed(sessionOf(cast.marshals[2]!)) === LOCATION, 'the late marshal reveals', 20_000)
+    // A restart with no network keeps the reveal: the offers are in the action's record.
+    await cast.ana.phone.lock()
+    const again = await Phone.unlock(cast.ana.db, 'a long passphrase', { ...cast.ana.transport, signalingUrls: [] })
+    phones.push(again)
+    await waitFor(() => revealed(again.get(again.list()[0]!.id)) === LOCATION, 'Ana still sees it after a restart', 10_000)
+  })
+})
+
+describe('marshals, attacked', () => {
+  it('a participant’s crafted offers (its own shares, a marshal’s key, replays of one marshal) open nothing', { timeout: 90_000 }, async () => {
+    const cast = await action()
+    const ana = sessionOf(cast.ana)
+    const briefId = ana.access.brief.docId
+    const stageId = ana.stages()[0]!.id
+    const r = rogue(harness!.url, newestKey(ana))
+    // Ana signs random shares with her own key, and one claiming to be a marshal (her signature, its key).
+    await r.send(makeShareOffer(briefId, stageId, randomBytes(33), ana.me))
+    const claimed = makeShareOffer(briefId, stageId, randomBytes(33), newIdentity())
+    claimed.set(sessionOf(cast.marshals[0]!).me.signingPublicKey, 1 + 16 + 33)
+    await r.send(claimed)
+    // One marshal's modified client releases early, and Ana replays its offer three times: one marshal, not two.
+    const m1 = sessionOf(cast.marshals[0]!)
+    const early = makeShareOffer(briefId, stageId, shareOf(m1.me, m1.brief.quorum(stageId)!, stageId)!, m1.me)
+    for (let i = 0; i < 3; i++) await r.send(early)
+    // A marshal poisoning the combination: its own signature over a share it made up.
+    const m2 = sessionOf(cast.marshals[1]!)
+    await r.send(makeShareOffer(briefId, stageId, randomBytes(33), m2.me))
+    await waitFor(() => m2.marshal()?.offered === 1, 'the early offer reached the second marshal', 10_000)
+    await sleep(1_000)
+    for (const s of [ana, m1, m2, sessionOf(cast.marshals[2]!), cast.a]) {
+      if (s !== cast.a) expect(revealed(s)).toBeUndefined()
+      expect(s.marshal()?.offered ?? 1).toBe(1)
+    }
+    r.close()
+  })
+
+  it('a marshal whose phone clock was pushed forward does not release before go by the server’s time; nor does one while the core holds', { timeout: 90_000 }, async () => {
+    const cast = await action()
+    const [m1, m2] = cast.marshals.map(sessionOf)
+    // A fake tower pushed M1's clock ten minutes ahead; go is five minutes away by the server.
+    cast.a.setTimes({ goAt: Date.now() + 5 * 60_000 })
+    await waitFor(() => m1!.brief.read().goAt! < Date.now() + 6 * 60_000, 'the new go time reached M1', 10_000)
+    m1!.marshalClock.local = () => Date.now() + 10 * 60_000
+    m1!.connect(cast.marshals[0]!.transport) // probes the server again at once
+    await sleep(3_000)
+    expect(m1!.marshal()?.mine).toBe('waiting')
+    expect(m2!.marshal()?.offered).toBe(0)
+    // The core holds; go time comes; nobody offers.
+    cast.a.hold()
+    cast.a.setTimes({ goAt: Date.now() + 1_000 })
+    await waitFor(() => m2!.brief.read().state === 'held', 'the hold reached M2', 10_000)
+    await sleep(3_000)
+    expect(m2!.marshal()).toMatchObject({ offered: 0, mine: 'waiting' })
+    expect(revealed(sessionOf(cast.ana))).toBeUndefined()
+  })
+
+  it('a removed marshal’s share is useless: the key is new, the split is among the others, its replay is refused', { timeout: 90_000 }, async () => {
+    const cast = await action()
+    const m3 = sessionOf(cast.marshals[2]!)
+    const stageId = m3.stages()[0]!.id
+    const briefId = m3.access.brief.docId
+    const oldQuorum = m3.brief.quorum(stageId)!
+    const oldShare = shareOf(m3.me, oldQuorum, stageId)!
+    const oldKey = newestKey(m3)
+    const m3Invite = cast.a.invites().find((i) => i.label === 'M3')!.id
+    await cast.a.removeMember(m3Invite)
+    const ana = sessionOf(cast.ana)
+    await waitFor(() => ana.brief.quorum(stageId)?.shares.length === 2, 'Ana holds the new split among two', 15_000)
+    expect(ana.brief.quorum(stageId)!.keyId).not.toBe(oldQuorum.keyId)
+    // M3 replays its old share (on the old topic, and into the new one through a friend's key).
+    for (const key of [oldKey, newestKey(ana)]) {
+      const r = rogue(harness!.url, key)
+      await r.send(makeShareOffer(briefId, stageId, oldShare, m3.me))
+      r.close()
+    }
+    // M1 releases early with its new share: with M3's replay that would be two, were M3's counted.
+    const m1 = sessionOf(cast.marshals[0]!)
+    await waitFor(() => m1.brief.quorum(stageId)?.shares.length === 2, 'M1 holds the new split', 15_000)
+    const r = rogue(harness!.url, newestKey(ana))
+    await r.send(makeShareOffer(briefId, stageId, shareOf(m1.me, m1.brief.quorum(stageId)!, stageId)!, m1.me))
+    await waitFor(() => ana.marshal() === undefined && sessionOf(cast.marshals[1]!).marshal()?.offered === 1, 'M2 counts M1 only', 10_000)
+    await sleep(500)
+    expect(revealed(ana)).toBeUndefined()
+    r.close()
+  })
+})

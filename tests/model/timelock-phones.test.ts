@@ -1,0 +1,122 @@
+// The time lock between phones (issue 15): every core phone gone, no marshal; at go the phones
+// fetch the round's beacon through the app server's drand proxy (a drand-compatible test beacon
+// on 127.0.0.1 behind it), check it, open the stage and pass the beacon on. Attacks as a modified
+// client would send them: a forged beacon, the beacon of an earlier round, a beacon while the core
+// holds. Real tlock-js, real BLS, real phones and relay.
+import { afterEach, describe, expect, it } from 'vitest'
+import { concat, deriveKey, type SecretKey } from '../../src/crypto'
+import { Phone, type ActionSession } from '../../src/model'
+import { beaconMessage, roundAt } from '../../src/model/timelock'
+import { createAppServer, type AppServer } from '../../src/server/app-server'
+import { ownSockets, releaseSockets, roomKeys, SealedTopic } from '../../src/transport'
+import { startTestBeacon, type TestBeacon } from '../support/test-beacon'
+import { waitFor } from '../server/helpers'
+import { newPhone, ORIGIN, type TestPhone } from './phones'
+
+let server: AppServer | undefined
+let beacon: TestBeacon | undefined
+const phones: Phone[] = []
+afterEach(async () => {
+  await Promise.all(phones.splice(0).map((p) => p.lock().catch(() => undefined)))
+  await server?.close()
+  await beacon?.close()
+})
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const LOCATION = 'The library steps'
+const sessionOf = (t: TestPhone): ActionSession => t.phone.get(t.phone.list()[0]!.id)
+const revealed = (s: ActionSession): string | undefined => s.stages()[0]?.content?.text
+const newestKey = (s: ActionSession): SecretKey => s.access.brief.keys.get(Math.max(...s.access.brief.keys.keys()))!
+
+async function action() {
+  beacon = await startTestBeacon({ period: 1 })
+  server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: '/nonexistent', signaling: { overloadLagMs: 60_000 }, drand: { upstreams: [beacon.url], chain: beacon.chain.hash } })
+  const url = `${(await server.listen()).replace('http', 'ws')}signal`
+  const core = await newPhone(url, phones)
+  const id = await core.phone.createAction('Mob')
+  const a = core.phone.get(id)
+  a.setBrief('stagingPoint', 'Fountain')
+  a.setStage({ text: LOCATION })
+  a.setTimes({ goAt: Date.now() + 60 * 60_000 })
+  const network = await a.timelockNetwork()
+  expect(network).toEqual({ chain: beacon.chain, quicknet: false })
+  a.setTimelock(network.chain)
+  const join = async (label: string): Promise<TestPhone> => {
+    const t = await newPhone(url, phones)
+    await t.phone.join(core.phone.invite(id, 'participant', ORIGIN, label)).done
+    await waitFor(() => sessionOf(t).brief.read().stagingPoint === 'Fountain', `${label} has the brief`, 15_000)
+    return t
+  }
+  const ana = await join('Ana')
+  const ben = await join('Ben')
+  return { core, a, ana, ben, url }
+}
+
+/** Go in a few seconds, then every core phone gone. Resolves with the round the lock waits for. */
+async function goSoonWithoutCore(cast: Awaited<ReturnType<typeof action>>, inMs = 3_000): Promise<number> {
+  const goAt = Date.now() + inMs
+  cast.a.setTimes({ goAt })
+  const round = roundAt(beacon!.chain, goAt)
+  for (const t of [cast.ana, cast.ben]) await waitFor(() => sessionOf(t).armed().timelock?.round === round, 'the lock to the new round reached the phones', 15_000)
+  await cast.core.phone.lock()
+  phones.splice(phones.indexOf(cast.core.phone), 1)
+  return round
+}
+
+function rogue(url: string, briefKey: SecretKey) {
+  const keys = roomKeys(deriveKey(briefKey, 'without-core'))
+  const topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1024, () => {}, () => {}, 256)
+  const sockets = ownSockets([`${url}?rogue=${Math.random()}`], topic)
+  for (const s of sockets) topic.attach(s)
+  return {
+    async send(bytes: Uint8Array): Promise<void> {
+      await waitFor(() => topic.online, 'the rogue is online')
+      topic.send(concat(Uint8Array.of(3), bytes))
+    },
+    close(): void {
+      topic.close()
+      releaseSockets(sockets, topic)
+    },
+  }
+}
+
+describe('the time lock opens the stage at go with no core phone and no marshal', () => {
+  it('not before the round’s beacon exists, whatever phones send; at once after, on every phone, and after a restart', { timeout: 90_000 }, async () => {
+    const cast = await action()
+    const ana = sessionOf(cast.ana)
+    expect(ana.armed().timelock).toMatchObject({ quicknet: false })
+    const round = await goSoonWithoutCore(cast)
+    // Go time passes; drand has not published the round: nothing opens, phones keep asking.
+    await sleep(5_000)
+    expect(revealed(ana)).toBeUndefined()
+    // A modified client sends a forged beacon for the round, and the true beacon of an earlier round.
+    const r = rogue(cast.url, newestKey(ana))
+    await r.send(beaconMessage(beacon!.chain.hash, beacon!.forge(round)))
+    await r.send(beaconMessage(beacon!.chain.hash, beacon!.beacon(round - 1)))
+    await sleep(1_500)
+    expect(revealed(ana)).toBeUndefined()
+    expect(revealed(sessionOf(cast.ben))).toBeUndefined()
+    // The proxy never named the round before it was due (phones asked for latest only).
+    expect(beacon!.requests.filter((p) => p.endsWith(`/public/${round}`))).toEqual([])
+    beacon!.publish(round)
+    for (const t of [cast.ana, cast.ben]) await waitFor(() => revealed(sessionOf(t)) === LOCATION, 'every participant reveals', 20_000)
+    r.close()
+    await cast.ana.phone.lock()
+    const again = await Phone.unlock(cast.ana.db, 'a long passphrase', { ...cast.ana.transport, signalingUrls: [] })
+    phones.push(again)
+    await waitFor(() => revealed(again.get(again.list()[0]!.id)) === LOCATION, 'Ana still sees it after a restart with no network', 10_000)
+  })
+
+  it('while the core holds, an honest phone opens nothing, even with the true beacon', { timeout: 90_000 }, async () => {
+    const cast = await action()
+    cast.a.hold()
+    const round = await goSoonWithoutCore(cast)
+    await waitFor(() => sessionOf(cast.ana).brief.read().state === 'held', 'the hold reached Ana', 10_000)
+    beacon!.publish(round)
+    const r = rogue(cast.url, newestKey(sessionOf(cast.ana)))
+    await r.send(beaconMessage(beacon!.chain.hash, beacon!.beacon(round)))
+    await sleep(4_000)
+    expect(revealed(sessionOf(cast.ana))).toBeUndefined()
+    r.close()
+  })
+})
