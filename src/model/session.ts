@@ -604,6 +604,12 @@ export class ActionSession {
     return this.withoutCore.marshal()
   }
 
+  /** Marshals' pieces this phone holds for the location, of the k needed (undefined: no quorum armed). */
+  quorumProgress(): { offered: number; k: number } | undefined {
+    const location = locationOf(this.stages())
+    return location ? this.withoutCore.progress(location.id) : undefined
+  }
+
   /** A marshal's person says it is go time, when the phone cannot confirm its own clock. */
   confirmGo(): void {
     this.withoutCore.confirmGo()

@@ -204,6 +204,12 @@ export class WithoutCore {
     }
   }
 
+  /** How many marshals' valid pieces this phone holds for a stage, of the k needed (any phone; undefined: no quorum). */
+  progress(stageId: StageId): { offered: number; k: number } | undefined {
+    const q = this.o.brief.quorum(stageId)
+    return q ? { offered: this.validOffers(stageId).length, k: q.k } : undefined
+  }
+
   /** The person says it is go time (the phone could not confirm its clock). */
   confirmGo(): void {
     if (this.goBy() !== 'person') return

@@ -2,7 +2,15 @@
 // and each problem has a message of its own; anything else keeps its (English) message.
 import { hasMessage, t } from './i18n'
 
-const KINDS: Readonly<Record<string, string>> = { InviteLinkError: 'invite', JoinError: 'join', ReleaseError: 'release', StoreError: 'store', ModelError: 'model' }
+const KINDS: Readonly<Record<string, string>> = {
+  InviteLinkError: 'invite',
+  JoinError: 'join',
+  ReleaseError: 'release',
+  QuorumError: 'quorum',
+  TimelockError: 'timelock',
+  StoreError: 'store',
+  ModelError: 'model',
+}
 
 export function errorText(e: unknown): string {
   if (!(e instanceof Error)) return String(e)

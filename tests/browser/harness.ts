@@ -3,7 +3,7 @@
 // signaling server on 127.0.0.1. Drives the app only through its UI, by label and role.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { inject } from 'vitest'
-import { createAppServer, type AppServer } from '../../src/server/app-server'
+import { createAppServer, type AppServer, type AppServerOptions } from '../../src/server/app-server'
 import type { Locale, MessageId, MessageValues } from '../../src/ui/i18n'
 import { wordsOf } from './words'
 
@@ -32,8 +32,8 @@ export const launch = (extraArgs: readonly string[] = []): Promise<Browser> =>
  */
 export const IN_PROCESS_SIGNALING = { overloadLagMs: 60_000 } as const
 
-export async function serve(port = 0, distRoot = inject('shellBuilds').a.dist): Promise<{ server: AppServer; url: string; port: number }> {
-  const server = createAppServer({ host: '127.0.0.1', port, distRoot, signaling: IN_PROCESS_SIGNALING })
+export async function serve(port = 0, distRoot = inject('shellBuilds').a.dist, drand?: AppServerOptions['drand']): Promise<{ server: AppServer; url: string; port: number }> {
+  const server = createAppServer({ host: '127.0.0.1', port, distRoot, signaling: IN_PROCESS_SIGNALING, ...(drand ? { drand } : {}) })
   const url = await server.listen()
   return { server, url: url.replace(/\/$/, ''), port: Number(new URL(url).port) }
 }

@@ -5,6 +5,7 @@ import { errorText } from '../errors'
 import { QrScanner } from '../qr/QrScanner'
 import { clockTime, duration, t } from '../i18n'
 import { useLive } from './live'
+import { Marshal } from './Marshal'
 import { Status } from './Status'
 import { showTime, zoneName } from './time'
 
@@ -15,7 +16,7 @@ export interface BriefProps {
 
 export function Brief({ session, back }: BriefProps) {
   const live = useLive(
-    () => ({ brief: session.brief.read(), announcements: session.brief.announcements(), stages: session.stages(), checkin: session.checkin, now: Date.now() }),
+    () => ({ brief: session.brief.read(), announcements: session.brief.announcements(), stages: session.stages(), checkin: session.checkin, armed: session.armed(), pieces: session.quorumProgress(), now: Date.now() }),
     (cb) => session.onChange(cb),
     1000,
   )
@@ -23,7 +24,7 @@ export function Brief({ session, back }: BriefProps) {
   const [scanError, setScanError] = useState<string | undefined>()
   const [dismissed, setDismissed] = useState(false)
   const revealed = live.stages.find((s) => s.content !== undefined)
-  const { brief } = live
+  const { brief, armed } = live
 
   if (revealed && !dismissed) return <Reveal stage={revealed} goAt={brief.goAt} now={live.now} dismiss={() => setDismissed(true)} />
 
@@ -72,6 +73,8 @@ export function Brief({ session, back }: BriefProps) {
         <dd dir="auto">{brief.dispersal || '—'}</dd>
       </dl>
       {!revealed && <p class="muted">{t('sealedLocation')}</p>}
+      {!revealed && (armed.quorum || armed.timelock) && brief.state === 'scheduled' && <p data-opens-without-organizers>{t('opensWithoutOrganizers')}</p>}
+      {!revealed && brief.state !== 'called-off' && <Marshal session={session} />}
       {session.wipeAt() !== undefined && <p class="muted">{t('wipedAt', { when: showTime(session.wipeAt()) })}</p>}
       {revealed && (
         <button type="button" onClick={() => setDismissed(false)}>
@@ -109,13 +112,18 @@ export function Brief({ session, back }: BriefProps) {
         <QrScanner
           onCode={(code) => {
             session.acceptReleaseCode(code).then(
-              () => setScanning(false),
+              (opened) => {
+                setScanError(undefined)
+                // A marshal's piece alone opens nothing yet: keep scanning for the others'.
+                if (opened || !session.quorumProgress()) setScanning(false)
+              },
               (e: unknown) => setScanError(errorText(e)),
             )
           }}
           onError={setScanError}
         />
       )}
+      {scanning && live.pieces && live.pieces.offered > 0 && <p role="status">{t('piecesScanned', { offered: live.pieces.offered, k: live.pieces.k })}</p>}
       {scanError && <p role="alert">{scanError}</p>}
       <button type="button" class="secondary" onClick={back}>
         {t('back')}

@@ -9,6 +9,7 @@ import { useDraft } from './draft'
 import { useLive } from './live'
 import { SharedText } from './SharedText'
 import { Status } from './Status'
+import { opensBy, WithoutUs } from './WithoutUs'
 import { coordinateOf } from './coordinates'
 import { allZones, fromZonedInput, showTime, toZonedInput, zoneName } from './time'
 
@@ -192,6 +193,7 @@ export function Plan({ session, origin, back }: PlanProps) {
       location: session.location(),
       coreSize: session.coreSize(),
       members: session.coreMembers(),
+      armed: session.armed(),
     }),
     (cb) => session.onChange(cb),
   )
@@ -303,6 +305,7 @@ export function Plan({ session, origin, back }: PlanProps) {
           {t('goStatus', { state: released ? t('released') : t(`goState.${live.brief.state}`), time: showTime(live.brief.goAt) })}
         </p>
         <ClockNote session={session} />
+        <p data-opens-by>{opensBy(live.armed)}</p>
         <div class="row">
           <button type="button" onClick={() => setConfirming('go')} disabled={over} aria-expanded={confirming === 'go'}>
             {t('goNow')}
@@ -355,6 +358,8 @@ export function Plan({ session, origin, back }: PlanProps) {
           </div>
         )}
       </section>
+
+      <WithoutUs session={session} />
 
       <section class="stack" aria-labelledby="invites">
         <h2 id="invites">{t('invitesSection')}</h2>
