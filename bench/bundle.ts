@@ -1,6 +1,7 @@
 // Bytes a phone downloads on its first visit: every JS chunk the app loads at start (gzip, as the
 // server could send it), with the phone's language when it is not English (each catalog loads only
-// when chosen); then what loads only when used: the core's plan screen, settings, QR codes.
+// when chosen); then what loads only when used: the core's plan screen, settings, QR codes, and what
+// opens a stage with no core phone (marshals' quorum, the drand time lock).
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -8,7 +9,9 @@ import type { Row } from './table'
 
 const CATALOG = /^_catalog_([A-Za-z-]+)-/
 /** Chunks loaded when first used, never at start. */
-const WHEN_USED = /^(decode|Plan|Settings|qr)-/
+const WHEN_USED = /^(decode|Plan|Settings|qr|QrCode)-/
+/** What opens a stage with no core phone (marshals, time lock): loaded only for an action that arms one. */
+const WITHOUT_CORE = /^(without-core|quorum|timelock|drand-ibe)-/
 
 export async function bundleRows(dist: string): Promise<Row[]> {
   const assets = path.join(dist, 'assets')
@@ -17,6 +20,7 @@ export async function bundleRows(dist: string): Promise<Row[]> {
   let entry = 0
   let whenUsed = 0
   let decoder = 0
+  let timelock = 0
   const catalogs: [string, number][] = []
   const html = await readFile(path.join(dist, 'index.html'), 'utf8')
   for (const f of files) {
@@ -24,6 +28,7 @@ export async function bundleRows(dist: string): Promise<Row[]> {
     const catalog = CATALOG.exec(f)
     if (catalog) catalogs.push([catalog[1]!, gz])
     else if (/^decode-/.test(f)) decoder += gz
+    else if (WITHOUT_CORE.test(f)) timelock += gz
     else if (WHEN_USED.test(f)) whenUsed += gz
     else start += gz
     if (html.includes(f)) entry += gz
@@ -35,5 +40,6 @@ export async function bundleRows(dist: string): Promise<Row[]> {
     { figure: '… of which the entry chunk, before the shell paints', value: entry / 1024, unit: 'KiB' },
     { figure: 'loaded when first used: core plan screen, settings, QR codes, gzip', value: whenUsed / 1024, unit: 'KiB' },
     { figure: 'QR decoder, loaded only when scanning, gzip', value: decoder / 1024, unit: 'KiB' },
+    { figure: 'opening without the core (marshals, time lock: tlock-js, BLS12-381), loaded only for an action that arms one, gzip', value: timelock / 1024, unit: 'KiB' },
   ]
 }

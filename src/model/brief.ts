@@ -10,8 +10,7 @@
 // never over them: a core phone that comes back writes what the marshals or the beacon did.
 import * as Y from 'yjs'
 import { fromBase64Url, toBase64Url, type BoxPublicKey, type DocId, type PublicIdentity } from '../crypto'
-import { MAX_MARSHALS, type SealedQuorum } from './quorum'
-import { QUICKNET, roundTime, type SealedTimelock } from './timelock'
+import { MAX_MARSHALS, QUICKNET, roundTime, type SealedQuorum, type SealedTimelock } from './ways'
 import { makeRelease, openStage, readRelease, ReleaseError, sealStage, stageKeyId, stageKindOf, LEGACY_LOCATION_LABEL, type Release, type StageContent, type StageId, type StageKind } from './stage'
 import type { DeviceIdentity, SecretKey } from '../crypto'
 
@@ -231,6 +230,11 @@ export class BriefView {
   /** Whether a way other than the core's opened the stage on this phone. */
   openedBy(stageId: StageId, way: Exclude<ReleaseWay, 'core'>): boolean {
     return this.keysBy.get(stageId)?.has(way) ?? false
+  }
+
+  /** Whether the core armed any way besides its own (in force or not: a phone loads the code to read it). */
+  armsAnyWay(): boolean {
+    return quorumsOf(this.doc).size > 0 || timelocksOf(this.doc).size > 0
   }
 
   /** Stages with a quorum in force. */

@@ -2,8 +2,6 @@
 export { Phone, JoinAttempt, JoinError, type ActionSummary, type Decoy, type JoinProblem, type JoinStep } from './phone'
 export { ActionSession, type InviteSummary, type CheckinSummary, type CheckinState } from './session'
 export { BRIEF_FIELDS, type ArmedWays, type BriefField, type BriefText, type GoState, type StageView, type Announcement } from './brief'
-export { QuorumError, type QuorumProblem } from './quorum'
-export { TimelockError, type TimelockProblem } from './timelock'
 export type { MarshalView } from './without-core'
 export { ReleaseError, type StageContent, type StageId, type StageKind, type ReleaseProblem } from './stage'
 export { PlanView, PLAN_FIELDS, type CoreStage, type PlanField, type PlanText } from './plan'

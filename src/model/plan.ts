@@ -3,7 +3,7 @@
 import * as Y from 'yjs'
 import { boxKeysFromSeed, fromBase64Url, randomBytes, toBase64Url, type SecretKey } from '../crypto'
 import type { CheckinKeys } from './checkin'
-import type { DrandChain } from './timelock'
+import type { DrandChain } from './ways'
 import { LEGACY_LOCATION_LABEL, stageKindOf, type StageContent, type StageId, type StageKind } from './stage'
 
 export const PLAN_FIELDS = ['title', 'notes', 'marshals'] as const

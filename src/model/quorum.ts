@@ -36,19 +36,9 @@ import {
   type SigningPublicKey,
 } from '../crypto'
 import { stageKeyId, type StageId } from './stage'
+import { MAX_MARSHALS, type QuorumShare, type SealedQuorum } from './ways'
 
-export interface QuorumShare {
-  /** The marshal's action signing key, base64url. */
-  readonly marshal: string
-  readonly box: Uint8Array
-  readonly commit: string
-}
-
-export interface SealedQuorum {
-  readonly k: number
-  readonly keyId: string
-  readonly shares: readonly QuorumShare[]
-}
+export { MAX_MARSHALS, type QuorumShare, type SealedQuorum }
 
 export type QuorumProblem = 'malformed' | 'not-marshal' | 'forged' | 'wrong-share' | 'too-early'
 
@@ -70,8 +60,6 @@ export class QuorumError extends Error {
 const VERSION = 1
 const SHARE_BYTES = 33
 export const OFFER_BYTES = 1 + 16 + SHARE_BYTES + 32 + 64
-/** Shamir over GF(256) allows 255 shares; a crowd's marshals are a handful. */
-export const MAX_MARSHALS = 32
 
 const commitOf = (briefId: DocId, stageId: StageId, share: Uint8Array): string =>
   toBase64Url(contentHash(concat(utf8('blossom/quorum-share'), fromBase64Url(briefId), fromBase64Url(stageId), share)))

@@ -13,9 +13,8 @@ import { ModelError } from './errors'
 import { addInvite, InviteDesk, invitesOf, joinerOf, linkOf, reissueOpenInvites, revokeInvite, stateOf, type InviteState } from './invites'
 import { inviteUrl, type InviteTier } from './invite-link'
 import { PlanView, type CoreStage } from './plan'
-import { MAX_MARSHALS, splitStageKey } from './quorum'
-import { chainFromInfo, QUICKNET, roundAt, timelockStageKey, TimelockError, type DrandChain } from './timelock'
-import { isShareCode, WithoutCore, type MarshalView } from './without-core'
+import { MAX_MARSHALS, QUICKNET, type DrandChain } from './ways'
+import type { MarshalView, WithoutCore } from './without-core'
 import { locationOf, newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId, type StageKind } from './stage'
 import { closeWithout, stillNeedsClosing, type Members } from './rotation'
 import type { DocAccess } from './access'
@@ -52,8 +51,14 @@ export class ActionSession {
   private links: RoomLink[] = []
   private desk: InviteDesk | undefined
   private checkins: SealedTopic | undefined
-  /** Marshals' offers: what opens a stage when no core phone is online at go. */
-  private readonly withoutCore: WithoutCore
+  /**
+   * What opens a stage when no core phone is online at go (marshals' offers, drand beacons). Its code
+   * (Shamir, drand) loads only for an action that arms a way, or holds what one passed on.
+   */
+  private withoutCore: WithoutCore | undefined
+  private waysLoading: Promise<WithoutCore | undefined> | undefined
+  /** The brief room's key, sockets and mesh, for the without-core topic once it loads. */
+  private briefRoom: { key: SecretKey; link: RoomLink } | undefined
   private rearming = false
   private rearmAgain = false
   /** Core phones: the clock go time is released by, checked against the server and the other core phones. */
@@ -88,25 +93,6 @@ export class ActionSession {
     this.brief = new BriefView(briefDoc.plain, record.brief.docId, () => briefDoc.writers())
     this.briefEditor = planDoc ? new BriefEditor(briefDoc.plain, record.brief.docId) : undefined
     this.checkinState = record.checkedInAt !== undefined ? 'confirmed' : 'not-yet'
-    this.withoutCore = new WithoutCore({
-      brief: this.brief,
-      briefId: record.brief.docId,
-      me,
-      stored: { offers: record.offers ?? [], beacons: record.beacons ?? [] },
-      save: ({ offers, beacons }) => {
-        this.record = { ...this.record, offers, beacons }
-        this.save(this.record).catch(() => {})
-      },
-      drand: drandUrlOf(signalingUrls),
-      changed: () => queueMicrotask(() => !this.closedSession && this.notify()),
-      record: planDoc
-        ? (stageId, way, evidence) => {
-            if (!this.briefDoc.canWrite || this.briefEditor!.isRecorded(stageId, way)) return
-            this.briefEditor!.record(stageId, way, evidence)
-            this.briefDoc.flush()
-          }
-        : undefined,
-    })
     this.transport = transport
     // The core may require relay-only for the whole action: follow it when it changes.
     let relayOnly = this.brief.read().relayOnly
@@ -165,6 +151,51 @@ export class ActionSession {
     this.connect(transport)
     this.armGo()
     this.maintainSoon()
+    this.stopWatching.push(this.brief.onChange(() => this.needsWays() && void this.ways()))
+    if (this.needsWays()) void this.ways()
+  }
+
+  /** Whether this action needs the without-core code: a way is armed, or this phone holds what one passed on. */
+  private needsWays(): boolean {
+    return !this.withoutCore && (this.brief.armsAnyWay() || (this.record.offers?.length ?? 0) > 0 || (this.record.beacons?.length ?? 0) > 0)
+  }
+
+  /** The without-core machinery, loaded (from the precache, offline too) the first time it is needed. */
+  private ways(): Promise<WithoutCore | undefined> {
+    if (this.withoutCore) return Promise.resolve(this.withoutCore)
+    this.waysLoading ??= import('./without-core').then(
+      ({ WithoutCore }) => {
+        if (this.closedSession) return undefined
+        const { record, planDoc } = this
+        this.withoutCore = new WithoutCore({
+          brief: this.brief,
+          briefId: record.brief.docId,
+          me: this.me,
+          stored: { offers: record.offers ?? [], beacons: record.beacons ?? [] },
+          save: ({ offers, beacons }) => {
+            this.record = { ...this.record, offers, beacons }
+            this.save(this.record).catch(() => {})
+          },
+          drand: drandUrlOf(this.signalingUrls),
+          changed: () => queueMicrotask(() => !this.closedSession && this.notify()),
+          record: planDoc
+            ? (stageId, way, evidence) => {
+                if (!this.briefDoc.canWrite || this.briefEditor!.isRecorded(stageId, way)) return
+                this.briefEditor!.record(stageId, way, evidence)
+                this.briefDoc.flush()
+              }
+            : undefined,
+        })
+        if (this.briefRoom) this.withoutCore.attach(this.briefRoom.key, this.briefRoom.link.sockets, this.briefRoom.link.awareness, this.planDoc !== undefined)
+        this.notify()
+        return this.withoutCore
+      },
+      () => {
+        this.waysLoading = undefined // could not load (an old cache): the next change tries again
+        return undefined
+      },
+    )
+    return this.waysLoading
   }
 
   get id(): ActionId {
@@ -215,7 +246,8 @@ export class ActionSession {
       this.checkins = checkinTopic(briefKey, (bytes) => this.onAck(bytes), briefLink.sockets)
       if (this.checkinState === 'sending') this.sendCheckin(0)
     }
-    this.withoutCore.attach(briefKey, briefLink.sockets, briefLink.awareness, this.planDoc !== undefined)
+    this.briefRoom = { key: briefKey, link: briefLink }
+    this.withoutCore?.attach(briefKey, briefLink.sockets, briefLink.awareness, this.planDoc !== undefined)
   }
 
   /** Online if any of the action's rooms is; peers of the busiest room. */
@@ -561,6 +593,7 @@ export class ActionSession {
    * shown as such: whoever holds that chain's key can open the lock early). Throws TimelockError.
    */
   async timelockNetwork(fetchFn: typeof fetch = fetch): Promise<{ chain: DrandChain; quicknet: boolean }> {
+    const { chainFromInfo, TimelockError } = await import('./timelock')
     const base = drandUrlOf(this.signalingUrls)
     if (base === undefined) throw new TimelockError('unreachable')
     const json = async (url: string): Promise<unknown> => {
@@ -595,29 +628,29 @@ export class ActionSession {
   }
 
   /** A marshal's clock: released by when the server confirms it (tests push it forward). */
-  get marshalClock(): GoClock {
-    return this.withoutCore.clock
+  get marshalClock(): GoClock | undefined {
+    return this.withoutCore?.clock
   }
 
   /** On a marshal's phone: how many shares are offered and whether this one is; undefined elsewhere. */
   marshal(): MarshalView | undefined {
-    return this.withoutCore.marshal()
+    return this.withoutCore?.marshal()
   }
 
   /** Marshals' pieces this phone holds for the location, of the k needed (undefined: no quorum armed). */
   quorumProgress(): { offered: number; k: number } | undefined {
     const location = locationOf(this.stages())
-    return location ? this.withoutCore.progress(location.id) : undefined
+    return location ? this.withoutCore?.progress(location.id) : undefined
   }
 
   /** A marshal's person says it is go time, when the phone cannot confirm its own clock. */
   confirmGo(): void {
-    this.withoutCore.confirmGo()
+    this.withoutCore?.confirmGo()
   }
 
   /** A marshal's released share as a QR code's text (for phones with no network). */
   myShareCode(): string | undefined {
-    return this.withoutCore.myCode()
+    return this.withoutCore?.myCode()
   }
 
   /** The ways armed that open the action location with no core phone online at go. */
@@ -686,13 +719,12 @@ export class ActionSession {
           const have = this.brief.quorum(stage.id)
           if (k < 2 || marshals.length < k) {
             // Off, or too few marshals left to reach k: nothing stays armed that cannot open.
-            if (have || this.brief.sealedKeyId(stage.id) !== undefined) {
-              if (have) this.briefEditor!.setQuorum(stage.id, undefined)
-            }
+            if (have) this.briefEditor!.setQuorum(stage.id, undefined)
             continue
           }
           const same = have && have.k === k && have.shares.length === marshals.length && have.shares.every((s) => marshals.includes(s.marshal))
           if (same || this.brief.sealedKeyId(stage.id) !== stageKeyId(key)) continue
+          const { splitStageKey } = await import('./quorum')
           const quorum = await splitStageKey(key, this.record.brief.docId, stage.id, k, marshals.map((m) => identities.get(m)!))
           if (this.closedSession || !this.briefDoc.canWrite) return
           // The key may have changed while splitting: then this split is stale, and the change runs it again.
@@ -701,17 +733,18 @@ export class ActionSession {
         // The time lock follows the key in force and go time (a delay encrypts to the later round).
         const chain = plan.timelockChain()
         const { goAt } = this.brief.read()
+        const lock = chain !== undefined && goAt !== undefined ? await import('./timelock') : undefined
         for (const stage of plan.stages()) {
           const key = plan.stageKey(stage.id)!
           const keyId = stageKeyId(key)
           const have = this.brief.timelock(stage.id)
-          if (chain === undefined || goAt === undefined) {
+          if (!lock || chain === undefined || goAt === undefined) {
             if (have) this.briefEditor!.setTimelock(stage.id, undefined)
             continue
           }
           const due = stage.releaseAt ?? goAt
-          if ((have && have.chain.hash === chain.hash && have.round === roundAt(chain, due)) || this.brief.sealedKeyId(stage.id) !== keyId) continue
-          const sealed = await timelockStageKey(key, this.record.brief.docId, stage.id, chain, due)
+          if ((have && have.chain.hash === chain.hash && have.round === lock.roundAt(chain, due)) || this.brief.sealedKeyId(stage.id) !== keyId) continue
+          const sealed = await lock.timelockStageKey(key, this.record.brief.docId, stage.id, chain, due)
           if (this.closedSession || !this.briefDoc.canWrite) return
           if (plan.stageKey(stage.id) && stageKeyId(plan.stageKey(stage.id)!) === keyId) this.briefEditor!.setTimelock(stage.id, sealed, keyId)
         }
@@ -742,9 +775,11 @@ export class ActionSession {
    * and opens the stage once k marshals' are in (undefined before).
    */
   async acceptReleaseCode(code: string): Promise<StageView | undefined> {
-    if (isShareCode(code)) {
+    if (code.trim().startsWith('BLOSSOM-SHARE:')) {
       const before = new Set(this.stages().filter((s) => s.content).map((s) => s.id))
-      this.withoutCore.takeCode(code)
+      const ways = await this.ways()
+      if (!ways) throw new ModelError('bad-message', 'This phone could not load what reads a marshal’s code. Open Blossom once with a connection.')
+      ways.takeCode(code)
       // Combining is asynchronous: let it finish before saying what opened.
       await new Promise((resolve) => setTimeout(resolve, 0))
       return this.stages().find((s) => s.content && !before.has(s.id))
@@ -766,7 +801,7 @@ export class ActionSession {
     for (const stop of this.stopWatching) stop()
     this.desk?.close()
     this.checkins?.close()
-    this.withoutCore.close()
+    this.withoutCore?.close()
     for (const link of this.links) link.leave()
     await Promise.all([this.planDoc?.close(), this.briefDoc.close()])
   }

@@ -16,44 +16,16 @@
 // holds it). openTimelock checks the beacon's round, its signature, and that the plaintext names this
 // stage and brief: a box copied to another stage or action opens nothing there.
 //
-// tlock-js, @noble/curves and @noble/hashes are imported inside the async functions only, so the
-// bundler puts them in a chunk of their own that is not part of the app's first load.
+// tlock-js, @noble/curves and @noble/hashes come through drand-ibe.ts, imported inside the async
+// functions only, so the bundler puts them in a chunk of their own that is not part of the first load.
 import { concat, equalBytes, fromBase64Url, fromHex, toHex, type DocId, type SecretKey } from '../crypto'
 import type { StageId } from './stage'
+import { QUICKNET, roundTime, SCHEME, type DrandChain, type SealedTimelock } from './ways'
 
-export interface DrandChain {
-  /** The chain's hash, hex: sha256 of its info (chainHashOf). */
-  readonly hash: string
-  /** BLS12-381 public key, hex (on G2 for the supported scheme). */
-  readonly publicKey: string
-  /** Seconds between rounds. */
-  readonly period: number
-  /** Unix seconds of round 1. */
-  readonly genesisTime: number
-  readonly scheme: string
-}
+export { QUICKNET, roundTime, SCHEME, type DrandChain, type SealedTimelock }
 
-/** The only scheme supported: signatures on G1, unchained, RFC 9380 hash to curve (drand's quicknet). */
-export const SCHEME = 'bls-unchained-g1-rfc9380'
 /** The scheme's hash to curve: RFC 9380 on G1. A beacon signs sha256(round as u64 big-endian). */
 export const BEACON_DST = 'BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_'
-
-/** drand mainnet "quicknet" (from tlock-js 0.9.0's MAINNET_CHAIN_INFO; its hash checks with chainHashOf). */
-export const QUICKNET: DrandChain = Object.freeze({
-  hash: '52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971',
-  publicKey:
-    '83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a',
-  period: 3,
-  genesisTime: 1692803367,
-  scheme: SCHEME,
-})
-
-export interface SealedTimelock {
-  readonly chain: DrandChain
-  readonly round: number
-  /** tlock ciphertext, armored (age format). */
-  readonly box: string
-}
 
 /** A drand beacon: the chain's signature on its round, hex. Unverified until verifyBeacon says so. */
 export interface Beacon {
@@ -100,9 +72,6 @@ const usableChain = (chain: DrandChain): boolean =>
   Number.isSafeInteger(chain.genesisTime) &&
   chain.genesisTime > 0
 
-/** When a round's beacon is published, in ms (round 1 at genesis). */
-export const roundTime = (chain: DrandChain, round: number): number => (chain.genesisTime + (round - 1) * chain.period) * 1000
-
 /** The first round whose beacon is published at or after `ms`: a box to it never opens before that moment. */
 export function roundAt(chain: DrandChain, ms: number): number {
   if (!Number.isFinite(ms)) throw new RangeError('A time lock needs a finite go time.')
@@ -118,7 +87,7 @@ const u64 = (n: number): Uint8Array => {
 
 /** drand's chain hash: sha256(period u32 | genesis i64 | public key | group hash | beacon id unless 'default'). */
 export async function chainHashOf(info: { period: number; genesisTime: number; publicKey: string; groupHash: string; beaconId: string }): Promise<string> {
-  const { sha256 } = await import('@noble/hashes/sha2')
+  const { sha256 } = await import('./drand-ibe')
   const head = new Uint8Array(12)
   const view = new DataView(head.buffer)
   view.setUint32(0, info.period)
@@ -149,7 +118,7 @@ export async function timelockStageKey(key: SecretKey, briefId: DocId, stageId: 
   if (key.length !== KEY_BYTES || fromBase64Url(stageId).length !== STAGE_ID_BYTES) throw new RangeError('A time lock takes a 32-byte stage key and a 16-byte stage id.')
   if (!usableChain(chain)) throw new RangeError(`A time lock needs a drand chain of scheme ${SCHEME}.`)
   const round = roundAt(chain, goAt)
-  const { timelockEncrypt, Buffer } = await import('tlock-js')
+  const { timelockEncrypt, Buffer } = await import('./drand-ibe')
   const info = {
     public_key: chain.publicKey,
     period: chain.period,
@@ -180,7 +149,7 @@ export async function verifyBeacon(chain: DrandChain, beacon: Beacon): Promise<b
   try {
     if (!usableChain(chain) || typeof beacon !== 'object' || beacon === null) return false
     if (!isRound(beacon.round) || typeof beacon.signature !== 'string' || !SIGNATURE_HEX.test(beacon.signature)) return false
-    const [{ bls12_381 }, { sha256 }] = await Promise.all([import('@noble/curves/bls12-381'), import('@noble/hashes/sha2')])
+    const { bls12_381, sha256 } = await import('./drand-ibe')
     const { shortSignatures } = bls12_381
     return shortSignatures.verify(beacon.signature, shortSignatures.hash(sha256(u64(beacon.round)), BEACON_DST), chain.publicKey)
   } catch {
@@ -202,11 +171,7 @@ export async function openTimelock(sealed: SealedTimelock, beacon: Beacon, brief
   // Decrypted with tlock-js's own parts rather than its timelockDecrypt, which also refuses while
   // this phone's clock says the round is not due: a verified beacon is the proof that it is, and a
   // phone's clock may be behind. The stanza must name the sealed round and chain.
-  const [{ decodeArmor, isProbablyArmored }, { decryptAge }, { decryptOnG2 }] = await Promise.all([
-    import('tlock-js/age/armor'),
-    import('tlock-js/age/age-encrypt-decrypt'),
-    import('tlock-js/crypto/ibe'),
-  ])
+  const { decodeArmor, isProbablyArmored, decryptAge, decryptOnG2 } = await import('./drand-ibe')
   const signature = fromHex(beacon.signature)
   let wrongKey = false
   const unwrap = async (stanzas: Array<{ type: string; args: string[]; body: Uint8Array }>): Promise<Uint8Array> => {

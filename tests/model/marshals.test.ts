@@ -136,7 +136,7 @@ describe('marshals, attacked', () => {
     // A fake tower pushed M1's clock ten minutes ahead; go is five minutes away by the server.
     cast.a.setTimes({ goAt: Date.now() + 5 * 60_000 })
     await waitFor(() => m1!.brief.read().goAt! < Date.now() + 6 * 60_000, 'the new go time reached M1', 10_000)
-    m1!.marshalClock.local = () => Date.now() + 10 * 60_000
+    m1!.marshalClock!.local = () => Date.now() + 10 * 60_000
     m1!.connect(cast.marshals[0]!.transport) // probes the server again at once
     await sleep(3_000)
     expect(m1!.marshal()?.mine).toBe('waiting')
