@@ -15,6 +15,9 @@ import { joinRequest, readLobbyMessage } from '../../src/model/lobby'
 import { ModelError } from '../../src/model/errors'
 import { makeShareOffer, QuorumError, readShareOffer, shareOf, splitStageKey } from '../../src/model/quorum'
 import { decodeSettings, DEFAULT_SETTINGS } from '../../src/model/settings'
+import { beaconMessage, readBeaconMessage, TimelockError, verifyBeacon } from '../../src/model/timelock'
+import { offerFromCode } from '../../src/model/without-core'
+import { startTestBeacon } from '../support/test-beacon'
 import { makeRelease, readRelease, releaseCode, releaseFromCode, ReleaseError as StageReleaseError, type StageId } from '../../src/model/stage'
 import { fileHash, newReleaseSecret, parseManifestDocument, parseSignatureDocument, ReleaseError, signManifest, verifyManifest, CONTENT_SECURITY_POLICY, type ReleaseManifest } from '../../src/release'
 import { parseClientMessage } from '../../src/server/protocol'
@@ -215,6 +218,43 @@ export const targets: readonly FuzzTarget[] = [
       check: (bytes) => {
         const offer = onlyTyped(() => readShareOffer(bytes, DOC, (id) => (id === stageId ? quorum : undefined)), QuorumError)
         if (offer && toBase64Url(bytes) !== toBase64Url(valid)) throw new Finding('a changed share offer was accepted')
+      },
+    }
+  }),
+
+  target('marshal share QR code (scanned from a marshal with no network)', async () => {
+    const DOC = newDoc()
+    const stageId = toBase64Url(randomBytes(16)) as StageId
+    const marshal = newIdentity()
+    const quorum = await splitStageKey(randomBytes(32) as SecretKey, DOC, stageId, 2, [publicPart(marshal), publicPart(newIdentity())])
+    const valid = makeShareOffer(DOC, stageId, shareOf(marshal, quorum, stageId)!, marshal)
+    const code = `BLOSSOM-SHARE:${toBase64Url(valid)}`
+    return {
+      arbitrary: textOrMutated(code),
+      check: (text) => {
+        const bytes = onlyTyped(() => offerFromCode(text), QuorumError) as Uint8Array | undefined
+        if (!bytes) return
+        const offer = onlyTyped(() => readShareOffer(bytes, DOC, (id) => (id === stageId ? quorum : undefined)), QuorumError)
+        if (offer && toBase64Url(bytes) !== toBase64Url(valid)) throw new Finding('a changed share code was accepted')
+      },
+    }
+  }),
+
+  target('drand beacon (passed phone to phone)', async () => {
+    // The test chain's beacon, made once; its server is closed before the cases run.
+    const beacon = await startTestBeacon({ period: 3 })
+    const valid = beaconMessage(beacon.chain.hash, beacon.beacon(1000))
+    const chain = beacon.chain
+    await beacon.close()
+    return {
+      arbitrary: bytesOrMutated(valid),
+      check: async (bytes) => {
+        const read = onlyTyped(() => readBeaconMessage(bytes), TimelockError) as ReturnType<typeof readBeaconMessage> | undefined
+        if (!read) return
+        // The chain hash is a label (a phone checks the beacon against the chain its lock names); the signature is the truth.
+        const truth = readBeaconMessage(valid).beacon
+        const verified = await verifyBeacon(chain, read.beacon)
+        if (verified && (read.beacon.round !== truth.round || read.beacon.signature !== truth.signature)) throw new Finding('a changed beacon verified')
       },
     }
   }),
