@@ -28,10 +28,12 @@ export interface PeerSetup {
     /** The core phone only: its identity seed and the stage keys. */
     readonly coreSeed?: Uint8Array
     readonly stageKeys?: readonly SecretKey[]
+    /** Opening with no core phone (without-core.ts): the app server's drand proxy, and a marshal's identity seed. */
+    readonly withoutCore?: { readonly drand: string; readonly marshalSeed?: Uint8Array }
   }
 }
 
-export type ToPeer = { type: 'setup'; setup: PeerSetup } | { type: 'join' } | { type: 'release'; stage: number } | { type: 'leave' }
+export type ToPeer = { type: 'setup'; setup: PeerSetup } | { type: 'join' } | { type: 'release'; stage: number } | { type: 'offer' } | { type: 'leave' }
 
 export interface SignalingCount {
   framesSent: number
@@ -107,6 +109,8 @@ interface Peer {
   room(): Room | null | undefined
   join(): void
   release(stage: number): void
+  /** A marshal releases its piece of every stage (as its phone does at go). */
+  offer(): void
   leave(): void
 }
 
@@ -115,25 +119,43 @@ async function blossomPeer(): Promise<Peer> {
   const { SecureDoc } = await import('../src/doc')
   const { RoomLink } = await import('../src/transport')
   const { BriefEditor, BriefView } = await import('../src/model/brief')
+  const { WithoutCore } = await import('../src/model/without-core')
+  const { makeShareOffer, shareOf } = await import('../src/model/quorum')
+  const { toBase64Url } = await import('../src/crypto')
   await cryptoReady()
   const b = setup.blossom!
-  const identity = b.coreSeed ? identityFromSeed(b.coreSeed) : newIdentity()
+  const seed = b.coreSeed ?? b.withoutCore?.marshalSeed
+  const identity = seed ? identityFromSeed(seed) : newIdentity()
   const doc = new SecureDoc({ docId: b.briefId, keys: new Map([[0, b.briefKey]]), roster: { epoch: 0, writers: [b.core] }, identity })
   Y.applyUpdate(doc.transport, setup.initial)
   const view = new BriefView(doc.plain, b.briefId, () => doc.writers())
   const waiting = new Set(setup.stages.map((_, i) => i))
-  view.onChange(() => {
+  const look = (): void => {
     for (const i of waiting) {
       if (!view.isReleased(setup.stages[i]!)) continue
       waiting.delete(i)
       post({ type: 'revealed', stage: i, at: now() })
     }
-  })
+  }
+  view.onChange(look)
+  const ways = b.withoutCore
+    ? new WithoutCore({ brief: view, briefId: b.briefId, me: identity, stored: { offers: [], beacons: [] }, save: () => {}, drand: b.withoutCore.drand, changed: look })
+    : undefined
   let link: InstanceType<typeof RoomLink> | undefined
   return {
     room: () => link?.provider?.room as Room | null | undefined,
     join() {
       link = new RoomLink(doc, b.briefKey, { signalingUrls: [setup.signalingUrl], iceServers: [], relayOnly: false, serverRelay: setup.serverRelay, wrtc })
+      ways?.attach(b.briefKey, link.sockets, link.awareness, false)
+    },
+    offer() {
+      const at = now()
+      for (const id of setup.stages) {
+        const quorum = view.quorum(id)
+        const share = quorum && shareOf(identity, quorum, id)
+        if (share) ways?.takeCode(`BLOSSOM-SHARE:${toBase64Url(makeShareOffer(b.briefId, id, share, identity))}`)
+      }
+      post({ type: 'released', stage: 0, at })
     },
     release(stage) {
       const at = now()
@@ -141,7 +163,10 @@ async function blossomPeer(): Promise<Peer> {
       doc.flush()
       post({ type: 'released', stage, at })
     },
-    leave: () => link?.leave(),
+    leave: () => {
+      ways?.close()
+      link?.leave()
+    },
   }
 }
 
@@ -164,6 +189,7 @@ async function stockPeer(): Promise<Peer> {
       go.set(String(stage), 'The action location, in plain text')
       post({ type: 'released', stage, at })
     },
+    offer: () => {},
     leave: () => provider?.destroy(),
   }
 }
@@ -185,6 +211,7 @@ process.on('message', (m: ToPeer) => {
     peer.join()
     setInterval(reportPeers, 25)
   } else if (m.type === 'release') peer.release(m.stage)
+  else if (m.type === 'offer') peer.offer()
   else {
     peer.leave()
     post({ type: 'left', signaling })

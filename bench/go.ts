@@ -99,13 +99,17 @@ async function blossomServer(dist: string): Promise<{ url: string; close(): Prom
 class PeerProcess {
   readonly process: ChildProcess
   private readonly waiters: ((m: FromPeer) => boolean)[] = []
-  constructor(setup: PeerSetup, onMessage: (m: FromPeer) => void) {
+  /** Without `setup`, the process starts and waits for one (start()). */
+  constructor(setup: PeerSetup | undefined, onMessage: (m: FromPeer) => void) {
     this.process = fork(fileURLToPath(new URL('./go-peer.ts', import.meta.url)), { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    this.send({ type: 'setup', setup })
+    if (setup) this.start(setup)
     this.process.on('message', (m: FromPeer) => {
       onMessage(m)
       for (let i = this.waiters.length - 1; i >= 0; i--) if (this.waiters[i]!(m)) this.waiters.splice(i, 1)
     })
+  }
+  start(setup: PeerSetup): void {
+    this.send({ type: 'setup', setup })
   }
   get exited(): Promise<void> {
     return this.process.exitCode !== null ? Promise.resolve() : new Promise((r) => this.process.once('exit', () => r()))
@@ -212,6 +216,140 @@ export async function goRows(dist: string, quick: boolean): Promise<Row[]> {
         row('signaling bytes per peer, both ways', 'KiB', (r) => r.signalingBytesPerPeer / 1024),
       )
     }
+  }
+  return rows
+}
+
+// --- Opening without the core --------------------------------------------------------------
+// Every core phone gone; N participants in the brief room (real WebRTC mesh + the server relay).
+// Marshals: two of three marshals release; from the k-th marshal's piece to the seal opened on
+// every other phone. Time lock: the test beacon (drand-compatible, 127.0.0.1) publishes the round
+// behind the app server's /drand proxy at its time; from then to the seal opened on every phone.
+
+export type WithoutCoreWay = 'marshals (2 of 3)' | 'time lock (drand)'
+
+export async function withoutCoreRun(way: WithoutCoreWay, n: number, dist: string, settleMs: number): Promise<{ latencies: number[]; formedMs: number | undefined }> {
+  const { startTestBeacon } = await import('../tests/support/test-beacon')
+  const { splitStageKey } = await import('../src/model/quorum')
+  const { roundAt, roundTime, timelockStageKey } = await import('../src/model/timelock')
+  const { stageKeyId } = await import('../src/model/stage')
+  const beacon = way === 'time lock (drand)' ? await startTestBeacon({ period: 3 }) : undefined
+  const server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: dist, ...(beacon ? { drand: { upstreams: [beacon.url], chain: beacon.chain.hash } } : {}) })
+  const http = (await server.listen()).replace(/\/$/, '')
+  const signalingUrl = `${http.replace(/^http/, 'ws')}/signal`
+  const marshalSeeds = way === 'marshals (2 of 3)' ? [randomBytes(64), randomBytes(64), randomBytes(64)] : []
+  const links = new Map<string, Set<string>>()
+  const revealed = new Map<number, number>()
+  let formedAt: number | undefined
+  // Processes start first (booting tsx is the slow part); the brief, with its lock to a round, after.
+  const peers = Array.from({ length: n }, (_, i) =>
+    new PeerProcess(undefined, (m) => {
+      if (m.type === 'peers') {
+        links.set(m.self, new Set(m.peers))
+        if (formedAt === undefined && connected(links, n)) formedAt = m.at
+      } else if (m.type === 'revealed') revealed.set(i, m.at)
+    }),
+  )
+  try {
+    const core = identityFromSeed(randomBytes(64))
+    const briefId = newDocId()
+    const briefKey = randomKey()
+    const stageKey = randomKey()
+    const stage = newStageId()
+    const doc = new SecureDoc({ docId: briefId, keys: new Map([[0, briefKey]]), roster: { epoch: 0, writers: [publicPart(core)] }, identity: core })
+    const editor = new BriefEditor(doc.plain, briefId)
+    editor.set('stagingPoint', 'The bakery on the corner of 5th and Main')
+    editor.sealStage(stage, 'location', stageKey, LOCATION)
+    // Go once every phone has started and joined (a crowd at the staging point well before go).
+    const goAt = Date.now() + (n > 20 ? 60_000 : 25_000)
+    const round = beacon ? roundAt(beacon.chain, goAt) : 0
+    if (beacon) editor.setTimelock(stage, await timelockStageKey(stageKey, briefId, stage, beacon.chain, goAt), stageKeyId(stageKey))
+    else editor.setQuorum(stage, await splitStageKey(stageKey, briefId, stage, 2, marshalSeeds.map((s) => publicPart(identityFromSeed(s)))))
+    doc.flush()
+    const initial = Y.encodeStateAsUpdate(doc.transport)
+    doc.destroy()
+    peers.forEach((p, i) =>
+      p.start({
+        kind: 'blossom',
+        role: 'participant',
+        signalingUrl,
+        serverRelay: true,
+        initial,
+        stages: [stage],
+        room: toBase64Url(randomBytes(16)),
+        blossom: { briefId, briefKey, core: publicPart(core), withoutCore: { drand: `${http}/drand`, ...(marshalSeeds[i] ? { marshalSeed: marshalSeeds[i] } : {}) } },
+      }),
+    )
+    await inTime(Promise.all(peers.map((p) => p.next('ready'))), 120_000, `${n} peers did not start`)
+    const joinedAt = now()
+    for (const p of peers) p.send({ type: 'join' })
+    while (formedAt === undefined && now() - joinedAt < FORM_TIMEOUT_MS) await sleep(50)
+    await sleep(settleMs)
+    let from: number
+    let waitingOn: number[]
+    if (beacon) {
+      // drand publishes the round at its time; phones ask for it from then (each within a second).
+      const at = roundTime(beacon.chain, round)
+      if (Date.now() > at) throw new Error('without-core benchmark: the phones were not ready before go')
+      await sleep(at - Date.now())
+      beacon.publish(round)
+      from = now()
+      waitingOn = peers.map((_, i) => i)
+    } else {
+      // The first marshal releases; a moment later the second, the k-th: from its piece.
+      peers[0]!.send({ type: 'offer' })
+      await inTime(peers[0]!.next('released'), 10_000, 'the first marshal did not release')
+      await sleep(1_000)
+      const kth = peers[1]!.next('released')
+      peers[1]!.send({ type: 'offer' })
+      from = (await inTime(kth, 10_000, 'the second marshal did not release')).at
+      waitingOn = peers.map((_, i) => i).filter((i) => i !== 1)
+    }
+    while (waitingOn.some((i) => !revealed.has(i)) && now() - from < REVEAL_TIMEOUT_MS * 3) await sleep(20)
+    const latencies = waitingOn.map((i) => (revealed.get(i) ?? Number.POSITIVE_INFINITY) - from)
+    await inTime(Promise.all(peers.map((p) => (p.send({ type: 'leave' }), p.next('left')))), 10_000, 'peers did not leave')
+    return { latencies, formedMs: formedAt === undefined ? undefined : formedAt - joinedAt }
+  } finally {
+    await Promise.race([Promise.all(peers.map((p) => p.exited)), sleep(3_000)])
+    for (const p of peers) p.process.kill()
+    await server.close()
+    await beacon?.close()
+  }
+}
+
+export async function withoutCoreRows(dist: string, quick: boolean): Promise<Row[]> {
+  const rows: Row[] = []
+  const n = quick ? 10 : 50
+  for (const way of ['marshals (2 of 3)', 'time lock (drand)'] as const) {
+    const run = await withoutCoreRun(way, n, dist, quick ? 500 : 2_000)
+    const from = way === 'time lock (drand)' ? 'beacon published' : 'k-th marshal released'
+    rows.push(
+      { figure: `N=${n}, ${way}: ${from} → seal opened, median of ${run.latencies.length} phones`, value: quantile(run.latencies, 0.5), unit: 'ms' },
+      { figure: `N=${n}, ${way}: p99`, value: quantile(run.latencies, 0.99), unit: 'ms' },
+      { figure: `N=${n}, ${way}: max`, value: quantile(run.latencies, 1), unit: 'ms' },
+      { figure: `N=${n}, ${way}: opened within 5 s`, value: within(run.latencies, 5_000), unit: '%' },
+    )
+  }
+  // One phone's own work at go, apart from the crowd sharing this machine's two cores.
+  const { startTestBeacon } = await import('../tests/support/test-beacon')
+  const { openTimelock, roundAt, timelockStageKey, warmUp } = await import('../src/model/timelock')
+  const beacon = await startTestBeacon({ period: 3 })
+  try {
+    const briefId = newDocId()
+    const stage = newStageId()
+    const goAt = Date.now()
+    const sealed = await timelockStageKey(randomKey(), briefId, stage, beacon.chain, goAt)
+    const b = beacon.beacon(roundAt(beacon.chain, goAt))
+    await warmUp(beacon.chain)
+    const times: number[] = []
+    for (let i = 0; i < 20; i++) {
+      const t = now()
+      await openTimelock(sealed, b, briefId, stage)
+      times.push(now() - t)
+    }
+    rows.push({ figure: 'one phone opening a time lock with a beacon (check by opening, one pairing), this machine, median of 20', value: quantile(times, 0.5), unit: 'ms' })
+  } finally {
+    await beacon.close()
   }
   return rows
 }

@@ -7,7 +7,7 @@ import { bundleRows } from './bundle'
 import { crowdRows } from './crowd'
 import { cryptoRows } from './crypto'
 import { documentRows } from './document'
-import { goRows } from './go'
+import { goRows, withoutCoreRows } from './go'
 import { goSimRows } from './go-sim'
 import { reloadRows } from './reload'
 import { releaseRows } from './release'
@@ -28,6 +28,7 @@ const dist = path.resolve('dist')
 await cryptoReady()
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${quick ? 'quick run' : 'full run'}`)
 await section('Go propagation, real WebRTC (Node peers, one process each, node-datachannel on 127.0.0.1)', () => goRows(dist, quick))
+await section('Opening with every core phone gone (Node peers, one process each, real WebRTC + relay on 127.0.0.1)', () => withoutCoreRows(dist, quick))
 await section('Go propagation, simulated crowd (same protocol code; links 20–150 ms one way, 5 % loss; phones 4× slower than this machine)', () => goSimRows(quick))
 await section('Bytes on the wire, server relay only (Node phones, no WebRTC, loopback)', () => wireRows(quick))
 await section('Signaling server: one crowd in one room (server in its own process, 127.0.0.1)', () => crowdRows(quick))

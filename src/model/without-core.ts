@@ -17,7 +17,7 @@ import { roomKeys, SealedTopic, type PeerAwareness, type SignalingSocket } from 
 import type { BriefView } from './brief'
 import { GoClock } from './clock'
 import { combineShares, makeShareOffer, MAX_MARSHALS, OFFER_BYTES, QuorumError, readShareOffer, shareOf, type ShareOffer } from './quorum'
-import { beaconMessage, fetchBeacon, openTimelock, readBeaconMessage, roundTime, verifyBeacon, type SealedTimelock } from './timelock'
+import { beaconMessage, fetchBeacon, openTimelock, readBeaconMessage, roundTime, TimelockError, verifyBeacon, warmUp, type SealedTimelock } from './timelock'
 import type { StageId } from './stage'
 
 const OFFER = 1
@@ -26,7 +26,7 @@ const BEACON = 3
 /** Beacons a phone checks per minute at most: a check is a pairing, and a flood of forged ones must not stall it. */
 const BEACON_CHECKS_PER_MINUTE = 20
 /** How often a phone asks for the beacon while it is not out or the server does not answer (then every last one). */
-const BEACON_RETRY_MS = [1_000, 2_000, 3_000, 5_000, 10_000, 30_000]
+const BEACON_RETRY_MS = [300, 300, 500, 500, 1_000, 1_000, 2_000, 5_000, 10_000, 30_000]
 /** Offers a phone keeps at most, per stage in force (stale ones drop out when the brief changes). */
 const MAX_HELD = 4 * MAX_MARSHALS
 /** A phone answering "send me what you hold" waits a random while: one answer usually does for all. */
@@ -91,6 +91,9 @@ export class WithoutCore {
   private checks = { minute: 0, count: 0 }
   private beaconTimer: ReturnType<typeof setTimeout> | undefined
   private beaconTries = 0
+  private warm: Promise<void> | undefined
+  /** Time locks being opened: the same beacon from the proxy, the relay and the mesh is checked once. */
+  private readonly openingLocks = new Map<string, Promise<boolean>>()
   private topic: SealedTopic | undefined
   private awareness: PeerAwareness | undefined
   /** A marshal's clock: the server's time is the reference, as for a core phone. */
@@ -336,22 +339,11 @@ export class WithoutCore {
             this.o.record?.(stageId, 'quorum', concat(...valid.slice(0, q.k).map((v) => v.bytes)))
           }
         }
-        for (const stageId of this.o.brief.timelockStages()) {
+        for (const stageId of this.mayOpen() ? this.o.brief.timelockStages() : []) {
           const sealed = this.o.brief.timelock(stageId)!
           const beacon = this.beacons.get(`${sealed.chain.hash}:${sealed.round}`)
-          if (!beacon || this.o.brief.openedBy(stageId, 'timelock') || !this.mayOpen()) continue
-          const opensNow = !this.o.brief.isReleased(stageId)
-          let key: SecretKey
-          try {
-            key = await openTimelock(sealed, readBeaconMessage(beacon).beacon, this.o.briefId, stageId)
-          } catch {
-            continue // a box that does not open with its round's true beacon: the core's mistake, nothing to do here
-          }
+          if (beacon && !this.o.brief.openedBy(stageId, 'timelock')) await this.openWith(stageId, beacon)
           if (this.closed) return
-          if (this.o.brief.acceptKey(stageId, 'timelock', key)) {
-            if (opensNow) this.o.changed()
-            this.o.record?.(stageId, 'timelock', beacon)
-          }
         }
       } while (this.openAgain && !this.closed)
     } finally {
@@ -381,6 +373,8 @@ export class WithoutCore {
     if (this.closed || this.o.drand === undefined || !this.mayOpen()) return
     const next = this.pendingTimelocks().find((p) => !this.beacons.has(`${p.sealed.chain.hash}:${p.sealed.round}`))
     if (!next) return
+    // The drand code loads and warms up now, not at go: checking the first beacon then is one pairing, not seconds.
+    if (!this.warm) this.warm = warmUp(next.sealed.chain).catch(() => undefined)
     const due = roundTime(next.sealed.chain, next.sealed.round)
     // A crowd asks spread over a second, not all in the same millisecond.
     const wait = Math.max(0, due - Date.now()) + Math.random() * 1_000
@@ -413,11 +407,28 @@ export class WithoutCore {
       return
     }
     const id = `${read.chainHash}:${read.beacon.round}`
-    if (this.beacons.has(id)) return
-    const sealed = this.o.brief.timelockStages().map((s) => this.o.brief.timelock(s)!).find((t) => t.chain.hash === read.chainHash && t.round === read.beacon.round)
+    if (this.beacons.has(id) || this.checkingBeacons.has(toBase64Url(bytes))) return
+    this.checkingBeacons.add(toBase64Url(bytes))
+    try {
+      await this.checkBeacon(bytes, read, id, quietly)
+    } finally {
+      this.checkingBeacons.delete(toBase64Url(bytes))
+    }
+  }
+
+  private readonly checkingBeacons = new Set<string>()
+
+  private async checkBeacon(bytes: Uint8Array, read: ReturnType<typeof readBeaconMessage>, id: string, quietly: boolean): Promise<void> {
+    const stageId = this.o.brief.timelockStages().find((s) => {
+      const t = this.o.brief.timelock(s)!
+      return t.chain.hash === read.chainHash && t.round === read.beacon.round
+    })
     const text = toBase64Url(bytes)
-    if (!sealed || this.falseBeacons.has(text) || !this.mayCheck()) return
-    if (!(await verifyBeacon(sealed.chain, read.beacon))) {
+    if (stageId === undefined || this.falseBeacons.has(text) || !this.mayCheck()) return
+    // A phone free to open checks the beacon by opening (openTimelock verifies it first): once, not twice.
+    const opening = this.mayOpen() && !this.o.brief.openedBy(stageId, 'timelock')
+    const verified = opening ? await this.openWith(stageId, bytes) : await verifyBeacon(this.o.brief.timelock(stageId)!.chain, read.beacon)
+    if (!verified) {
       if (this.falseBeacons.size >= 64) this.falseBeacons.clear()
       this.falseBeacons.add(text)
       return
@@ -428,6 +439,37 @@ export class WithoutCore {
     if (!quietly) this.topic?.send(concat(Uint8Array.of(BEACON), bytes))
     this.share()
     void this.open()
+  }
+
+  /** Opens a stage's time lock with a beacon. False only if the beacon is not the chain's. One at a time per stage and beacon. */
+  private openWith(stageId: StageId, beacon: Uint8Array): Promise<boolean> {
+    const id = `${stageId}:${toBase64Url(beacon)}`
+    let pending = this.openingLocks.get(id)
+    if (!pending) {
+      pending = this.openLock(stageId, beacon).finally(() => this.openingLocks.delete(id))
+      this.openingLocks.set(id, pending)
+    }
+    return pending
+  }
+
+  private async openLock(stageId: StageId, beacon: Uint8Array): Promise<boolean> {
+    const sealed = this.o.brief.timelock(stageId)
+    if (!sealed) return false
+    const { beacon: b } = readBeaconMessage(beacon)
+    let key: SecretKey
+    try {
+      key = await openTimelock(sealed, b, this.o.briefId, stageId)
+    } catch (e) {
+      // Forged, or a true beacon and a box that does not open (the core's mistake): openTimelock told them apart.
+      return !(e instanceof TimelockError && e.problem === 'forged-beacon')
+    }
+    if (this.closed) return true
+    const opensNow = !this.o.brief.isReleased(stageId)
+    if (this.o.brief.acceptKey(stageId, 'timelock', key)) {
+      if (opensNow) this.o.changed()
+      this.o.record?.(stageId, 'timelock', beacon)
+    }
+    return true
   }
 
   private mayCheck(): boolean {

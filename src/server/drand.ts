@@ -13,7 +13,7 @@
 // the fields drand defines, anything else is dropped. Relays are tried in order, each with a
 // timeout and a size limit; answers are kept in a small cache (a past round for five minutes: it
 // never changes, but the proxy does not check signatures, so a relay's lie must not outlive it for
-// long; latest for a second, info for an hour), and one request at a time goes upstream per path (a
+// long; latest for a quarter second, info for an hour), and one request at a time goes upstream per path (a
 // crowd asking for the same beacon at go costs one upstream request). A per-source token bucket bounds what one
 // address can make the server do; it is generous, as a crowd behind one carrier NAT shares it.
 // Nothing is logged.
@@ -75,7 +75,8 @@ export type DrandHandler = ((req: IncomingMessage, res: ServerResponse) => void)
 const PATH = /^\/drand\/([0-9a-f]{64})\/(info|public\/latest|public\/([1-9][0-9]{0,15}))$/
 const HEX = /^[0-9a-f]+$/
 const MAX_SOURCES = 10_000
-const LATEST_MS = 1_000
+// Short: at go a crowd asks for latest until it names the round; a stale answer costs each of them a retry.
+const LATEST_MS = 250
 const ROUND_MS = 300_000
 const INFO_MS = 3_600_000
 
