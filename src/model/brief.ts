@@ -227,9 +227,17 @@ export class BriefView {
     return [...timelocksOf(this.doc).keys()].map((id) => id as StageId).filter((id) => this.timelock(id) !== undefined)
   }
 
-  /** Whether a way other than the core's opened the stage on this phone. */
+  /** Whether a way other than the core's opened the stage's version in force on this phone. */
   openedBy(stageId: StageId, way: Exclude<ReleaseWay, 'core'>): boolean {
-    return this.keysBy.get(stageId)?.has(way) ?? false
+    const key = this.keysBy.get(stageId)?.get(way)
+    const sealed = stagesOf(this.doc).get(stageId)
+    if (!key || !sealed || !(sealed.box instanceof Uint8Array)) return false
+    try {
+      openStage(key, this.briefId, stageId, sealed.box)
+      return true
+    } catch {
+      return false // a key for an earlier version: the core resealed since
+    }
   }
 
   /** Whether the core armed any way besides its own (in force or not: a phone loads the code to read it). */

@@ -55,7 +55,14 @@ export class GoClock {
     if (me !== undefined) this.me = me
     const keys = roomKeys(deriveKey(planKey, 'clock-key'))
     this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1024, (bytes) => this.onPeer(bytes), () => {}, 256)
-    this.startProbing(sockets)
+    for (const socket of sockets) {
+      this.topic.attach(socket)
+      socket.on('message', this.onServer)
+      socket.on('connect', this.probe)
+      this.sockets.push(socket)
+    }
+    this.probe()
+    this.timer = setInterval(this.probe, PROBE_MS)
     if (awareness !== undefined) {
       this.awareness = awareness
       awareness.on('change', this.onMesh)
@@ -64,26 +71,6 @@ export class GoClock {
       this.shareInMesh()
       this.meshTimer = setInterval(this.shareInMesh, MESH_SHARE_MS)
     }
-  }
-
-  /**
-   * A marshal's phone: the server is its only reference. Other participants are not asked: anyone
-   * in the brief could claim a slow clock and hold the marshals back for a day.
-   */
-  startWithServer(sockets: readonly SignalingSocket[]): void {
-    this.stop()
-    this.startProbing(sockets)
-  }
-
-  private startProbing(sockets: readonly SignalingSocket[]): void {
-    for (const socket of sockets) {
-      this.topic?.attach(socket)
-      socket.on('message', this.onServer)
-      socket.on('connect', this.probe)
-      this.sockets.push(socket)
-    }
-    this.probe()
-    this.timer = setInterval(this.probe, PROBE_MS)
   }
 
   private readonly shareInMesh = (): void => {

@@ -520,7 +520,15 @@ export class ActionSession {
 
   /** Every stage under a new key (its quorum is split again by rearmWays). */
   private resealStages(): void {
-    for (const stage of this.plan!.stages()) this.setStage(stage.content, stage.kind, stage.id)
+    for (const stage of this.plan!.stages()) this.resealStage(stage)
+  }
+
+  /** A stage under a new key: in the plan (its own release time kept) and sealed into the brief. */
+  private resealStage(stage: CoreStage): void {
+    const key = this.plan!.putStage(stage.id, stage.kind, stage.content, stage.releaseAt)
+    this.editor().sealStage(stage.id, stage.kind, key, stage.content)
+    this.planDoc!.flush()
+    this.briefDoc.flush()
   }
 
   /** Core phones: a stage whose box in the brief is not sealed under the plan's key (two core phones edited it at once) is sealed again. */
@@ -627,9 +635,9 @@ export class ActionSession {
     this.planDoc.flush()
   }
 
-  /** A marshal's clock: released by when the server confirms it (tests push it forward). */
-  get marshalClock(): GoClock | undefined {
-    return this.withoutCore?.clock
+  /** A marshal's own clock, which tests push forward as a fake tower would. */
+  get marshalClock(): { local: () => number } | undefined {
+    return this.withoutCore
   }
 
   /** On a marshal's phone: how many shares are offered and whether this one is; undefined elsewhere. */
@@ -717,13 +725,17 @@ export class ActionSession {
         for (const stage of plan.stages()) {
           const key = plan.stageKey(stage.id)!
           const have = this.brief.quorum(stage.id)
-          if (k < 2 || marshals.length < k) {
-            // Off, or too few marshals left to reach k: nothing stays armed that cannot open.
-            if (have) this.briefEditor!.setQuorum(stage.id, undefined)
+          // Marshals release at go: a stage with a later time of its own (dispersal, say) is not split.
+          const wanted = k >= 2 && marshals.length >= k && stage.releaseAt === undefined
+          const same = have && have.k === k && have.shares.length === marshals.length && have.shares.every((s) => marshals.includes(s.marshal))
+          if (have && !(wanted && same)) {
+            // Pieces of this key are out: turned off, a marshal dropped, k changed. Only a new key
+            // makes the old pieces useless; the next pass splits it (if wanted).
+            this.briefEditor!.setQuorum(stage.id, undefined)
+            this.resealStage(stage)
             continue
           }
-          const same = have && have.k === k && have.shares.length === marshals.length && have.shares.every((s) => marshals.includes(s.marshal))
-          if (same || this.brief.sealedKeyId(stage.id) !== stageKeyId(key)) continue
+          if (!wanted || have || this.brief.sealedKeyId(stage.id) !== stageKeyId(key)) continue
           const { splitStageKey } = await import('./quorum')
           const quorum = await splitStageKey(key, this.record.brief.docId, stage.id, k, marshals.map((m) => identities.get(m)!))
           if (this.closedSession || !this.briefDoc.canWrite) return
@@ -779,9 +791,7 @@ export class ActionSession {
       const before = new Set(this.stages().filter((s) => s.content).map((s) => s.id))
       const ways = await this.ways()
       if (!ways) throw new ModelError('bad-message', 'This phone could not load what reads a marshal’s code. Open Blossom once with a connection.')
-      ways.takeCode(code)
-      // Combining is asynchronous: let it finish before saying what opened.
-      await new Promise((resolve) => setTimeout(resolve, 0))
+      await ways.takeCode(code)
       return this.stages().find((s) => s.content && !before.has(s.id))
     }
     const record = releaseFromCode(code)

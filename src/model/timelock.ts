@@ -319,6 +319,9 @@ export async function fetchBeacon(baseUrl: string, chain: DrandChain, round: num
   const latest = await getBeacon(`${base}/latest`, fetchFn)
   if (latest === undefined || latest.round < round) return undefined
   if (latest.round === round) return latest
+  // Asking for the round by number names it: only once a true later round shows it is history (a
+  // server saying "latest" is past it before its time would learn the go time from this phone).
+  if (!(await verifyBeacon(chain, latest))) throw new TimelockError('forged-beacon')
   const past = await getBeacon(`${base}/${round}`, fetchFn)
   if (past !== undefined && past.round !== round) throw new TimelockError('malformed')
   return past

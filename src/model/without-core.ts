@@ -8,14 +8,15 @@
 //
 //   message = kind (1) | body      1: a share offer; 2: "send me what you hold" (a late phone); 3: a beacon
 //
-// A marshal's phone offers by itself at go by a clock the server confirms; with no confirmation
-// (no network) the person decides, with a watch. At a time lock's round every phone asks the app
+// A marshal's phone offers by itself at go when its own clock and the server's agree that go has come
+// (server-time.ts); when they disagree, or no server answers, the person decides, with a watch. At a time lock's round every phone asks the app
 // server's drand proxy for the beacon (the beacon is the proof of time: no clock is trusted). A held
 // or called-off action offers nothing, and an honest phone opens nothing by these ways while it is.
 import { concat, deriveKey, fromBase64Url, toBase64Url, type DeviceIdentity, type DocId, type SecretKey } from '../crypto'
 import { roomKeys, SealedTopic, type PeerAwareness, type SignalingSocket } from '../transport'
 import type { BriefView } from './brief'
-import { GoClock } from './clock'
+import { CLOCK_TOLERANCE_MS } from './clock'
+import { ServerTime } from './server-time'
 import { combineShares, makeShareOffer, MAX_MARSHALS, OFFER_BYTES, QuorumError, readShareOffer, shareOf, type ShareOffer } from './quorum'
 import { beaconMessage, fetchBeacon, openTimelock, readBeaconMessage, roundTime, TimelockError, verifyBeacon, warmUp, type SealedTimelock } from './timelock'
 import type { StageId } from './stage'
@@ -23,12 +24,17 @@ import type { StageId } from './stage'
 const OFFER = 1
 const ASK = 2
 const BEACON = 3
-/** Beacons a phone checks per minute at most: a check is a pairing, and a flood of forged ones must not stall it. */
-const BEACON_CHECKS_PER_MINUTE = 20
+/**
+ * Beacons from other phones a phone checks per minute at most: a check is a pairing, and a flood of
+ * forged ones must not stall it. What the phone fetched itself is always checked.
+ */
+const BEACON_CHECKS_PER_MINUTE = 60
+/** A phone answers "send me what you hold" at most this many times a minute: asking again and again gets little. */
+const ANSWERS_PER_MINUTE = 12
 /** How often a phone asks for the beacon while it is not out or the server does not answer (then every last one). */
 const BEACON_RETRY_MS = [300, 300, 500, 500, 1_000, 1_000, 2_000, 5_000, 10_000, 30_000]
-/** Offers a phone keeps at most, per stage in force (stale ones drop out when the brief changes). */
-const MAX_HELD = 4 * MAX_MARSHALS
+/** Checked offers remembered (valid or not), so the same bytes cost one signature check. */
+const MAX_READ = 1024
 /** A phone answering "send me what you hold" waits a random while: one answer usually does for all. */
 const ANSWER_WITHIN_MS = 1_500
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -82,13 +88,20 @@ export interface WithoutCoreOptions {
 }
 
 export class WithoutCore {
-  /** Offers held, by their bytes: checked again whenever they are used (a re-split makes old ones stale). */
+  /**
+   * Offers held, one per stage and marshal: the first that checks out against the split in force. A
+   * marshal's modified app can sign its piece anew as often as it likes (each signature valid, each
+   * message new); keyed by marshal, they take one place, never the others'.
+   */
   private readonly held = new Map<string, Uint8Array>()
+  /** What reading an offer against a split gave (by offer and split): a check is done once. */
+  private readonly reads = new Map<string, ShareOffer | null>()
   /** Beacons checked against a time lock in force, by `chain hash:round`. */
   private readonly beacons = new Map<string, Uint8Array>()
   /** Beacon messages already checked and found false (bounded), and the checks made this minute. */
   private readonly falseBeacons = new Set<string>()
-  private checks = { minute: 0, count: 0 }
+  /** Checks of other phones' beacons this minute, per source ('relay', 'mesh:<client>'). */
+  private checks = { minute: 0, by: new Map<string, number>() }
   private beaconTimer: ReturnType<typeof setTimeout> | undefined
   private beaconTries = 0
   private warm: Promise<void> | undefined
@@ -96,13 +109,17 @@ export class WithoutCore {
   private readonly openingLocks = new Map<string, Promise<boolean>>()
   private topic: SealedTopic | undefined
   private awareness: PeerAwareness | undefined
-  /** A marshal's clock: the server's time is the reference, as for a core phone. */
-  readonly clock = new GoClock(() => this.armMarshal())
+  /** The server's time, for a marshal's release at go. */
+  private readonly serverTime = new ServerTime(() => this.armMarshal())
+  /** This phone's own clock (tests replace it with one a fake tower pushed). */
+  local: () => number = Date.now
   private timer: ReturnType<typeof setTimeout> | undefined
   private answerTimer: ReturnType<typeof setTimeout> | undefined
   /** The person confirmed it is go time (their phone could not). */
-  private personSaysGo = false
-  private opening = false
+  /** The go time the person said had come (a later go time asks again). */
+  private personSaysGo: number | undefined
+  /** The pass combining what is held, while one runs: a change meanwhile runs it once more. */
+  private opening: Promise<void> | undefined
   private openAgain = false
   private closed = false
   private readonly stopWatching: () => void
@@ -117,7 +134,7 @@ export class WithoutCore {
     })
     this.fromBrief()
     void (async () => {
-      for (const bytes of o.stored.beacons) await this.takeBeacon(bytes, true)
+      for (const bytes of o.stored.beacons) await this.takeBeacon(bytes, true, 'own')
     })()
     this.armBeacon()
     void this.open()
@@ -138,7 +155,7 @@ export class WithoutCore {
     if (more) this.saveHeld()
     for (const stageId of this.o.brief.timelockStages()) {
       const recorded = this.o.brief.recorded(stageId, 'timelock')
-      if (recorded) void this.takeBeacon(recorded, true)
+      if (recorded) void this.takeBeacon(recorded, true, 'own')
     }
   }
 
@@ -154,13 +171,13 @@ export class WithoutCore {
       this.onMesh({ added: [...awareness.getStates().keys()], updated: [] })
       this.share()
     }
-    // Core phones release by their own clock (GoClock in the session); a marshal's is started here.
-    if (!isCore) this.clock.startWithServer(sockets)
+    // Core phones release by their own clock (GoClock in the session); a marshal asks the server here.
+    if (!isCore) this.serverTime.start(sockets)
     this.armMarshal()
   }
 
   detach(): void {
-    this.clock.stop()
+    this.serverTime.stop()
     this.topic?.close()
     this.topic = undefined
     this.awareness?.off('change', this.onMesh)
@@ -180,10 +197,11 @@ export class WithoutCore {
    * An offer scanned from a marshal's QR code. Throws QuorumError (a person gets a reason);
    * offers from the network that do not check out are dropped without a word.
    */
-  takeCode(code: string): void {
+  async takeCode(code: string): Promise<void> {
     const bytes = offerFromCode(code)
     this.read(bytes) // throws
     this.take(bytes)
+    await this.open()
   }
 
   /** This phone's own offer as a QR code's text, once it released (a marshal with no network shows it). */
@@ -216,7 +234,7 @@ export class WithoutCore {
   /** The person says it is go time (the phone could not confirm its clock). */
   confirmGo(): void {
     if (this.goBy() !== 'person') return
-    this.personSaysGo = true
+    this.personSaysGo = this.o.brief.read().goAt
     this.armMarshal()
   }
 
@@ -233,15 +251,18 @@ export class WithoutCore {
   }
 
   /**
-   * Whether go has come for a marshal: 'clock' by a confirmed clock, 'person' by this phone's own
-   * clock only (the person must say so), undefined not yet (or held, called off, no go time).
+   * Whether go has come for a marshal: 'clock' when this phone's clock and the server's both say so
+   * (within the tolerance core phones use); 'person' when only one says so, or no server answers and
+   * this phone's clock says so: the person decides, by a watch. Undefined: not yet, or held, called
+   * off, no go time. Neither a fast server nor a pushed phone clock alone releases early.
    */
   private goBy(): 'clock' | 'person' | undefined {
     const { state, goAt } = this.o.brief.read()
     if (state !== 'scheduled' || goAt === undefined) return undefined
-    const confirmed = this.clock.releaseNow()
-    if (confirmed !== undefined) return confirmed >= goAt ? 'clock' : undefined
-    return this.clock.local() >= goAt ? 'person' : undefined
+    const local = this.local()
+    const server = this.serverTime.now()
+    if (server !== undefined && server >= goAt && local >= goAt - CLOCK_TOLERANCE_MS) return 'clock'
+    return local >= goAt || (server !== undefined && server >= goAt) ? 'person' : undefined
   }
 
   private armMarshal(): void {
@@ -249,25 +270,42 @@ export class WithoutCore {
     if (this.closed) return
     const stages = this.o.brief.quorumStages().filter((id) => this.myShare(id) !== undefined)
     if (stages.length === 0) return
+    const { goAt, state } = this.o.brief.read()
     const by = this.goBy()
-    if (by === 'clock' || (by === 'person' && this.personSaysGo)) {
+    if (by === 'clock' || (by === 'person' && this.personSaysGo === goAt)) {
       for (const id of stages) {
         const offer = makeShareOffer(this.o.briefId, id, this.myShare(id)!, this.o.me)
-        if (!this.held.has(toBase64Url(offer))) this.take(offer)
+        const mine = this.held.get(`${id}:${toBase64Url(this.o.me.signingPublicKey)}`)
+        if (!mine || !this.isValid(mine)) this.take(offer)
       }
       return
     }
     if (by === 'person') this.o.changed() // the screen asks the person
-    const { goAt, state } = this.o.brief.read()
     if (state !== 'scheduled' || goAt === undefined) return
-    const now = this.clock.releaseNow() ?? this.clock.local()
-    this.timer = setTimeout(() => this.armMarshal(), Math.min(MAX_TIMER_MS, Math.max(RECHECK_MS, goAt - now)))
+    // Looked at again when go is due by either clock, and every few seconds once it is by one.
+    const server = this.serverTime.now()
+    const due = Math.min(goAt - this.local(), server === undefined ? Infinity : goAt - server)
+    this.timer = setTimeout(() => this.armMarshal(), Math.min(MAX_TIMER_MS, Math.max(due > 0 ? due : RECHECK_MS, 50)))
   }
 
   // --- every phone ----------------------------------------------------------------
 
+  /** Reads an offer against the split in force; throws QuorumError. Remembered per offer and split. */
   private read(bytes: Uint8Array): ShareOffer {
-    return readShareOffer(bytes, this.o.briefId, (id) => this.o.brief.quorum(id))
+    const stage = bytes.length > 17 ? toBase64Url(bytes.subarray(1, 17)) : ''
+    const memo = `${toBase64Url(bytes)}:${this.o.brief.quorum(stage as StageId)?.keyId ?? ''}`
+    const known = this.reads.get(memo)
+    if (known) return known
+    if (known === null) throw new QuorumError('not-marshal')
+    if (this.reads.size >= MAX_READ) this.reads.clear()
+    try {
+      const offer = readShareOffer(bytes, this.o.briefId, (id) => this.o.brief.quorum(id))
+      this.reads.set(memo, offer)
+      return offer
+    } catch (e) {
+      this.reads.set(memo, null)
+      throw e
+    }
   }
 
   private validOffers(stageId: StageId): { offer: ShareOffer; bytes: Uint8Array }[] {
@@ -283,28 +321,31 @@ export class WithoutCore {
     return [...out.values()]
   }
 
+  /** Keeps an offer if it checks out and its marshal has none in force for its stage yet. */
   private keep(bytes: Uint8Array): boolean {
-    const id = toBase64Url(bytes)
-    if (this.held.has(id)) return false
+    let offer: ShareOffer
     try {
-      this.read(bytes)
+      offer = this.read(bytes)
     } catch (e) {
       if (e instanceof QuorumError) return false
       throw e
     }
-    if (this.held.size >= MAX_HELD) {
-      // Full: drop what no longer checks out first; if all do, refuse the newcomer.
-      for (const [k, b] of this.held) {
-        try {
-          this.read(b)
-        } catch {
-          this.held.delete(k)
-        }
-      }
-      if (this.held.size >= MAX_HELD) return false
-    }
-    this.held.set(id, bytes)
+    const place = `${offer.stageId}:${offer.marshal}`
+    const had = this.held.get(place)
+    if (had && this.isValid(had)) return false
+    // Places of splits no longer in force go (bounded: stages × marshals of the splits in force).
+    for (const [k, b] of this.held) if (!this.isValid(b)) this.held.delete(k)
+    this.held.set(place, bytes)
     return true
+  }
+
+  private isValid(bytes: Uint8Array): boolean {
+    try {
+      this.read(bytes)
+      return true
+    } catch {
+      return false
+    }
   }
 
   /** Takes a valid offer: kept, saved, passed on (relay and mesh), and tried. */
@@ -318,37 +359,37 @@ export class WithoutCore {
   }
 
   /** Combines k offers for every stage that has them; the first way to open a stage opens it everywhere it is told. */
-  private async open(): Promise<void> {
+  private open(): Promise<void> {
     if (this.opening) {
       this.openAgain = true
-      return
+      return this.opening
     }
-    this.opening = true
-    try {
-      do {
-        this.openAgain = false
-        for (const stageId of this.mayOpen() ? this.o.brief.quorumStages() : []) {
-          const q = this.o.brief.quorum(stageId)!
-          const valid = this.validOffers(stageId)
-          if (valid.length < q.k) continue
-          const opensNow = !this.o.brief.isReleased(stageId)
-          const key = await combineShares(q, valid.map((v) => v.offer))
-          if (this.closed) return
-          if (key && this.o.brief.acceptKey(stageId, 'quorum', key)) {
-            if (opensNow) this.o.changed()
-            this.o.record?.(stageId, 'quorum', concat(...valid.slice(0, q.k).map((v) => v.bytes)))
-          }
+    this.opening = this.openAll().finally(() => (this.opening = undefined))
+    return this.opening
+  }
+
+  private async openAll(): Promise<void> {
+    do {
+      this.openAgain = false
+      for (const stageId of this.mayOpen() ? this.o.brief.quorumStages() : []) {
+        const q = this.o.brief.quorum(stageId)!
+        const valid = this.validOffers(stageId)
+        if (valid.length < q.k || this.o.brief.openedBy(stageId, 'quorum')) continue
+        const opensNow = !this.o.brief.isReleased(stageId)
+        const key = await combineShares(q, valid.map((v) => v.offer))
+        if (this.closed) return
+        if (key && this.o.brief.acceptKey(stageId, 'quorum', key)) {
+          if (opensNow) this.o.changed()
+          this.o.record?.(stageId, 'quorum', concat(...valid.slice(0, q.k).map((v) => v.bytes)))
         }
-        for (const stageId of this.mayOpen() ? this.o.brief.timelockStages() : []) {
-          const sealed = this.o.brief.timelock(stageId)!
-          const beacon = this.beacons.get(`${sealed.chain.hash}:${sealed.round}`)
-          if (beacon && !this.o.brief.openedBy(stageId, 'timelock')) await this.openWith(stageId, beacon)
-          if (this.closed) return
-        }
-      } while (this.openAgain && !this.closed)
-    } finally {
-      this.opening = false
-    }
+      }
+      for (const stageId of this.mayOpen() ? this.o.brief.timelockStages() : []) {
+        const sealed = this.o.brief.timelock(stageId)!
+        const beacon = this.beacons.get(`${sealed.chain.hash}:${sealed.round}`)
+        if (beacon && !this.o.brief.openedBy(stageId, 'timelock')) await this.openWith(stageId, beacon)
+        if (this.closed) return
+      }
+    } while (this.openAgain && !this.closed)
   }
 
   /** An honest phone opens nothing by these ways while the core holds or called off (a modified one may: SECURITY.md). */
@@ -387,7 +428,7 @@ export class WithoutCore {
       const beacon = await fetchBeacon(this.o.drand, sealed.chain, sealed.round, this.o.fetch)
       if (beacon) {
         this.beaconTries = 0
-        await this.takeBeacon(beaconMessage(sealed.chain.hash, beacon), false)
+        await this.takeBeacon(beaconMessage(sealed.chain.hash, beacon), false, 'own')
       }
     } catch {
       // The proxy is down or lied: phones nearby may pass the beacon on; ask again.
@@ -399,7 +440,12 @@ export class WithoutCore {
   }
 
   /** A beacon from anywhere: kept only if it is the true beacon of a time lock in force here. */
-  private async takeBeacon(bytes: Uint8Array, quietly: boolean): Promise<void> {
+  /**
+   * `from`: who handed it over. 'own' (this phone fetched or kept it) is always checked; the relay and
+   * each mesh peer have a budget of checks each, so a flood of forged beacons from one of them cannot
+   * crowd out the true one from another.
+   */
+  private async takeBeacon(bytes: Uint8Array, quietly: boolean, from: string): Promise<void> {
     let read: ReturnType<typeof readBeaconMessage>
     try {
       read = readBeaconMessage(bytes)
@@ -410,7 +456,7 @@ export class WithoutCore {
     if (this.beacons.has(id) || this.checkingBeacons.has(toBase64Url(bytes))) return
     this.checkingBeacons.add(toBase64Url(bytes))
     try {
-      await this.checkBeacon(bytes, read, id, quietly)
+      await this.checkBeacon(bytes, read, id, quietly, from)
     } finally {
       this.checkingBeacons.delete(toBase64Url(bytes))
     }
@@ -418,18 +464,19 @@ export class WithoutCore {
 
   private readonly checkingBeacons = new Set<string>()
 
-  private async checkBeacon(bytes: Uint8Array, read: ReturnType<typeof readBeaconMessage>, id: string, quietly: boolean): Promise<void> {
+  private async checkBeacon(bytes: Uint8Array, read: ReturnType<typeof readBeaconMessage>, id: string, quietly: boolean, from: string): Promise<void> {
     const stageId = this.o.brief.timelockStages().find((s) => {
       const t = this.o.brief.timelock(s)!
       return t.chain.hash === read.chainHash && t.round === read.beacon.round
     })
     const text = toBase64Url(bytes)
-    if (stageId === undefined || this.falseBeacons.has(text) || !this.mayCheck()) return
+    if (stageId === undefined || this.falseBeacons.has(text) || (from !== 'own' && !this.mayCheck(from))) return
     // A phone free to open checks the beacon by opening (openTimelock verifies it first): once, not twice.
     const opening = this.mayOpen() && !this.o.brief.openedBy(stageId, 'timelock')
     const verified = opening ? await this.openWith(stageId, bytes) : await verifyBeacon(this.o.brief.timelock(stageId)!.chain, read.beacon)
     if (!verified) {
-      if (this.falseBeacons.size >= 64) this.falseBeacons.clear()
+      // Remembered, oldest forgotten first: a forgery sent again costs nothing.
+      if (this.falseBeacons.size >= 256) this.falseBeacons.delete(this.falseBeacons.values().next().value!)
       this.falseBeacons.add(text)
       return
     }
@@ -472,16 +519,19 @@ export class WithoutCore {
     return true
   }
 
-  private mayCheck(): boolean {
+  private mayCheck(from: string): boolean {
     const minute = Math.floor(Date.now() / 60_000)
-    if (this.checks.minute !== minute) this.checks = { minute, count: 0 }
-    return ++this.checks.count <= BEACON_CHECKS_PER_MINUTE
+    if (this.checks.minute !== minute) this.checks = { minute, by: new Map() }
+    if (!this.checks.by.has(from) && this.checks.by.size >= 64) return false
+    const n = (this.checks.by.get(from) ?? 0) + 1
+    this.checks.by.set(from, n)
+    return n <= BEACON_CHECKS_PER_MINUTE
   }
 
   private onMessage(message: Uint8Array): void {
     if (message[0] === BEACON) {
       this.seenSinceAsk?.add(toBase64Url(message.slice(1)))
-      void this.takeBeacon(message.slice(1), true)
+      void this.takeBeacon(message.slice(1), true, 'relay')
     }
     else if (message[0] === OFFER) {
       const bytes = message.slice(1)
@@ -492,6 +542,7 @@ export class WithoutCore {
 
   /** Offers that went by since a late phone asked: a phone answering sends only what nobody sent meanwhile. */
   private seenSinceAsk: Set<string> | undefined
+  private answers = { minute: 0, count: 0 }
 
   /** A phone that (re)connects asks what it missed, and offers its own again. */
   private onSubscribed(): void {
@@ -501,7 +552,10 @@ export class WithoutCore {
 
   /** Answers a late phone after a random wait, with what no other phone sent meanwhile. */
   private answerSoon(): void {
-    if (this.held.size === 0 || this.answerTimer !== undefined) return
+    if ((this.held.size === 0 && this.beacons.size === 0) || this.answerTimer !== undefined) return
+    const minute = Math.floor(Date.now() / 60_000)
+    if (this.answers.minute !== minute) this.answers = { minute, count: 0 }
+    if (++this.answers.count > ANSWERS_PER_MINUTE) return
     this.seenSinceAsk = new Set()
     this.answerTimer = setTimeout(() => {
       const seen = this.seenSinceAsk ?? new Set<string>()
@@ -531,7 +585,7 @@ export class WithoutCore {
       if (id === awareness.clientID) continue
       const beacons = awareness.getStates().get(id)?.[MESH_BEACONS]
       if (Array.isArray(beacons)) {
-        for (const b of beacons.slice(0, 8)) if (typeof b === 'string' && b.length < 200) void this.takeBeacon(fromBase64Url(b), true)
+        for (const b of beacons.slice(0, 8)) if (typeof b === 'string' && b.length < 200) void this.takeBeacon(fromBase64Url(b), true, `mesh:${id}`)
       }
       const offers = awareness.getStates().get(id)?.[MESH_FIELD]
       if (!Array.isArray(offers)) continue

@@ -33,7 +33,7 @@ export interface DrandProxyOptions {
   maxResponseBytes?: number
   /** Past rounds kept (each for ROUND_MS). Default 256. */
   cacheRounds?: number
-  /** Per source: burst and refill. Default 60, 10 per second. */
+  /** Per source: burst and refill. Default 120, 30 per second (a crowd behind one carrier NAT is one source). */
   burst?: number
   perSecond?: number
   /** Who a request comes from (behind a proxy: the address it forwards). */
@@ -120,8 +120,8 @@ export function createDrandHandler(options: DrandProxyOptions = {}): DrandHandle
   const timeoutMs = options.timeoutMs ?? 3_000
   const maxBytes = options.maxResponseBytes ?? 16 * 1024
   const cacheRounds = options.cacheRounds ?? 256
-  const burst = options.burst ?? 60
-  const perSecond = options.perSecond ?? 10
+  const burst = options.burst ?? 120
+  const perSecond = options.perSecond ?? 30
   const sourceOf = options.sourceOf ?? addressSource
   const fetchFn = options.fetch ?? fetch
   const chain = options.chain ?? QUICKNET_HASH

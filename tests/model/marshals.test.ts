@@ -3,7 +3,8 @@
 // by hand on the relay, a marshal releasing early, a removed marshal replaying its old share, a
 // hold, a marshal phone whose clock was pushed forward. Real phones, real relay on 127.0.0.1.
 import { afterEach, describe, expect, it } from 'vitest'
-import { concat, deriveKey, newIdentity, randomBytes, type SecretKey } from '../../src/crypto'
+import { concat, deriveKey, framed, fromBase64Url, newIdentity, randomBytes, utf8, type DeviceIdentity, type DocId, type SecretKey } from '../../src/crypto'
+import { lib } from '../../src/crypto/sodium'
 import { Phone, type ActionSession } from '../../src/model'
 import { makeShareOffer, shareOf } from '../../src/model/quorum'
 import { roomKeys, SealedTopic, ownSockets, releaseSockets } from '../../src/transport'
@@ -51,6 +52,29 @@ async function action(): Promise<Cast> {
   a.setQuorum({ k: 2, marshals: ids })
   for (const m of marshals) await waitFor(() => sessionOf(m).marshal() !== undefined, 'every marshal holds its share', 15_000)
   return { core, a, marshals, ana }
+}
+
+/**
+ * The same share offer, signed again with a fresh random nonce: a valid Ed25519 signature, and new
+ * bytes every time (libsodium signs deterministically; a modified client need not). Real libsodium
+ * scalar arithmetic: R = rB, S = r + H(R, A, M)a.
+ */
+function resigned(briefId: DocId, stageId: string, share: Uint8Array, m: DeviceIdentity): Uint8Array {
+  const s = lib()
+  const h = s.crypto_hash_sha512(m.seed.subarray(0, 32))
+  const a = h.slice(0, 32)
+  a[0]! &= 248
+  a[31]! &= 127
+  a[31]! |= 64
+  const wide = new Uint8Array(64)
+  wide.set(a)
+  const scalar = s.crypto_core_ed25519_scalar_reduce(wide)
+  const r = s.crypto_core_ed25519_scalar_random()
+  const R = s.crypto_scalarmult_ed25519_base_noclamp(r)
+  const message = concat(framed(utf8('blossom/v1/sign/share-offer')), fromBase64Url(briefId), fromBase64Url(stageId), share)
+  const k = s.crypto_core_ed25519_scalar_reduce(s.crypto_hash_sha512(concat(R, m.signingPublicKey, message)))
+  const S = s.crypto_core_ed25519_scalar_add(r, s.crypto_core_ed25519_scalar_mul(k, scalar))
+  return concat(Uint8Array.of(1), fromBase64Url(stageId), share, m.signingPublicKey, R, S)
 }
 
 /** A modified client on the relay: sends whatever bytes it likes on the action's without-core topic. */
@@ -130,7 +154,28 @@ describe('marshals, attacked', () => {
     r.close()
   })
 
-  it('a marshal whose phone clock was pushed forward does not release before go by the server’s time; nor does one while the core holds', { timeout: 90_000 }, async () => {
+  it('a marshal signing its piece anew 200 times before go takes one place: the honest marshals still open at go', { timeout: 90_000 }, async () => {
+    const cast = await action()
+    const [m1, m2, m3] = cast.marshals.map(sessionOf)
+    const briefId = m1!.access.brief.docId
+    const stageId = m1!.stages()[0]!.id
+    const share = shareOf(m3!.me, m3!.brief.quorum(stageId)!, stageId)!
+    const variants = Array.from({ length: 200 }, () => resigned(briefId, stageId, share, m3!.me))
+    expect(new Set(variants.map((v) => v.join())).size).toBe(200)
+    const r = rogue(harness!.url, newestKey(m1!))
+    for (const v of variants) await r.send(v)
+    await waitFor(() => m1!.marshal()?.offered === 1, 'M1 counts M3 once', 10_000)
+    await sleep(1_000)
+    expect(m1!.marshal()?.offered).toBe(1)
+    expect(revealed(m1!)).toBeUndefined()
+    // Go: M1 and M2 release (M3's one piece counts once): every participant reveals.
+    cast.a.setTimes({ goAt: Date.now() + 3_000 })
+    for (const t of [...cast.marshals, cast.ana]) await waitFor(() => revealed(sessionOf(t)) === LOCATION, 'everyone reveals at go', 20_000)
+    expect(m2!.marshal()?.offered).toBeGreaterThanOrEqual(2)
+    r.close()
+  })
+
+  it('a marshal whose phone clock was pushed forward does not release before go by the server’s time (its person is asked); nor does one while the core holds', { timeout: 90_000 }, async () => {
     const cast = await action()
     const [m1, m2] = cast.marshals.map(sessionOf)
     // A fake tower pushed M1's clock ten minutes ahead; go is five minutes away by the server.
@@ -139,7 +184,8 @@ describe('marshals, attacked', () => {
     m1!.marshalClock!.local = () => Date.now() + 10 * 60_000
     m1!.connect(cast.marshals[0]!.transport) // probes the server again at once
     await sleep(3_000)
-    expect(m1!.marshal()?.mine).toBe('waiting')
+    // Its clock and the server's disagree: it does not release by itself; its person is asked.
+    expect(m1!.marshal()?.mine).toBe('confirm')
     expect(m2!.marshal()?.offered).toBe(0)
     // The core holds; go time comes; nobody offers.
     cast.a.hold()
@@ -177,6 +223,29 @@ describe('marshals, attacked', () => {
     await waitFor(() => ana.marshal() === undefined && sessionOf(cast.marshals[1]!).marshal()?.offered === 1, 'M2 counts M1 only', 10_000)
     await sleep(500)
     expect(revealed(ana)).toBeUndefined()
+    r.close()
+  })
+
+  it('dropping a marshal, or turning the quorum off, gives the stage a new key: pieces of the old split open nothing', { timeout: 90_000 }, async () => {
+    const cast = await action()
+    const [m1, , m3] = cast.marshals.map(sessionOf)
+    const ana = sessionOf(cast.ana)
+    const stageId = ana.stages()[0]!.id
+    const briefId = ana.access.brief.docId
+    const old = ana.brief.quorum(stageId)!
+    const oldOffers = [m1!, m3!].map((m) => makeShareOffer(briefId, stageId, shareOf(m.me, old, stageId)!, m.me))
+    const keep = cast.a.marshalChoices().filter((c) => c.label !== 'M3').filter((c) => c.label.startsWith('M')).map((c) => c.id)
+    cast.a.setQuorum({ k: 2, marshals: keep })
+    await waitFor(() => ana.brief.quorum(stageId)?.shares.length === 2 && ana.brief.quorum(stageId)!.keyId !== old.keyId, 'Ana holds a split of a new key', 15_000)
+    const r = rogue(harness!.url, newestKey(ana))
+    for (const o of oldOffers) await r.send(o)
+    await sleep(1_500)
+    expect(revealed(ana)).toBeUndefined()
+    expect(ana.quorumProgress()).toEqual({ offered: 0, k: 2 })
+    // Off: the marshals' pieces of the key in force are out, so the key changes again.
+    const armed = ana.brief.quorum(stageId)!
+    cast.a.setQuorum(undefined)
+    await waitFor(() => ana.brief.quorum(stageId) === undefined && ana.brief.sealedKeyId(stageId) !== armed.keyId, 'a new key once the quorum is off', 15_000)
     r.close()
   })
 })

@@ -1,0 +1,64 @@
+// The server's time, as a marshal's phone last heard it (each pong carries it), carried forward on the
+// page's monotonic clock: a jump of the phone's own clock (a fake cell tower sets it through NITZ)
+// moves nothing here. One sample per server; the slowest fresh one counts, so an honest server holds
+// back one that runs fast. A sample older than FRESH_MS, or one more than a day off, does not count.
+import type { SignalingSocket } from '../transport'
+
+const FRESH_MS = 3 * 60_000
+const PROBE_MS = 60_000
+const ABSURD_MS = 24 * 3600_000
+
+export class ServerTime {
+  /** By socket URL: what the server said, and the monotonic time it arrived. */
+  private readonly heard = new Map<string, { server: number; at: number }>()
+  private readonly sockets: SignalingSocket[] = []
+  private timer: ReturnType<typeof setInterval> | undefined
+
+  constructor(private readonly changed: () => void = () => {}) {}
+
+  start(sockets: readonly SignalingSocket[]): void {
+    this.stop()
+    for (const socket of sockets) {
+      const onPong = (message: unknown): void => {
+        const m = message as { type?: unknown; now?: unknown } | null
+        if (m?.type !== 'pong' || typeof m.now !== 'number' || !Number.isFinite(m.now) || Math.abs(m.now - Date.now()) > ABSURD_MS) return
+        const first = !this.heard.has(socket.url)
+        this.heard.set(socket.url, { server: m.now, at: performance.now() })
+        if (first) this.changed()
+      }
+      socket.on('message', onPong)
+      socket.on('connect', this.probe)
+      this.stops.push(() => {
+        socket.off('message', onPong)
+        socket.off('connect', this.probe)
+      })
+      this.sockets.push(socket)
+    }
+    this.probe()
+    this.timer = setInterval(this.probe, PROBE_MS)
+  }
+
+  private stops: (() => void)[] = []
+
+  stop(): void {
+    clearInterval(this.timer)
+    for (const stop of this.stops.splice(0)) stop()
+    this.sockets.length = 0
+  }
+
+  /** What the slowest server heard recently says the time is now; undefined if none was heard lately. */
+  now(): number | undefined {
+    const t = performance.now()
+    let slowest: number | undefined
+    for (const h of this.heard.values()) {
+      if (t - h.at > FRESH_MS || t < h.at) continue
+      const now = h.server + (t - h.at)
+      if (slowest === undefined || now < slowest) slowest = now
+    }
+    return slowest
+  }
+
+  private readonly probe = (): void => {
+    for (const socket of this.sockets) if (socket.connected) socket.send({ type: 'ping' })
+  }
+}
