@@ -8,16 +8,17 @@
 //
 //   message = kind (1) | body      1: a share offer; 2: "send me what you hold" (a late phone); 3: a beacon
 //
-// A marshal's phone offers by itself at go when its own clock and the server's agree that go has come
-// (server-time.ts); when they disagree, or no server answers, the person decides, with a watch. At a time lock's round every phone asks the app
-// server's drand proxy for the beacon (the beacon is the proof of time: no clock is trusted). A held
-// or called-off action offers nothing, and an honest phone opens nothing by these ways while it is.
+// A marshal's phone offers by itself at go when its own clock and the server's agree that go has
+// come (server-time.ts); when they disagree, or no server answers, the person decides, with a watch.
+// At a time lock's round every phone asks the app server's drand proxy for the beacon (the beacon is
+// the proof of time: no clock is trusted). A held or called-off action offers nothing, and an honest
+// phone opens nothing by these ways while it is.
 import { concat, deriveKey, fromBase64Url, toBase64Url, type DeviceIdentity, type DocId, type SecretKey } from '../crypto'
 import { roomKeys, SealedTopic, type PeerAwareness, type SignalingSocket } from '../transport'
 import type { BriefView } from './brief'
 import { CLOCK_TOLERANCE_MS } from './clock'
 import { ServerTime } from './server-time'
-import { combineShares, makeShareOffer, MAX_MARSHALS, OFFER_BYTES, QuorumError, readShareOffer, shareOf, type ShareOffer } from './quorum'
+import { combineShares, makeShareOffer, MAX_MARSHALS, OFFER_BYTES, QuorumError, readShareOffer, shareOf, type QuorumProblem, type ShareOffer } from './quorum'
 import { beaconMessage, fetchBeacon, openTimelock, readBeaconMessage, roundTime, TimelockError, verifyBeacon, warmUp, type SealedTimelock } from './timelock'
 import type { StageId } from './stage'
 
@@ -51,7 +52,7 @@ export interface MarshalView {
   readonly offered: number
   /**
    * waiting: before go (or held). offered: this phone released its share. confirm: go has come by
-   * this phone's clock, but nothing confirms the clock: the person decides.
+   * this phone's clock or the server's but not both, or no server answers: the person decides.
    */
   readonly mine: 'waiting' | 'offered' | 'confirm'
 }
@@ -68,8 +69,6 @@ export function offerFromCode(code: string): Uint8Array {
     throw new QuorumError('malformed')
   }
 }
-
-export const isShareCode = (code: string): boolean => code.trim().startsWith('BLOSSOM-SHARE:')
 
 export interface WithoutCoreOptions {
   readonly brief: BriefView
@@ -95,7 +94,7 @@ export class WithoutCore {
    */
   private readonly held = new Map<string, Uint8Array>()
   /** What reading an offer against a split gave (by offer and split): a check is done once. */
-  private readonly reads = new Map<string, ShareOffer | null>()
+  private readonly reads = new Map<string, ShareOffer | QuorumProblem>()
   /** Beacons checked against a time lock in force, by `chain hash:round`. */
   private readonly beacons = new Map<string, Uint8Array>()
   /** Beacon messages already checked and found false (bounded), and the checks made this minute. */
@@ -295,15 +294,15 @@ export class WithoutCore {
     const stage = bytes.length > 17 ? toBase64Url(bytes.subarray(1, 17)) : ''
     const memo = `${toBase64Url(bytes)}:${this.o.brief.quorum(stage as StageId)?.keyId ?? ''}`
     const known = this.reads.get(memo)
+    if (typeof known === 'string') throw new QuorumError(known)
     if (known) return known
-    if (known === null) throw new QuorumError('not-marshal')
     if (this.reads.size >= MAX_READ) this.reads.clear()
     try {
       const offer = readShareOffer(bytes, this.o.briefId, (id) => this.o.brief.quorum(id))
       this.reads.set(memo, offer)
       return offer
     } catch (e) {
-      this.reads.set(memo, null)
+      if (e instanceof QuorumError) this.reads.set(memo, e.problem)
       throw e
     }
   }
