@@ -15,7 +15,7 @@ import { inviteUrl, type InviteTier } from './invite-link'
 import { PlanView, type CoreStage } from './plan'
 import { MAX_MARSHALS, QUICKNET, type DrandChain } from './ways'
 import type { MarshalView, WithoutCore } from './without-core'
-import { locationOf, newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId, type StageKind } from './stage'
+import { isCode, locationOf, newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId, type StageKind } from './stage'
 import { closeWithout, stillNeedsClosing, type Members } from './rotation'
 import type { DocAccess } from './access'
 
@@ -787,7 +787,7 @@ export class ActionSession {
    * and opens the stage once k marshals' are in (undefined before).
    */
   async acceptReleaseCode(code: string): Promise<StageView | undefined> {
-    if (code.trim().startsWith('BLOSSOM-SHARE:')) {
+    if (isCode('SHARE', code)) {
       const before = new Set(this.stages().filter((s) => s.content).map((s) => s.id))
       const ways = await this.ways()
       if (!ways) throw new ModelError('bad-message', 'This phone could not load what reads a marshal’s code. Open Blossom once with a connection.')

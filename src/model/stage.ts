@@ -152,15 +152,29 @@ export function readRelease(bytes: Uint8Array, briefId: DocId, core: readonly Pu
   return { stageId: toBase64Url(id) as StageId, key, signer }
 }
 
-/** The text a release QR code carries. */
-export const releaseCode = (release: Uint8Array): string => `BLOSSOM-GO:${toBase64Url(release)}`
+/** What a QR code carries: a release of the core (GO) or a marshal's piece (SHARE), as `BLOSSOM-<kind>:` and base64url. */
+export type CodeKind = 'GO' | 'SHARE'
 
-export function releaseFromCode(code: string): Uint8Array {
-  const m = /^BLOSSOM-GO:([A-Za-z0-9_-]+)$/.exec(code.trim())
-  if (!m) throw new ReleaseError('malformed')
+export const codeOf = (kind: CodeKind, bytes: Uint8Array): string => `BLOSSOM-${kind}:${toBase64Url(bytes)}`
+
+export const isCode = (kind: CodeKind, code: string): boolean => code.trim().startsWith(`BLOSSOM-${kind}:`)
+
+/** The bytes a code of this kind carries; undefined if it is not one. */
+export function bytesOfCode(kind: CodeKind, code: string): Uint8Array | undefined {
+  const m = new RegExp(`^BLOSSOM-${kind}:([A-Za-z0-9_-]+)$`).exec(code.trim())
+  if (!m) return undefined
   try {
     return fromBase64Url(m[1]!)
   } catch {
-    throw new ReleaseError('malformed')
+    return undefined
   }
+}
+
+/** The text a release QR code carries. */
+export const releaseCode = (release: Uint8Array): string => codeOf('GO', release)
+
+export function releaseFromCode(code: string): Uint8Array {
+  const bytes = bytesOfCode('GO', code)
+  if (!bytes) throw new ReleaseError('malformed')
+  return bytes
 }

@@ -20,7 +20,7 @@ import { CLOCK_TOLERANCE_MS } from './clock'
 import { ServerTime } from './server-time'
 import { combineShares, makeShareOffer, MAX_MARSHALS, OFFER_BYTES, QuorumError, readShareOffer, shareOf, type QuorumProblem, type ShareOffer } from './quorum'
 import { beaconMessage, fetchBeacon, openTimelock, readBeaconMessage, roundTime, TimelockError, verifyBeacon, warmUp, type SealedTimelock } from './timelock'
-import type { StageId } from './stage'
+import { bytesOfCode, codeOf, type StageId } from './stage'
 
 const OFFER = 1
 const ASK = 2
@@ -57,17 +57,26 @@ export interface MarshalView {
   readonly mine: 'waiting' | 'offered' | 'confirm'
 }
 
-const shareCode = (offer: Uint8Array): string => `BLOSSOM-SHARE:${toBase64Url(offer)}`
-
 /** The offer a marshal's QR code carries. Throws QuorumError 'malformed' for anything else. */
 export function offerFromCode(code: string): Uint8Array {
-  const m = /^BLOSSOM-SHARE:([A-Za-z0-9_-]+)$/.exec(code.trim())
-  if (!m) throw new QuorumError('malformed')
-  try {
-    return fromBase64Url(m[1]!)
-  } catch {
-    throw new QuorumError('malformed')
+  const bytes = bytesOfCode('SHARE', code)
+  if (!bytes) throw new QuorumError('malformed')
+  return bytes
+}
+
+/** The first `most` base64url strings of a mesh field no longer than `longest`, decoded; anything else skipped. */
+function meshStrings(field: unknown, most: number, longest: number): Uint8Array[] {
+  if (!Array.isArray(field)) return []
+  const out: Uint8Array[] = []
+  for (const item of field.slice(0, most)) {
+    if (typeof item !== 'string' || item.length > longest) continue
+    try {
+      out.push(fromBase64Url(item))
+    } catch {
+      // not base64url: skipped
+    }
   }
+  return out
 }
 
 export interface WithoutCoreOptions {
@@ -206,7 +215,7 @@ export class WithoutCore {
   /** This phone's own offer as a QR code's text, once it released (a marshal with no network shows it). */
   myCode(): string | undefined {
     const mine = this.myOffers()[0]
-    return mine ? shareCode(mine) : undefined
+    return mine ? codeOf('SHARE', mine) : undefined
   }
 
   /** What a marshal's phone shows; undefined on a phone that holds no share. */
@@ -582,20 +591,11 @@ export class WithoutCore {
     if (!awareness) return
     for (const id of [...changes.added, ...changes.updated]) {
       if (id === awareness.clientID) continue
-      const beacons = awareness.getStates().get(id)?.[MESH_BEACONS]
-      if (Array.isArray(beacons)) {
-        for (const b of beacons.slice(0, 8)) if (typeof b === 'string' && b.length < 200) void this.takeBeacon(fromBase64Url(b), true, `mesh:${id}`)
-      }
-      const offers = awareness.getStates().get(id)?.[MESH_FIELD]
-      if (!Array.isArray(offers)) continue
-      for (const o of offers.slice(0, MAX_MARSHALS * 4)) {
-        if (typeof o !== 'string' || o.length > 400) continue
-        try {
-          this.take(fromBase64Url(o), true)
-        } catch {
-          // not base64: ignored
-        }
-      }
+      const state = awareness.getStates().get(id)
+      // A peer writes its own fields: anything, of any size. Bounded, typed, decoded with care.
+      for (const b of meshStrings(state?.[MESH_BEACONS], 8, 200)) void this.takeBeacon(b, true, `mesh:${id}`)
+      for (const o of meshStrings(state?.[MESH_FIELD], MAX_MARSHALS * 4, 400)) this.take(o, true)
     }
   }
+
 }

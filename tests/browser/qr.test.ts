@@ -8,21 +8,18 @@
 // Vite (a temp folder: index.html + main.tsx mounting the components and exposing results on
 // window), served by the app's own server (createAppServer: same CSP and headers as the app).
 // Run with `npm run test:browser` (private network namespace; only loopback exists).
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
 import { qrStrings } from '../../src/ui/qr/strings'
+import { buildTestPage, relativeTo, removeTestPage, ROOT, type TestPage } from '../support/vite'
 import { writeQrY4m } from './qr-video'
 import { IN_PROCESS_SIGNALING } from './harness'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const WAIT_MS = 30_000
 const BUILD_TIMEOUT_MS = 60_000
 
@@ -122,50 +119,6 @@ export default {
 }
 `
 
-interface TestPage {
-  dir: string
-  dist: string
-}
-
-/** Builds the test page into a temp folder; its node_modules is a link to the project's. */
-async function buildTestPage(): Promise<TestPage> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'blossom-qr-page-'))
-  const dist = path.join(dir, 'dist')
-  const modules = path.join(dir, 'node_modules')
-  try {
-    await symlink(path.join(ROOT, 'node_modules'), modules, 'dir')
-    const qr = path.relative(dir, path.join(ROOT, 'src', 'ui', 'qr')).split(path.sep).join('/')
-    await writeFile(path.join(dir, 'index.html'), INDEX_HTML)
-    await writeFile(path.join(dir, 'main.tsx'), MAIN_TSX(qr))
-    await writeFile(path.join(dir, 'vite.config.mjs'), VITE_CONFIG)
-    await new Promise<void>((resolve, reject) => {
-      const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
-      const child = spawn(process.execPath, [vite, 'build', '--config', 'vite.config.mjs'], {
-        cwd: dir,
-        // vitest sets NODE_ENV=test, which would make Vite build a development bundle.
-        env: { ...process.env, NODE_ENV: 'production' },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      })
-      const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS)
-      child.on('error', reject)
-      child.on('exit', (code, signal) => {
-        clearTimeout(timer)
-        if (code === 0) resolve()
-        else reject(new Error(`vite build of the QR test page failed (${signal ?? `exit ${code}`})`))
-      })
-    })
-    return { dir, dist }
-  } catch (error) {
-    await removeTestPage(dir)
-    throw error
-  }
-}
-
-async function removeTestPage(dir: string): Promise<void> {
-  // The link first, so nothing can ever reach into the project's node_modules.
-  await unlink(path.join(dir, 'node_modules')).catch(() => undefined)
-  await rm(dir, { recursive: true, force: true })
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -175,7 +128,7 @@ let origin: string
 const browsers: Browser[] = []
 
 beforeAll(async () => {
-  page = await buildTestPage()
+  page = await buildTestPage('the QR test page', (dir) => ({ 'index.html': INDEX_HTML, 'main.tsx': MAIN_TSX(relativeTo(dir, 'src', 'ui', 'qr')), 'vite.config.mjs': VITE_CONFIG }), BUILD_TIMEOUT_MS)
   server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: page.dist, signaling: IN_PROCESS_SIGNALING })
   origin = (await server.listen()).replace(/\/$/, '')
 })

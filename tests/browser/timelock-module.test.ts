@@ -8,12 +8,9 @@
 //
 // The app does not use time locks yet, so the test builds its own page, as qr.test.ts does.
 // Run with `npm run test:browser` (private network namespace; only loopback exists).
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,9 +19,9 @@ import type { StageId } from '../../src/model/stage'
 import { openTimelock, timelockStageKey, type Beacon, type DrandChain, type SealedTimelock } from '../../src/model/timelock'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
 import { startTestBeacon, type TestBeacon } from '../support/test-beacon'
+import { buildTestPage, relativeTo, removeTestPage, type TestPage } from '../support/vite'
 import { IN_PROCESS_SIGNALING } from './harness'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const WAIT_MS = 30_000
 const BUILD_TIMEOUT_MS = 90_000
 
@@ -80,49 +77,6 @@ export default {
 }
 `
 
-interface TestPage {
-  dir: string
-  dist: string
-}
-
-/** Builds the test page into a temp folder; its node_modules is a link to the project's. */
-async function buildTestPage(): Promise<TestPage> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'blossom-timelock-page-'))
-  const dist = path.join(dir, 'dist')
-  try {
-    await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
-    const src = path.relative(dir, path.join(ROOT, 'src')).split(path.sep).join('/')
-    await writeFile(path.join(dir, 'index.html'), INDEX_HTML)
-    await writeFile(path.join(dir, 'main.ts'), MAIN_TS(src))
-    await writeFile(path.join(dir, 'vite.config.mjs'), VITE_CONFIG)
-    await new Promise<void>((resolve, reject) => {
-      const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
-      const child = spawn(process.execPath, [vite, 'build', '--config', 'vite.config.mjs'], {
-        cwd: dir,
-        // vitest sets NODE_ENV=test, which would make Vite build a development bundle.
-        env: { ...process.env, NODE_ENV: 'production' },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      })
-      const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS)
-      child.on('error', reject)
-      child.on('exit', (code, signal) => {
-        clearTimeout(timer)
-        if (code === 0) resolve()
-        else reject(new Error(`vite build of the timelock test page failed (${signal ?? `exit ${code}`})`))
-      })
-    })
-    return { dir, dist }
-  } catch (error) {
-    await removeTestPage(dir)
-    throw error
-  }
-}
-
-async function removeTestPage(dir: string): Promise<void> {
-  // The link first, so nothing can ever reach into the project's node_modules.
-  await unlink(path.join(dir, 'node_modules')).catch(() => undefined)
-  await rm(dir, { recursive: true, force: true })
-}
 
 type Chunk = { file: string; src?: string; isEntry?: boolean; imports?: string[]; dynamicImports?: string[] }
 
@@ -152,7 +106,7 @@ let browser: Browser
 
 beforeAll(async () => {
   await cryptoReady()
-  page = await buildTestPage()
+  page = await buildTestPage('the time lock test page', (dir) => ({ 'index.html': INDEX_HTML, 'main.ts': MAIN_TS(relativeTo(dir, 'src')), 'vite.config.mjs': VITE_CONFIG }), BUILD_TIMEOUT_MS)
   beacon = await startTestBeacon()
   server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: page.dist, signaling: IN_PROCESS_SIGNALING, drand: { upstreams: [beacon.url] } })
   origin = (await server.listen()).replace(/\/$/, '')

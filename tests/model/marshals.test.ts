@@ -3,13 +3,12 @@
 // by hand on the relay, a marshal releasing early, a removed marshal replaying its old share, a
 // hold, a marshal phone whose clock was pushed forward. Real phones, real relay on 127.0.0.1.
 import { afterEach, describe, expect, it } from 'vitest'
-import { concat, deriveKey, framed, fromBase64Url, newIdentity, randomBytes, utf8, type DeviceIdentity, type DocId, type SecretKey } from '../../src/crypto'
+import { concat, framed, fromBase64Url, newIdentity, randomBytes, utf8, type DeviceIdentity, type DocId } from '../../src/crypto'
 import { lib } from '../../src/crypto/sodium'
 import { Phone, type ActionSession } from '../../src/model'
 import { makeShareOffer, shareOf } from '../../src/model/quorum'
-import { roomKeys, SealedTopic, ownSockets, releaseSockets } from '../../src/transport'
 import { startSignaling, waitFor, type Harness } from '../server/helpers'
-import { newPhone, ORIGIN, type TestPhone } from './phones'
+import { newestKey, newPhone, ORIGIN, revealed, sessionOf, withoutCoreRogue, type TestPhone } from './phones'
 
 let harness: Harness | undefined
 const phones: Phone[] = []
@@ -20,9 +19,6 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const LOCATION = 'The old tram depot, north gate'
-const sessionOf = (t: TestPhone): ActionSession => t.phone.get(t.phone.list()[0]!.id)
-const revealed = (s: ActionSession): string | undefined => s.stages()[0]?.content?.text
-const newestKey = (s: ActionSession): SecretKey => s.access.brief.keys.get(Math.max(...s.access.brief.keys.keys()))!
 
 interface Cast {
   core: TestPhone
@@ -77,23 +73,6 @@ function resigned(briefId: DocId, stageId: string, share: Uint8Array, m: DeviceI
   return concat(Uint8Array.of(1), fromBase64Url(stageId), share, m.signingPublicKey, R, S)
 }
 
-/** A modified client on the relay: sends whatever bytes it likes on the action's without-core topic. */
-function rogue(url: string, briefKey: SecretKey) {
-  const keys = roomKeys(deriveKey(briefKey, 'without-core'))
-  const topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1024, () => {}, () => {}, 256)
-  const sockets = ownSockets([`${url}?rogue=${Math.random()}`], topic)
-  for (const s of sockets) topic.attach(s)
-  return {
-    async send(offer: Uint8Array): Promise<void> {
-      await waitFor(() => topic.online, 'the rogue is online')
-      topic.send(concat(Uint8Array.of(1), offer))
-    },
-    close(): void {
-      topic.close()
-      releaseSockets(sockets, topic)
-    },
-  }
-}
 
 describe('marshals open the stage with every core phone gone', () => {
   it('2 of 3 marshals release at go; every participant reveals, a late one too, and a restart keeps it', { timeout: 90_000 }, async () => {
@@ -132,7 +111,7 @@ describe('marshals, attacked', () => {
     const ana = sessionOf(cast.ana)
     const briefId = ana.access.brief.docId
     const stageId = ana.stages()[0]!.id
-    const r = rogue(harness!.url, newestKey(ana))
+    const r = withoutCoreRogue(harness!.url, newestKey(ana), 'offer')
     // Ana signs random shares with her own key, and one claiming to be a marshal (her signature, its key).
     await r.send(makeShareOffer(briefId, stageId, randomBytes(33), ana.me))
     const claimed = makeShareOffer(briefId, stageId, randomBytes(33), newIdentity())
@@ -162,7 +141,7 @@ describe('marshals, attacked', () => {
     const share = shareOf(m3!.me, m3!.brief.quorum(stageId)!, stageId)!
     const variants = Array.from({ length: 200 }, () => resigned(briefId, stageId, share, m3!.me))
     expect(new Set(variants.map((v) => v.join())).size).toBe(200)
-    const r = rogue(harness!.url, newestKey(m1!))
+    const r = withoutCoreRogue(harness!.url, newestKey(m1!), 'offer')
     for (const v of variants) await r.send(v)
     await waitFor(() => m1!.marshal()?.offered === 1, 'M1 counts M3 once', 10_000)
     await sleep(1_000)
@@ -211,14 +190,14 @@ describe('marshals, attacked', () => {
     expect(ana.brief.quorum(stageId)!.keyId).not.toBe(oldQuorum.keyId)
     // M3 replays its old share (on the old topic, and into the new one through a friend's key).
     for (const key of [oldKey, newestKey(ana)]) {
-      const r = rogue(harness!.url, key)
+      const r = withoutCoreRogue(harness!.url, key, 'offer')
       await r.send(makeShareOffer(briefId, stageId, oldShare, m3.me))
       r.close()
     }
     // M1 releases early with its new share: with M3's replay that would be two, were M3's counted.
     const m1 = sessionOf(cast.marshals[0]!)
     await waitFor(() => m1.brief.quorum(stageId)?.shares.length === 2, 'M1 holds the new split', 15_000)
-    const r = rogue(harness!.url, newestKey(ana))
+    const r = withoutCoreRogue(harness!.url, newestKey(ana), 'offer')
     await r.send(makeShareOffer(briefId, stageId, shareOf(m1.me, m1.brief.quorum(stageId)!, stageId)!, m1.me))
     await waitFor(() => ana.marshal() === undefined && sessionOf(cast.marshals[1]!).marshal()?.offered === 1, 'M2 counts M1 only', 10_000)
     await sleep(500)
@@ -237,7 +216,7 @@ describe('marshals, attacked', () => {
     const keep = cast.a.marshalChoices().filter((c) => c.label !== 'M3').filter((c) => c.label.startsWith('M')).map((c) => c.id)
     cast.a.setQuorum({ k: 2, marshals: keep })
     await waitFor(() => ana.brief.quorum(stageId)?.shares.length === 2 && ana.brief.quorum(stageId)!.keyId !== old.keyId, 'Ana holds a split of a new key', 15_000)
-    const r = rogue(harness!.url, newestKey(ana))
+    const r = withoutCoreRogue(harness!.url, newestKey(ana), 'offer')
     for (const o of oldOffers) await r.send(o)
     await sleep(1_500)
     expect(revealed(ana)).toBeUndefined()

@@ -2,9 +2,11 @@
 // 127.0.0.1, the sealed relay (Node has no browser WebRTC, so the mesh is off here).
 import 'fake-indexeddb/auto'
 import { WebSocket } from 'ws'
+import { concat, deriveKey, type SecretKey } from '../../src/crypto'
 import { openBlossomDB, type BlossomDB } from '../../src/store'
-import { Phone } from '../../src/model'
-import type { TransportSettings } from '../../src/transport'
+import { Phone, type ActionSession } from '../../src/model'
+import { ownSockets, releaseSockets, roomKeys, SealedTopic, type TransportSettings } from '../../src/transport'
+import { waitFor } from '../server/helpers'
 
 ;(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket
 
@@ -27,4 +29,34 @@ export async function newPhone(url: string, all: Phone[]): Promise<TestPhone> {
   const phone = await Phone.setUp(db, PASSPHRASE, transport)
   all.push(phone)
   return { phone, db, transport }
+}
+
+/** The phone's (only) action. */
+export const sessionOf = (t: TestPhone): ActionSession => t.phone.get(t.phone.list()[0]!.id)
+
+/** The first stage's text, once a release opened it. */
+export const revealed = (s: ActionSession): string | undefined => s.stages()[0]?.content?.text
+
+/** The brief key of the newest epoch this phone holds. */
+export const newestKey = (s: ActionSession): SecretKey => s.access.brief.keys.get(Math.max(...s.access.brief.keys.keys()))!
+
+/**
+ * A modified client on an action's without-core topic (src/model/without-core.ts): sends whatever
+ * bytes it likes as share offers or beacons, as anyone holding the brief key could.
+ */
+export function withoutCoreRogue(url: string, briefKey: SecretKey, kind: 'offer' | 'beacon') {
+  const keys = roomKeys(deriveKey(briefKey, 'without-core'))
+  const topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1024, () => {}, () => {}, 256)
+  const sockets = ownSockets([`${url}?rogue=${Math.random()}`], topic)
+  for (const socket of sockets) topic.attach(socket)
+  return {
+    async send(bytes: Uint8Array): Promise<void> {
+      await waitFor(() => topic.online, 'the rogue is online')
+      topic.send(concat(Uint8Array.of(kind === 'offer' ? 1 : 3), bytes))
+    },
+    close(): void {
+      topic.close()
+      releaseSockets(sockets, topic)
+    },
+  }
 }

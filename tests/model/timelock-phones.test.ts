@@ -4,14 +4,12 @@
 // client would send them: a forged beacon, the beacon of an earlier round, a beacon while the core
 // holds. Real tlock-js, real BLS, real phones and relay.
 import { afterEach, describe, expect, it } from 'vitest'
-import { concat, deriveKey, type SecretKey } from '../../src/crypto'
-import { Phone, type ActionSession } from '../../src/model'
+import { Phone } from '../../src/model'
 import { beaconMessage, roundAt } from '../../src/model/timelock'
 import { createAppServer, type AppServer } from '../../src/server/app-server'
-import { ownSockets, releaseSockets, roomKeys, SealedTopic } from '../../src/transport'
 import { startTestBeacon, type TestBeacon } from '../support/test-beacon'
 import { waitFor } from '../server/helpers'
-import { newPhone, ORIGIN, type TestPhone } from './phones'
+import { newestKey, newPhone, ORIGIN, revealed, sessionOf, withoutCoreRogue, type TestPhone } from './phones'
 
 let server: AppServer | undefined
 let beacon: TestBeacon | undefined
@@ -24,9 +22,6 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const LOCATION = 'The library steps'
-const sessionOf = (t: TestPhone): ActionSession => t.phone.get(t.phone.list()[0]!.id)
-const revealed = (s: ActionSession): string | undefined => s.stages()[0]?.content?.text
-const newestKey = (s: ActionSession): SecretKey => s.access.brief.keys.get(Math.max(...s.access.brief.keys.keys()))!
 
 async function action() {
   beacon = await startTestBeacon({ period: 1 })
@@ -63,22 +58,6 @@ async function goSoonWithoutCore(cast: Awaited<ReturnType<typeof action>>, inMs 
   return round
 }
 
-function rogue(url: string, briefKey: SecretKey) {
-  const keys = roomKeys(deriveKey(briefKey, 'without-core'))
-  const topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1024, () => {}, () => {}, 256)
-  const sockets = ownSockets([`${url}?rogue=${Math.random()}`], topic)
-  for (const s of sockets) topic.attach(s)
-  return {
-    async send(bytes: Uint8Array): Promise<void> {
-      await waitFor(() => topic.online, 'the rogue is online')
-      topic.send(concat(Uint8Array.of(3), bytes))
-    },
-    close(): void {
-      topic.close()
-      releaseSockets(sockets, topic)
-    },
-  }
-}
 
 describe('the time lock opens the stage at go with no core phone and no marshal', () => {
   it('not before the round’s beacon exists, whatever phones send; at once after, on every phone, and after a restart', { timeout: 90_000 }, async () => {
@@ -91,7 +70,7 @@ describe('the time lock opens the stage at go with no core phone and no marshal'
     expect(revealed(ana)).toBeUndefined()
     // A modified client sends forged beacons for the round (a hundred, each new: enough to use up every
     // budget of checks for the relay), and the true beacon of an earlier round.
-    const r = rogue(cast.url, newestKey(ana))
+    const r = withoutCoreRogue(cast.url, newestKey(ana), 'beacon')
     for (let i = 0; i < 100; i++) await r.send(beaconMessage(beacon!.chain.hash, { round, signature: beacon!.forge(round + 1 + i).signature }))
     await r.send(beaconMessage(beacon!.chain.hash, beacon!.beacon(round - 1)))
     await sleep(1_500)
@@ -114,7 +93,7 @@ describe('the time lock opens the stage at go with no core phone and no marshal'
     const round = await goSoonWithoutCore(cast)
     await waitFor(() => sessionOf(cast.ana).brief.read().state === 'held', 'the hold reached Ana', 10_000)
     beacon!.publish(round)
-    const r = rogue(cast.url, newestKey(sessionOf(cast.ana)))
+    const r = withoutCoreRogue(cast.url, newestKey(sessionOf(cast.ana)), 'beacon')
     await r.send(beaconMessage(beacon!.chain.hash, beacon!.beacon(round)))
     await sleep(4_000)
     expect(revealed(sessionOf(cast.ana))).toBeUndefined()

@@ -3,14 +3,13 @@
 // Both pin a release key made here and are signed with it, as the project signs a release.
 // From B it derives what a hostile server would serve instead: an asset changed, sw.js changed,
 // no signature, a signature by another key. Tests get the folders through inject('shellBuilds').
-import { spawn } from 'node:child_process'
 import { appendFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
 import { fileHash, MANIFEST_PATH, newReleaseSecret, SIGNATURE_PATH, type ReleaseSecret } from '../../src/release'
 import { signDist } from '../../scripts/release-build'
+import { ROOT, viteBuild as build } from '../support/vite'
 
 export interface ShellBuild {
   dist: string
@@ -67,27 +66,10 @@ async function hostileCopies(tmp: string, b: string, older: string, otherSecret:
   return { manifestForged, assetChanged, swChanged, swReplaced, older, unsigned, otherKey }
 }
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const BUILD_TIMEOUT_MS = 180_000
 
-function viteBuild(outDir: string, buildId: string, releaseKey: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
-    const child = spawn(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
-      cwd: ROOT,
-      // vitest sets NODE_ENV=test, which would make Vite build a development bundle.
-      env: { ...process.env, NODE_ENV: 'production', BLOSSOM_BUILD_ID: buildId, BLOSSOM_RELEASE_KEY: releaseKey },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS)
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      if (code === 0) resolve()
-      else reject(new Error(`vite build for ${buildId} failed (${signal ?? `exit ${code}`})`))
-    })
-  })
-}
+const viteBuild = (outDir: string, buildId: string, releaseKey: string): Promise<void> =>
+  build(ROOT, ['--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], buildId, BUILD_TIMEOUT_MS, { BLOSSOM_BUILD_ID: buildId, BLOSSOM_RELEASE_KEY: releaseKey })
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const tmp = await mkdtemp(path.join(tmpdir(), 'blossom-shell-'))
