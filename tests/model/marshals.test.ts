@@ -147,8 +147,13 @@ describe('marshals, attacked', () => {
     await sleep(1_000)
     expect(m1!.marshal()?.offered).toBe(1)
     expect(revealed(m1!)).toBeUndefined()
-    // Go: M1 and M2 release (M3's one piece counts once): every participant reveals.
-    cast.a.setTimes({ goAt: Date.now() + 3_000 })
+    // Go, with every core phone gone (so only the marshals can open it): M1 and M2 release, M3's one
+    // piece counts once, and every participant reveals.
+    const goAt = Date.now() + 4_000
+    cast.a.setTimes({ goAt })
+    for (const t of [...cast.marshals, cast.ana]) await waitFor(() => sessionOf(t).brief.read().goAt === goAt, 'everyone has the go time', 10_000)
+    await cast.core.phone.lock()
+    phones.splice(phones.indexOf(cast.core.phone), 1)
     for (const t of [...cast.marshals, cast.ana]) await waitFor(() => revealed(sessionOf(t)) === LOCATION, 'everyone reveals at go', 20_000)
     expect(m2!.marshal()?.offered).toBeGreaterThanOrEqual(2)
     r.close()
