@@ -164,8 +164,8 @@ describe('device safety', () => {
     await part.page.locator('[data-crypto="ready"]').waitFor()
     await part.setUp()
     await part.page.getByRole('heading', { name: t('briefTitle') }).waitFor()
-    const docsBefore = await part.page.evaluate(countDocs)
-    expect(docsBefore).toBeGreaterThan(0)
+    // The brief shows as soon as it is read; its ciphertext is written to storage just after.
+    await expect.poll(() => part.page.evaluate(countDocs), { timeout: 10_000 }).toBeGreaterThan(0)
     // The core says the action ended two hours ago; phones wipe one hour after the end.
     await core.page.getByLabel(t('endsAt')).fill('2020-01-01T10:00')
     await core.page.getByLabel(t('wipeAfter')).selectOption('1')
