@@ -115,8 +115,9 @@ addPlugins([
 // Before Workbox's routes: what this worker answers itself. Every navigation gets the precached
 // app shell (a POST or a link to a server path never reaches the server's own pages); a same-origin
 // file that is not part of this release is not fetched (a stale tab asking for another version's
-// chunk fails instead of running unchecked code). Only the page's release checks, and drand beacons
-// through the server's proxy (data every phone checks, never code), go to the server.
+// chunk fails instead of running unchecked code). Only the page's release checks, drand beacons
+// through the server's proxy (data every phone checks, never code) and the server's ICE servers
+// (/network: addresses and a TURN credential, never code) go to the server.
 self.addEventListener('fetch', (event: FetchEvent) => {
   const url = new URL(event.request.url)
   if (url.origin !== self.location.origin) return
@@ -125,7 +126,7 @@ self.addEventListener('fetch', (event: FetchEvent) => {
     return
   }
   if (event.request.method !== 'GET' || getCacheKeyForURL(url.href) !== undefined) return
-  if (url.searchParams.has('release-check') || url.pathname.startsWith('/.well-known/') || url.pathname.startsWith('/drand/')) return
+  if (url.searchParams.has('release-check') || url.pathname.startsWith('/.well-known/') || url.pathname.startsWith('/drand/') || url.pathname === '/network') return
   event.respondWith(new Response('Not part of this version of Blossom.\n', { status: 404, headers: { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' } }))
 })
 

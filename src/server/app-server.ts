@@ -1,9 +1,10 @@
-// One HTTP server for the app: static files from dist/, the signaling socket at /signal, and the
-// drand beacon proxy at /drand/ (drand.ts).
+// One HTTP server for the app: static files from dist/, the signaling socket at /signal, the
+// drand beacon proxy at /drand/ (drand.ts) and the phones' ICE servers at /network (ice.ts).
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SECURITY_HEADERS } from '../release/headers'
 import { createDrandHandler, type DrandProxyOptions } from './drand'
+import { createNetworkHandler, NETWORK_PATH, type NetworkHandlerOptions } from './ice'
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './signaling'
 import { createStaticHandler } from './static'
 
@@ -15,6 +16,8 @@ export interface AppServerOptions {
   signaling?: Omit<SignalingServerOptions, 'server'>
   /** The drand proxy at /drand/ (default relays unless told). */
   drand?: Omit<DrandProxyOptions, 'headers'>
+  /** STUN and TURN servers handed to phones at /network (default none: phones connect directly only). */
+  network?: Omit<NetworkHandlerOptions, 'headers'>
 }
 
 export interface AppServer {
@@ -29,9 +32,11 @@ export function createAppServer(options: AppServerOptions): AppServer {
   const headers = SECURITY_HEADERS
   const serveStatic = createStaticHandler({ root: options.distRoot, headers: () => headers })
   const drand = createDrandHandler({ ...options.drand, headers })
+  const network = createNetworkHandler({ ice: { stun: [], turn: [] }, ...options.network, headers })
   const http = createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?', 1)[0]!
     if (pathname === '/drand' || pathname.startsWith('/drand/')) return drand(req, res)
+    if (pathname === NETWORK_PATH) return network(req, res)
     if (pathname === signaling.path) {
       res.writeHead(426, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' })
       res.end('WebSocket only\n')

@@ -23,3 +23,25 @@ export class TokenBucket {
     return true
   }
 }
+
+/** How many sources a budget remembers; past it, the oldest is forgotten (and starts full again). */
+const MAX_SOURCES = 10_000
+
+/** One token bucket per source (an address, or a /64): what one network can make the server do. */
+export class SourceBudget {
+  private readonly buckets = new Map<string, TokenBucket>()
+
+  constructor(
+    private readonly burst: number,
+    private readonly perSecond: number,
+  ) {}
+
+  take(source: string, amount = 1): boolean {
+    let bucket = this.buckets.get(source)
+    if (!bucket) {
+      if (this.buckets.size >= MAX_SOURCES) this.buckets.delete(this.buckets.keys().next().value!)
+      this.buckets.set(source, (bucket = new TokenBucket(this.burst, this.perSecond)))
+    }
+    return bucket.take(amount)
+  }
+}

@@ -19,7 +19,7 @@
 // Nothing is logged.
 import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { TokenBucket } from './bucket'
+import { SourceBudget } from './bucket'
 import { addressSource } from './signaling'
 
 export interface DrandProxyOptions {
@@ -74,7 +74,6 @@ export type DrandHandler = ((req: IncomingMessage, res: ServerResponse) => void)
 
 const PATH = /^\/drand\/([0-9a-f]{64})\/(info|public\/latest|public\/([1-9][0-9]{0,15}))$/
 const HEX = /^[0-9a-f]+$/
-const MAX_SOURCES = 10_000
 // Short: at go a crowd asks for latest until it names the round; a stale answer costs each of them a retry.
 const LATEST_MS = 250
 const ROUND_MS = 300_000
@@ -131,7 +130,7 @@ export function createDrandHandler(options: DrandProxyOptions = {}): DrandHandle
     if (!Number.isFinite(v) || v <= 0) throw new RangeError(`drand proxy: ${name} must be a positive number`)
   }
 
-  const buckets = new Map<string, TokenBucket>()
+  const budget = new SourceBudget(burst, perSecond)
   /** Past rounds by path, oldest first (a Map keeps insertion order), with when they expire. */
   const rounds = new Map<string, { body: string; until: number }>()
   /** latest and info by path, with when they expire. */
@@ -218,16 +217,6 @@ export function createDrandHandler(options: DrandProxyOptions = {}): DrandHandle
     }
   }
 
-  const allowed = (req: IncomingMessage): boolean => {
-    const source = sourceOf(req)
-    let bucket = buckets.get(source)
-    if (!bucket) {
-      if (buckets.size >= MAX_SOURCES) buckets.delete(buckets.keys().next().value!)
-      buckets.set(source, (bucket = new TokenBucket(burst, perSecond)))
-    }
-    return bucket.take(1)
-  }
-
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void => {
       if (res.headersSent) return
@@ -240,7 +229,7 @@ export function createDrandHandler(options: DrandProxyOptions = {}): DrandHandle
     if (!m) return send(400, 'Not a drand beacon request\n')
     const round = m[3] === undefined ? undefined : Number(m[3])
     if (round !== undefined && !Number.isSafeInteger(round)) return send(400, 'Not a drand beacon request\n')
-    if (!allowed(req)) {
+    if (!budget.take(sourceOf(req))) {
       limited++
       return send(429, 'Too many requests\n', undefined, { 'Retry-After': '1' })
     }

@@ -1,10 +1,12 @@
-// Process entry: `tsx src/server/main.ts`. Configuration from HOST, PORT, DIST_DIR, TRUST_PROXY and
-// BLOSSOM_DRAND_URLS only.
+// Process entry: `tsx src/server/main.ts`. Configuration from the environment only: HOST, PORT,
+// DIST_DIR, TRUST_PROXY, BLOSSOM_DRAND_URLS, BLOSSOM_DRAND_CHAIN, and the ICE servers handed to
+// phones (BLOSSOM_STUN_URLS, BLOSSOM_TURN_URLS, BLOSSOM_TURN_SECRET, BLOSSOM_TURN_TTL: ice.ts).
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import type { IncomingMessage } from 'node:http'
 import { createAppServer } from './app-server'
 import { drandUrlsFromEnv } from './drand'
+import { iceFromEnv } from './ice'
 import { addressSource } from './signaling'
 
 /**
@@ -37,6 +39,10 @@ const app = createAppServer({
   drand: {
     upstreams: drandUrlsFromEnv(process.env['BLOSSOM_DRAND_URLS']),
     ...(process.env['BLOSSOM_DRAND_CHAIN'] ? { chain: process.env['BLOSSOM_DRAND_CHAIN'] } : {}),
+    ...(process.env['TRUST_PROXY'] === '1' ? { sourceOf: forwardedSource } : {}),
+  },
+  network: {
+    ice: iceFromEnv(process.env),
     ...(process.env['TRUST_PROXY'] === '1' ? { sourceOf: forwardedSource } : {}),
   },
 })

@@ -13,8 +13,10 @@ import { ownSockets, releaseSockets } from './sockets'
 export interface TransportSettings {
   /** Signaling servers, e.g. ws://127.0.0.1:4173/signal. */
   readonly signalingUrls: readonly string[]
-  /** STUN/TURN servers. Empty: only direct connections (fine on one network). */
+  /** STUN/TURN servers the person set. Empty: only direct connections (fine on one network). */
   readonly iceServers: readonly RTCIceServer[]
+  /** The server's STUN/TURN servers (network.ts), read anew for every connection: credentials expire. */
+  readonly serverIce?: { readonly servers: readonly RTCIceServer[] }
   /** Use TURN relays only, so other peers never learn this phone's IP address. */
   readonly relayOnly: boolean
   /** Relay frames through the signaling server beside the mesh (default on). */
@@ -46,6 +48,20 @@ const DEFAULT_TARGET_CONNS = 6
 /** The signaling URL of the server that served this page. */
 export function defaultSignalingUrl(location: { protocol: string; host: string }): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signal`
+}
+
+/**
+ * Each new connection copies the configuration (peer.ts spreads it, which reads getters), so it
+ * gets the server's TURN credential current at that moment.
+ */
+function iceConfig(settings: TransportSettings): RTCConfiguration {
+  const own = [...settings.iceServers]
+  return {
+    iceTransportPolicy: settings.relayOnly ? 'relay' : 'all',
+    get iceServers(): RTCIceServer[] {
+      return [...own, ...(settings.serverIce?.servers ?? [])]
+    },
+  }
 }
 
 export class RoomLink extends ObservableV2<LinkEvents> {
@@ -80,7 +96,7 @@ export class RoomLink extends ObservableV2<LinkEvents> {
       targetConns: Math.min(settings.targetConns ?? DEFAULT_TARGET_CONNS, maxConns),
       filterBcConns: true,
       peerOpts: {
-        config: { iceServers: [...settings.iceServers], iceTransportPolicy: settings.relayOnly ? 'relay' : 'all' },
+        config: iceConfig(settings),
         ...(settings.wrtc ? { wrtc: settings.wrtc } : {}),
       },
     })
