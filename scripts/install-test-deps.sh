@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need beyond npm packages, from Debian's packages (never a browser
 # download): Chromium for the browser tests, iproute2 and util-linux for the private
-# network namespace they run in, coturn for the relay-only test's TURN server.
+# network namespace they run in, coturn for the TURN tests, nftables for the NAT routers of the
+# phones-behind-NAT test.
 # Does nothing when everything is there.
 set -euo pipefail
 need=()
@@ -9,6 +10,7 @@ need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "The tests need: ${need[*]}. Install them (as root: apt-get install ${need[*]}) and run again." >&2
