@@ -1,6 +1,7 @@
 // Process entry: `tsx src/server/main.ts`. Configuration from the environment only: HOST, PORT,
-// DIST_DIR, TRUST_PROXY, BLOSSOM_DRAND_URLS, BLOSSOM_DRAND_CHAIN, and the ICE servers handed to
-// phones (BLOSSOM_STUN_URLS, BLOSSOM_TURN_URLS, BLOSSOM_TURN_SECRET, BLOSSOM_TURN_TTL: ice.ts).
+// DIST_DIR, TRUST_PROXY, BLOSSOM_DRAND_URLS, BLOSSOM_DRAND_CHAIN, the ICE servers handed to
+// phones (BLOSSOM_STUN_URLS, BLOSSOM_TURN_URLS, BLOSSOM_TURN_SECRET, BLOSSOM_TURN_TTL: ice.ts), and
+// BLOSSOM_REDIS_URL for several instances (cluster.ts).
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import type { IncomingMessage } from 'node:http'
@@ -34,7 +35,11 @@ const app = createAppServer({
   host: process.env['HOST'] ?? '127.0.0.1',
   port: portFromEnv(process.env['PORT']),
   distRoot: path.resolve(distRoot),
-  ...(process.env['TRUST_PROXY'] === '1' ? { signaling: { sourceOf: forwardedSource } } : {}),
+  signaling: {
+    ...(process.env['TRUST_PROXY'] === '1' ? { sourceOf: forwardedSource } : {}),
+    // Several instances share topics and limits through one Redis (cluster.ts); unset, one instance stands alone.
+    ...(process.env['BLOSSOM_REDIS_URL'] ? { cluster: { url: process.env['BLOSSOM_REDIS_URL'] } } : {}),
+  },
   // Beacons for phones' time locks come through /drand/ (the app's CSP allows its own origin only).
   drand: {
     upstreams: drandUrlsFromEnv(process.env['BLOSSOM_DRAND_URLS']),

@@ -5,6 +5,7 @@ import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { TokenBucket } from './bucket'
+import { connectCluster, splitSample, type Cluster, type ClusterOptions, type ClusterPublish } from './cluster'
 import { CloseCode, closeCodeOfWsError } from './codes'
 import { resolveLimits, type SignalingLimits } from './limits'
 import { parseClientMessage, type ClientMessage } from './protocol'
@@ -19,6 +20,8 @@ export interface SignalingServerOptions extends Partial<SignalingLimits> {
   sourceOf?: (request: IncomingMessage) => string
   /** Whether the server is overloaded now; by default, whether its event loop lags (see overloadLagMs). */
   overloaded?: () => boolean
+  /** Share topics and limits with every other instance on this Redis (cluster.ts). Default: alone. */
+  cluster?: ClusterOptions
 }
 
 /**
@@ -104,7 +107,7 @@ function refuseUpgrade(socket: Duplex, status: 404 | 503, text: string): void {
 }
 
 export function createSignalingServer(options: SignalingServerOptions = {}): SignalingServer {
-  const { server, path = '/signal', sourceOf = addressSource, overloaded: overloadedOption, ...overrides } = options
+  const { server, path = '/signal', sourceOf = addressSource, overloaded: overloadedOption, cluster: clusterOptions, ...overrides } = options
   const limits = resolveLimits(overrides)
   // permessage-deflate stays off: ciphertext does not compress and inflation is a memory risk.
   const wss = new WebSocketServer({
@@ -147,6 +150,31 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
   let shuttingDown = false
   let allClosed: (() => void) | undefined
 
+  // Other instances, when there are: they hear each topic this one holds, and what each source holds here.
+  const cluster: Cluster | undefined = clusterOptions
+    ? connectCluster(
+        clusterOptions,
+        {
+          topic: (t) => registry.subscriberCount(t),
+          source: (s) => [sources.get(s)?.size ?? 0, sourceTopics.get(s)?.size ?? 0],
+          topics: () => registry.topicNames(),
+          sources: () => new Set([...sources.keys(), ...sourceTopics.keys()]),
+        },
+        (topic, message) => fromCluster(topic, message),
+      )
+    : undefined
+  /** After `topics` gained or lost local subscribers: tell the cluster what changed, and listen only while held. */
+  const changed = (topics: Iterable<string>, source: string): void => {
+    if (!cluster) return
+    cluster.changedSource(source)
+    for (const t of topics) {
+      cluster.changedTopic(t)
+      const n = registry.subscriberCount(t)
+      if (n === 0) cluster.forget(t)
+      else if (n === 1) cluster.hear(t)
+    }
+  }
+
   const countClose = (code: number): void => {
     closes.set(code, (closes.get(code) ?? 0) + 1)
   }
@@ -156,7 +184,8 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
   const release = (conn: Connection): void => {
     conn.closing = true
     clearTimeout(conn.idleTimer)
-    for (const t of registry.topicNamesOf(conn)) forgetSourceTopic(conn.source, t)
+    const held = registry.topicNamesOf(conn)
+    for (const t of held) forgetSourceTopic(conn.source, t)
     registry.removeAll(conn)
     if (conn.counted) {
       conn.counted = false
@@ -165,6 +194,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       mine?.delete(conn)
       if (mine?.size === 0) sources.delete(conn.source)
     }
+    changed(held, conn.source)
   }
 
   const noteSourceTopic = (source: string, topic: string): void => {
@@ -237,15 +267,17 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     }
     // One source may not fill the topic table: once the table is half full, a source past its share
     // of it is refused (before that, a crowd behind one NAT may hold as many topics as it needs).
+    // With other instances, what the source and the room hold there counts too.
     const held = sourceTopics.get(conn.source)
     const newForSource = [...fresh].filter((t) => !held?.has(t)).length
     const newInTable = [...fresh].filter((t) => !registry.has(t)).length
     const crowded = registry.topicCount + newInTable > limits.maxTopics / 2
-    if (crowded && (held?.size ?? 0) + newForSource > topicShare) return closeConn(conn, CloseCode.tryAgainLater, 'source over its share')
+    const heldElsewhere = cluster?.sourceElsewhere(conn.source)[1] ?? 0
+    if (crowded && (held?.size ?? 0) + heldElsewhere + newForSource > topicShare) return closeConn(conn, CloseCode.tryAgainLater, 'source over its share')
     let newTopics = 0
     for (const t of fresh) {
       if (!registry.has(t)) newTopics++
-      else if (registry.subscriberCount(t) >= limits.maxPeersPerTopic) {
+      if (registry.subscriberCount(t) + (cluster?.topicElsewhere(t) ?? 0) >= limits.maxPeersPerTopic) {
         return closeConn(conn, CloseCode.topicFull, 'topic full')
       }
     }
@@ -259,6 +291,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     for (const t of topics) {
       if (!registry.subscribe(conn, t, peers.get(t) ?? null)) counters.claimsRefused++
     }
+    changed(fresh, conn.source)
     armIdle(conn)
   }
 
@@ -267,28 +300,15 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       counters.dropped.notSubscribed++
       return
     }
-    let receivers: Iterable<Connection>
-    let sampled: number | undefined
-    if (to !== null) {
-      const target = registry.byPeerId(topic, to)
-      if (target === undefined || target === conn) {
-        counters.dropped.noRecipient++
-        return
-      }
-      receivers = [target]
-    } else if (sample !== null) {
-      // Peer sampling: an announcement (or a catch-up hello) meets a bounded random sample of the
-      // room, so a join costs O(k) deliveries, not O(n), and the mesh it builds stays random.
-      sampled = Math.min(sample, limits.maxSample)
-      receivers = registry.sample(topic, sampled, conn)
-    } else if (overloaded()) {
+    // Peer sampling: an announcement (or a catch-up hello) meets a bounded random sample of the
+    // room, so a join costs O(k) deliveries, not O(n), and the mesh it builds stays random.
+    const sampled = to === null && sample !== null ? Math.min(sample, limits.maxSample) : undefined
+    if (to === null && sampled === undefined && overloaded()) {
       // Shed: a broadcast is the costliest message. The sender is told, so it sends again later
       // (phones keep their last messages for this); pings, joins and addressed signals go on.
       counters.dropped.overload++
       const shed = JSON.stringify({ type: 'shed', topic })
       return deliver(conn, shed, shed.length)
-    } else {
-      receivers = registry.subscribers(topic)
     }
     let payload: string
     try {
@@ -301,9 +321,46 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       return closeConn(conn, CloseCode.invalidPayload, 'unserializable data')
     }
     const size = Buffer.byteLength(payload)
-    for (const receiver of receivers) {
+    if (to !== null) {
+      const target = registry.byPeerId(topic, to)
+      if (target === conn) {
+        counters.dropped.noRecipient++
+        return
+      }
+      if (target !== undefined) return deliver(target, payload, size)
+      // Claimed on another instance, or nowhere: the instance that holds the claim delivers it.
+      // (Sent even when no other instance is known to hold the topic yet: counts arrive late.)
+      if (cluster) return cluster.send(topic, { payload, to })
+      counters.dropped.noRecipient++
+      return
+    }
+    if (sampled !== undefined) {
+      // One draw over the whole room: how many come from here and from each other instance.
+      const elsewhere = cluster?.holders(topic) ?? []
+      const here = registry.subscriberCount(topic) - 1
+      const [mine = 0, ...theirs] = splitSample(sampled, [here, ...elsewhere.map(([, n]) => n)])
+      for (const receiver of registry.sample(topic, mine, conn)) deliver(receiver, payload, size)
+      if (cluster && theirs.some((k) => k > 0)) {
+        cluster.send(topic, { payload, sample: Object.fromEntries(elsewhere.map(([id], i) => [id, theirs[i]!])) })
+      }
+      return
+    }
+    for (const receiver of registry.subscribers(topic)) {
       if (receiver !== conn) deliver(receiver, payload, size)
     }
+    cluster?.send(topic, { payload })
+  }
+
+  /** A publish made on another instance, for this one's subscribers of `topic`. */
+  const fromCluster = (topic: string, message: ClusterPublish): void => {
+    const size = Buffer.byteLength(message.payload)
+    if (message.to !== undefined) {
+      const target = registry.byPeerId(topic, message.to)
+      if (target !== undefined) deliver(target, message.payload, size)
+      return
+    }
+    const receivers = message.sample ? registry.sample(topic, message.sample[cluster!.id] ?? 0, undefined) : registry.subscribers(topic)
+    for (const receiver of receivers) deliver(receiver, message.payload, size)
   }
 
   const dispatch = (conn: Connection, message: ClientMessage): void => {
@@ -316,6 +373,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
           forgetSourceTopic(conn.source, t)
           registry.unsubscribe(conn, t)
         }
+        changed(message.topics, conn.source)
         return armIdle(conn)
       case 'publish':
         return publish(conn, message.topic, message.data, message.to, message.sample)
@@ -350,6 +408,7 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
     let mine = sources.get(source)
     if (mine === undefined) sources.set(source, (mine = new Set()))
     mine.add(conn)
+    cluster?.changedSource(source)
     counters.connectionsAccepted++
     socket.on('message', (data, isBinary) => onMessage(conn, data, isBinary))
     socket.on('pong', () => {
@@ -459,7 +518,10 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       else allClosed = resolve
     })
     for (const conn of connections) closeConn(conn, CloseCode.goingAway, 'server shutting down')
-    closing = done.then(() => new Promise<void>((resolve) => wss.close(() => resolve())))
+    closing = done.then(async () => {
+      await cluster?.close()
+      await new Promise<void>((resolve) => wss.close(() => resolve()))
+    })
     return closing
   }
 

@@ -50,10 +50,14 @@ export class TopicRegistry<C> {
     return this.topics.get(topic)?.subscribers.keys() ?? []
   }
 
+  topicNames(): Iterable<string> {
+    return this.topics.keys()
+  }
+
   /** Up to `k` distinct subscribers of `topic` other than `except`, drawn at random. */
-  sample(topicName: string, k: number, except: C): C[] {
+  sample(topicName: string, k: number, except: C | undefined): C[] {
     const order = this.topics.get(topicName)?.order ?? []
-    const others = order.length - (this.isSubscribed(except, topicName) ? 1 : 0)
+    const others = order.length - (except !== undefined && this.isSubscribed(except, topicName) ? 1 : 0)
     if (others <= k) return order.filter((c) => c !== except)
     const picked = new Set<C>()
     while (picked.size < k) {
