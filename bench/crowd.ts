@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { WebSocket } from 'ws'
-import type { Row } from './table'
+import { quantile, type Row } from './table'
 
 const ROOM = 'crowd-room-'.padEnd(43, 'x')
 const IDLE_ROOM = 'idle-room-'.padEnd(43, 'y')
@@ -13,9 +13,10 @@ const SAMPLE = 12 // what a phone asks for: twice y-webrtc's target degree (6)
 /** How long the steady phase waits for deliveries (shed broadcasts never come: these raw clients do not send again). */
 const WAIT_MS = 20_000
 
-async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+/** The signaling server in a process of its own (with BLOSSOM_REDIS_URL in `env`, one instance of a cluster). */
+export async function startServer(env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
   // Node itself with tsx's loader (not tsx's CLI, whose own child would outlive a kill).
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('bench/crowd-server.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('bench/crowd-server.ts')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start')), 20_000)
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -29,14 +30,14 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
   return { url: `ws://127.0.0.1:${port}/signal`, child }
 }
 
-interface Phone {
+export interface Phone {
   socket: WebSocket
   received: number
   latencies: number[]
   onPong: (() => void) | undefined
 }
 
-function open(url: string): Promise<Phone> {
+export function open(url: string): Promise<Phone> {
   return new Promise((resolve, reject) => {
     const phone: Phone = { socket: new WebSocket(url), received: 0, latencies: [], onPong: undefined }
     phone.socket.on('message', (data) => {
@@ -53,7 +54,7 @@ function open(url: string): Promise<Phone> {
 }
 
 /** Sends a ping and resolves when its pong arrives: everything sent before has been handled. */
-function roundTrip(phone: Phone): Promise<number> {
+export function roundTrip(phone: Phone): Promise<number> {
   const started = performance.now()
   return new Promise((resolve) => {
     phone.onPong = () => {
@@ -64,10 +65,6 @@ function roundTrip(phone: Phone): Promise<number> {
   })
 }
 
-const quantile = (values: number[], q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
-}
 
 async function crowd(n: number, sampled: boolean): Promise<{ joinP99: number; pingMax: number; deliveries: number; delivered: number; broadcastP99: number }> {
   const { url, child } = await startServer()

@@ -13,6 +13,7 @@ import { reloadRows } from './reload'
 import { releaseRows } from './release'
 import { removalRows } from './removal'
 import { syncRows } from './sync'
+import { tierRows } from './tier'
 import { printTable, type Row } from './table'
 import { wireRows } from './wire'
 
@@ -32,6 +33,7 @@ await section('Opening with every core phone gone (Node peers, one process each,
 await section('Go propagation, simulated crowd (same protocol code; links 20–150 ms one way, 5 % loss; phones 4× slower than this machine)', () => goSimRows(quick))
 await section('Bytes on the wire, server relay only (Node phones, no WebRTC, loopback)', () => wireRows(quick))
 await section('Signaling server: one crowd in one room (server in its own process, 127.0.0.1)', () => crowdRows(quick))
+await section('Signaling tier: one instance against three sharing topics through Redis (each in its own process, 127.0.0.1)', () => tierRows(quick))
 await section('Crypto cost per frame', () => cryptoRows(quick))
 await section('Document cost', () => documentRows(quick))
 await section('Removal cost (closures)', () => removalRows(quick))

@@ -15,7 +15,7 @@ import type { SecureDoc } from '../doc'
 import { ownSockets, releaseSockets, type SealedTopic } from '../transport'
 import type { DocAccess } from './access'
 import { inviteUrl, newInvite, type NewInvite, type InviteTier } from './invite-link'
-import { inviteIdOf, lobbyTopic, readLobbyMessage, refusal, welcome, type JoinRequest, type Welcome } from './lobby'
+import { inviteIdOf, lobbyTopic, readLobbyMessage, refusal, welcome, type JoinRequest, type RefusalReason, type Welcome } from './lobby'
 
 /** How an invite is recorded in the core plan. */
 export interface InviteEntry {
@@ -202,10 +202,15 @@ export class InviteDesk {
     const now = Date.now()
     // A removed member is out for good, whatever link it uses; and whoever opens the invite
     // of someone removed is told so (it is that person, or someone they passed the link to).
-    if (entry.removed || this.removed().has(joiner)) return void lobby.send(refusal(secret, answerer, request.joiner, 'removed'))
-    if (entry.revoked) return void lobby.send(refusal(secret, answerer, request.joiner, 'revoked'))
+    // A refusal is as long as the welcome this invite would get, so its size says nothing.
+    const refuse = (why: RefusalReason): void => {
+      const welcomeLength = welcome(secret, answerer, request.joiner, this.welcomeFor(entry.tier, request.joiner)).length
+      lobby.send(refusal(secret, answerer, request.joiner, why, welcomeLength))
+    }
+    if (entry.removed || this.removed().has(joiner)) return refuse('removed')
+    if (entry.revoked) return refuse('revoked')
     if (!entry.redeemedBy) {
-      if (entry.expiresAt <= now) return void lobby.send(refusal(secret, answerer, request.joiner, 'expired'))
+      if (entry.expiresAt <= now) return refuse('expired')
       invites.set(id, { ...entry, redeemedBy: joiner, redeemedBox: toBase64Url(request.joiner.boxPublicKey) })
       this.plan.flush()
     }
@@ -226,27 +231,36 @@ export class InviteDesk {
       }
       return
     }
-    if (claim !== joiner) return void lobby.send(refusal(secret, answerer, request.joiner, 'used'))
+    if (claim !== joiner) return refuse('used')
     lobby.send(welcome(secret, answerer, request.joiner, this.admit(entry.tier, request.joiner)))
   }
 
+  /** Admits the joiner: a core joiner becomes a writer of both documents. */
   private admit(tier: InviteTier, joiner: PublicIdentity): Welcome {
+    if (tier === 'core') {
+      for (const doc of [this.brief, this.plan]) {
+        if (!doc.writers().some((w) => sameSigner(w, joiner))) doc.addWriter(joiner)
+        doc.flush()
+      }
+    }
+    return this.welcomeFor(tier, joiner)
+  }
+
+  /** What a welcome for `joiner` holds, changing nothing. */
+  private welcomeFor(tier: InviteTier, joiner: PublicIdentity): Welcome {
     const { plan, brief } = this.access()
-    // The joiner gets every epoch's key, and trusts the writers of the oldest one: later
-    // epochs' writers follow from the closures that ended the ones before.
+    // The joiner gets every epoch's key, and trusts the writers of the oldest one: later epochs'
+    // writers follow from the closures that ended the ones before. The joiner is not among them: it
+    // becomes a writer through the signed roster entry admit() adds, as every other phone sees it,
+    // so all phones agree on who could close an epoch.
     const base = (doc: SecureDoc, access: DocAccess) => {
       const oldest = Math.min(...access.keys.keys())
-      const isJoiner = (w: PublicIdentity): boolean => toBase64Url(w.signingPublicKey) === toBase64Url(joiner.signingPublicKey)
-      if (tier === 'core' && !doc.writers().some(isJoiner)) doc.addWriter(joiner)
-      // The joiner is not among them: it becomes a writer through the signed roster entry
-      // above, as every other phone sees it, so all phones agree on who could close an epoch.
-      return { epoch: oldest, writers: doc.writers(oldest).filter((w) => !isJoiner(w)) }
+      return { epoch: oldest, writers: doc.writers(oldest).filter((w) => !sameSigner(w, joiner)) }
     }
     const briefAccess = { ...brief, roster: base(this.brief, brief) }
-    this.brief.flush()
     if (tier === 'participant') return { tier, admittedBy: this.me, brief: briefAccess }
-    const planAccess = { ...plan, roster: base(this.plan, plan) }
-    this.plan.flush()
-    return { tier, admittedBy: this.me, plan: planAccess, brief: briefAccess }
+    return { tier, admittedBy: this.me, plan: { ...plan, roster: base(this.plan, plan) }, brief: briefAccess }
   }
 }
+
+const sameSigner = (a: PublicIdentity, b: PublicIdentity): boolean => toBase64Url(a.signingPublicKey) === toBase64Url(b.signingPublicKey)

@@ -45,8 +45,13 @@ export function lobbyOf(secret: SecretKey): Lobby {
 }
 
 export const LOBBY_MAX_BYTES = 64 * 1024
-/** Every lobby message is padded to this: the server cannot tell a welcome from a refusal, or count the core. */
-export const LOBBY_PADDED_BYTES = 8 * 1024
+/**
+ * Every lobby message is padded to at least this (the next power of two past it if longer), and a
+ * refusal is padded as long as the welcome it stands for: the server cannot tell a welcome from a
+ * refusal, or count the core. A participant's welcome is under 1 KiB; a core welcome fits up to a
+ * core of about 8 with a few rotations (larger ones take the next size: SECURITY.md).
+ */
+export const LOBBY_PADDED_BYTES = 4 * 1024
 
 /** The sealed channel of an invite's lobby. */
 export function lobbyTopic(secret: SecretKey, onMessage: (bytes: Uint8Array) => void, onSubscribed: () => void = () => {}): SealedTopic {
@@ -100,9 +105,12 @@ export function welcome(secret: SecretKey, answerer: DeviceIdentity, to: PublicI
   return utf8(JSON.stringify({ t: 'welcome', to: toBase64Url(to.signingPublicKey), box: toBase64Url(box), sig: toBase64Url(sig) }))
 }
 
-export function refusal(secret: SecretKey, answerer: DeviceIdentity, to: PublicIdentity, why: RefusalReason): Uint8Array {
+/** A refusal, at least `asLongAs` bytes long (the length of the welcome it stands for; the filler is not signed, and ignored). */
+export function refusal(secret: SecretKey, answerer: DeviceIdentity, to: PublicIdentity, why: RefusalReason, asLongAs = 0): Uint8Array {
   const sig = sign('welcome', refusalBytes(secret, to.signingPublicKey, why), answerer.signingSecretKey)
-  return utf8(JSON.stringify({ t: 'refused', to: toBase64Url(to.signingPublicKey), why, sig: toBase64Url(sig) }))
+  const message = { t: 'refused', to: toBase64Url(to.signingPublicKey), why, sig: toBase64Url(sig) }
+  const bare = JSON.stringify(message).length
+  return utf8(JSON.stringify(asLongAs > bare + 10 ? { ...message, fill: '0'.repeat(asLongAs - bare - 10) } : message))
 }
 
 /** Joiner side: did the core (the holder of the invite's answer key) really send this? */

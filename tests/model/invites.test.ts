@@ -83,6 +83,70 @@ describe('one-time invites', () => {
     expect(c.list()).toEqual([])
   })
 
+  it('on the wire every lobby message of an invite is one size: join request, welcome and refusal, also for a large core', async () => {
+    harness = await startSignaling()
+    const a = await newPhone(harness.url)
+    const id = await a.createAction('Mob')
+    // A core of 17: its welcome no longer fits the lobby's 4 KiB floor, and a refusal must follow it.
+    for (let i = 0; i < 16; i++) {
+      const other = publicPart(newIdentity())
+      a.get(id).planDoc!.addWriter(other)
+      a.get(id).briefDoc.addWriter(other)
+    }
+    a.get(id).planDoc!.flush()
+    a.get(id).briefDoc.flush()
+    const sizesOn = async (link: string): Promise<{ sizes: number[]; watcher: WebSocket }> => {
+      // Anyone on the server who learned the lobby's topic (the server itself) sees this.
+      const { topic } = lobbyOf(decodeInvite(link).secret)
+      const watcher = new WebSocket(harness!.url)
+      const sizes: number[] = []
+      watcher.on('message', (raw) => {
+        const m = JSON.parse(raw.toString()) as { type: string; data?: unknown }
+        if (m.type === 'publish' && typeof m.data === 'string') sizes.push(m.data.length)
+      })
+      await new Promise((resolve) => watcher.once('open', resolve))
+      watcher.send(JSON.stringify({ type: 'subscribe', topics: [topic] }))
+      watcher.send(JSON.stringify({ type: 'ping' }))
+      await new Promise((resolve) => watcher.once('message', resolve))
+      return { sizes, watcher }
+    }
+    const roundTrip = async (watcher: WebSocket): Promise<void> => {
+      const pong = new Promise<void>((resolve) => watcher.on('message', (raw) => raw.toString().includes('"pong"') && resolve()))
+      watcher.send(JSON.stringify({ type: 'ping' }))
+      await pong
+    }
+    for (const tier of ['core', 'participant'] as const) {
+      const link = a.invite(id, tier, ORIGIN)
+      const seen = await sizesOn(link)
+      await (await newPhone(harness.url)).join(link).done
+      await roundTrip(seen.watcher)
+      const answers = seen.sizes.length
+      const late = await newPhone(harness.url)
+      await expect(late.join(link).done).rejects.toBeInstanceOf(JoinError)
+      // The refusal reached the late phone, so the server has sent it to the watcher too.
+      await roundTrip(seen.watcher)
+      seen.watcher.close()
+      // The joiners' requests are one size; the core's answers, welcome and refusal, are one size.
+      const welcomeSize = seen.sizes[answers - 1]!
+      const refusalSize = seen.sizes.at(-1)!
+      expect(refusalSize, `${tier}: ${seen.sizes.join(', ')}`).toBe(welcomeSize)
+      expect(new Set(seen.sizes).size, `${tier}: ${seen.sizes.join(', ')}`).toBe(tier === 'core' ? 2 : 1)
+    }
+  })
+
+  it('a refusal is as long as the welcome it stands for', () => {
+    const secret = randomKey()
+    const core = newIdentity()
+    const joiner = publicPart(newIdentity())
+    const access = { docId: newDocId(), keys: new Map([[0, randomKey()]]), roster: { epoch: 0, writers: Array.from({ length: 15 }, () => publicPart(newIdentity())) } }
+    const w = welcome(secret, core, joiner, { tier: 'core', plan: access, brief: access, admittedBy: publicPart(core) })
+    expect(w.length).toBeGreaterThan(4096)
+    const r = refusal(secret, core, joiner, 'used', w.length)
+    expect(r.length).toBe(w.length)
+    expect(readLobbyMessage(secret, r)).toMatchObject({ t: 'refused', why: 'used' })
+    expect(refusal(secret, core, joiner, 'used').length).toBeLessThan(300)
+  })
+
   it('a join waits while no core phone is online and completes when one comes', async () => {
     harness = await startSignaling()
     const db = await openBlossomDB(`phone-${++n}`)
