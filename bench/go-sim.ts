@@ -220,7 +220,7 @@ const CROWDED: SimNetwork = { latencyMs: [20, 150], loss: 0.05, degree: [20, 34]
 
 export function goSimRows(quick: boolean): Row[] {
   const rows: Row[] = []
-  for (const n of quick ? [500] : [500, 2000]) {
+  for (const n of quick ? [500] : [500, 2000, 10_000]) {
     const plain = simulateGo('plain', n, CROWDED)
     for (const degree of [[20, 34], [6, 20]] as const) {
       const run = simulateGo('blossom', n, { ...CROWDED, degree })

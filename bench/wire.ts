@@ -9,6 +9,7 @@ import type { Socket } from 'node:net'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { newIdentity } from '../src/crypto'
+import { COMPACTION } from '../src/doc'
 import { decodeInvite, Phone, type ActionId, type ActionSession } from '../src/model'
 import { joinRequest, lobbyOf, welcome } from '../src/model/lobby'
 import { openBlossomDB } from '../src/store'
@@ -261,6 +262,13 @@ export async function wireRows(quick: boolean): Promise<Row[]> {
     // The quiet wait only catches stragglers; what it waits for has happened before it starts.
     const quietMs = quick ? 500 : 1500
     const typing = await typeIntoPlan(core, typed, EDITS, quietMs)
+    // The core phone folds loose edits once nobody has typed for a while (src/doc/compaction.ts),
+    // as it does long before participants join in life: late phones get what that leaves.
+    const folded = (id: ActionId): boolean => {
+      const s = core.phone.get(id)
+      return s.briefDoc.looseFrames < COMPACTION.looseAt && (s.planDoc?.looseFrames ?? 0) < COMPACTION.looseAt
+    }
+    await waitFor(() => folded(briefed) && folded(typed), 'the core phone compacting', COMPACTION.quietMs + COMPACTION.jitterMs + WAIT_MS)
     // The participant and the second core phone join at once: separate actions, rooms and connections.
     const [joining, catchingUp] = await Promise.all([participant(core, joiner, briefed, quietMs), planCatchUp(core, second, typed, quietMs)])
     return [...joining, typing, ...catchingUp]

@@ -4,3 +4,4 @@ export { FrameKind, parseFrame, sealFrame, openFrame, frameIdOf, MAX_FRAME_BYTES
 export { Roster, type RosterBase } from './roster'
 export { newDocId, docIdFromSecret } from './ids'
 export { settleEpoch, type Settlement, type Claim } from './epochs'
+export { keepCompact, COMPACTION, type CompactionPolicy } from './compaction'

@@ -213,6 +213,29 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     return this.roster.writers(epoch)
   }
 
+  /** Edits held one frame each, no snapshot covering them yet: what a compaction would fold. */
+  get looseFrames(): number {
+    let n = 0
+    for (const f of this.accepted.values()) if (f.kind === FrameKind.update) n++
+    return n
+  }
+
+  /**
+   * Per author, how many of its frames from counter 0 on this replica holds, or holds a snapshot of,
+   * without a gap: a summary another replica answers with framesPast (a catch-up in frames, not in
+   * the transport doc's history, which keeps a trace of every frame a snapshot removed).
+   */
+  heldCounts(): Map<string, number> {
+    const authors = new Set(this.counters.keys())
+    for (const coverage of this.snapshots.values()) for (const author of coverage.keys()) authors.add(author)
+    return new Map([...authors].map((author) => [author, this.prefix(author)]))
+  }
+
+  /** The frames this replica holds that one with `counts` lacks (each author's frames from its count on; authors are base64url keys). */
+  framesPast(counts: ReadonlyMap<string, number>): SignedFrame[] {
+    return [...this.accepted.values()].filter((f) => f.counter >= (counts.get(authorKey(f.author)) ?? 0))
+  }
+
   /** Frames held back until a roster entry or an epoch key arrives. */
   get pendingCount(): number {
     return this.pending.size

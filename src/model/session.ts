@@ -3,7 +3,7 @@
 // holds only the brief: it never joins the plan's room and never holds the core key.
 import * as Y from 'yjs'
 import { identityFromSeed, toBase64Url, type DeviceIdentity, type PublicIdentity, type SecretKey } from '../crypto'
-import type { SecureDoc } from '../doc'
+import { keepCompact, type SecureDoc } from '../doc'
 import { RoomLink, type LinkStatus, type SealedTopic, type TransportSettings } from '../transport'
 import type { ActionId, ActionRecord, Role } from './action'
 import { BriefEditor, BriefView, wipeAt, type ArmedWays, type BriefField, type GoState, type StageView } from './brief'
@@ -122,6 +122,8 @@ export class ActionSession {
         doc.off('rewind', onRewind)
         doc.off('epochs', onEpochs)
       })
+      // A core phone folds loose edits into snapshots, so a late phone catches up in a few frames.
+      this.stopWatching.push(keepCompact(doc))
     }
     for (const r of record.releases ?? []) {
       try {

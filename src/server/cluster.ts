@@ -82,7 +82,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 const count = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined)
 
 /** A publish from the bus, or undefined if it is not one (whoever can write to Redis is not trusted to crash us). */
-function readPublish(text: string): (ClusterPublish & { from: string }) | undefined {
+export function readPublish(text: string): (ClusterPublish & { from: string }) | undefined {
   if (text.length > MAX_BUS_MESSAGE) return undefined
   let v: unknown
   try {

@@ -30,13 +30,22 @@ function portFromEnv(value: string | undefined): number {
   return port
 }
 
+/** TRUST_PROXY: '1' behind a proxy, unset or '0' without. Anything else is a mistake, said at start: taken
+ * as "no proxy", every phone would count as the proxy's one address (one fair share for the whole crowd). */
+function trustProxyFromEnv(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === '0') return false
+  if (value === '1') return true
+  throw new RangeError(`TRUST_PROXY must be 1 (behind a reverse proxy on this machine) or unset, not ${JSON.stringify(value)}`)
+}
+const trustProxy = trustProxyFromEnv(process.env['TRUST_PROXY'])
+
 const distRoot = process.env['DIST_DIR'] ?? fileURLToPath(new URL('../../dist', import.meta.url))
 const app = createAppServer({
   host: process.env['HOST'] ?? '127.0.0.1',
   port: portFromEnv(process.env['PORT']),
   distRoot: path.resolve(distRoot),
   signaling: {
-    ...(process.env['TRUST_PROXY'] === '1' ? { sourceOf: forwardedSource } : {}),
+    ...(trustProxy ? { sourceOf: forwardedSource } : {}),
     // Several instances share topics and limits through one Redis (cluster.ts); unset, one instance stands alone.
     ...(process.env['BLOSSOM_REDIS_URL'] ? { cluster: { url: process.env['BLOSSOM_REDIS_URL'] } } : {}),
   },
@@ -44,16 +53,16 @@ const app = createAppServer({
   drand: {
     upstreams: drandUrlsFromEnv(process.env['BLOSSOM_DRAND_URLS']),
     ...(process.env['BLOSSOM_DRAND_CHAIN'] ? { chain: process.env['BLOSSOM_DRAND_CHAIN'] } : {}),
-    ...(process.env['TRUST_PROXY'] === '1' ? { sourceOf: forwardedSource } : {}),
+    ...(trustProxy ? { sourceOf: forwardedSource } : {}),
   },
   network: {
     ice: iceFromEnv(process.env),
-    ...(process.env['TRUST_PROXY'] === '1' ? { sourceOf: forwardedSource } : {}),
+    ...(trustProxy ? { sourceOf: forwardedSource } : {}),
   },
 })
 
 const url = await app.listen()
-console.log(`Blossom listening on ${url}`)
+console.log(`Blossom listening on ${url}${trustProxy ? ' (behind a reverse proxy: phone addresses from X-Forwarded-For)' : ''}`)
 
 let stopping = false
 const stop = (): void => {

@@ -29,10 +29,17 @@ export interface SignalingServerOptions extends Partial<SignalingLimits> {
  * network). Phones behind one carrier NAT share a source; so they share a share.
  */
 export function addressSource(request: IncomingMessage): string {
-  const address = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '')
+  const address = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '').replace(/%.*$/, '')
   if (!address.includes(':')) return address
-  const groups = address.split('::')[0]!.split(':')
-  return `${groups.slice(0, 4).join(':')}::/64`
+  // Written out in full first: '2001::4:0:0:0:1' is in 2001:0:0:4::/64, not 2001::/64.
+  const [head = '', tail] = address.split('::')
+  const before = head === '' ? [] : head.split(':')
+  const after = tail === undefined || tail === '' ? [] : tail.split(':')
+  const groups = [...before, ...Array<string>(tail === undefined ? 0 : Math.max(0, 8 - before.length - after.length)).fill('0'), ...after]
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (Number.parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`
 }
 
 /** How often the server measures its own event loop's lag. */

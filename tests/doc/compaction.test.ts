@@ -1,9 +1,9 @@
 // A snapshot is the whole state, signed by a writer. It lets replicas drop the frames
 // it covers: stored bytes shrink, and a new replica rebuilds the same state.
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { newIdentity } from '../../src/crypto'
-import { SecureDoc } from '../../src/doc'
+import { COMPACTION, keepCompact, SecureDoc } from '../../src/doc'
 import { MemoryStore, makeCore, options, replica, syncTransports, text, type } from './fixtures'
 
 function edit(doc: SecureDoc, n: number): void {
@@ -128,5 +128,68 @@ describe('coverage claims only what the snapshot holds', () => {
     expect(text(c)).toBe('three two one ')
     expect(text(b)).toBe(text(a))
     expect(text(c)).toBe(text(a))
+  })
+
+  it('a writer folds loose edits once they stop coming; never while a person types, never on a reader', async () => {
+    vi.useFakeTimers()
+    try {
+      const core = makeCore(2)
+      const [a, b] = core.members.map((m) => replica(core, m)) as [SecureDoc, SecureDoc]
+      const reader = replica(core, newIdentity())
+      const stops = [a, b, reader].map((d) => keepCompact(d))
+      const wire = (): void => {
+        syncTransports(a, b)
+        syncTransports(a, reader)
+        syncTransports(b, reader)
+      }
+      // A person types for a minute, an edit every 2 s: no snapshot meanwhile.
+      for (let i = 0; i < 30; i++) {
+        type(a, 1e9, `word ${i} `)
+        a.flush()
+        wire()
+        await vi.advanceTimersByTimeAsync(2_000)
+      }
+      expect(a.looseFrames).toBe(30)
+      // Then quiet: one of the writers folds everything into one snapshot.
+      await vi.advanceTimersByTimeAsync(COMPACTION.quietMs + COMPACTION.jitterMs)
+      wire()
+      expect([a.looseFrames, b.looseFrames, reader.looseFrames]).toEqual([0, 0, 0])
+      expect(a.frames.size).toBeLessThanOrEqual(2)
+      expect(text(reader)).toBe(text(a))
+      // A few edits stay loose: under the policy's threshold nothing is folded.
+      for (let i = 0; i < COMPACTION.looseAt - 1; i++) {
+        type(b, 1e9, `more ${i} `)
+        b.flush()
+      }
+      wire()
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect(a.looseFrames).toBe(COMPACTION.looseAt - 1)
+      stops.forEach((stop) => stop())
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a reader that is sent many edits never writes a snapshot (it cannot)', async () => {
+    vi.useFakeTimers()
+    try {
+      const core = makeCore(1)
+      const a = replica(core, core.members[0]!)
+      const reader = replica(core, newIdentity())
+      const written: number[] = []
+      reader.on('frame', (_f, local) => local && written.push(1))
+      const stop = keepCompact(reader)
+      for (let i = 0; i < 20; i++) {
+        type(a, 1e9, `x${i}`)
+        a.flush()
+      }
+      syncTransports(a, reader)
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect(written).toEqual([])
+      expect(reader.looseFrames).toBe(20)
+      stop()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

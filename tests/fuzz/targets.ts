@@ -22,7 +22,9 @@ import { makeRelease, readRelease, releaseCode, releaseFromCode, ReleaseError as
 import { fileHash, newReleaseSecret, parseManifestDocument, parseSignatureDocument, ReleaseError, signManifest, verifyManifest, CONTENT_SECURITY_POLICY, type ReleaseManifest } from '../../src/release'
 import { parseClientMessage } from '../../src/server/protocol'
 import { DEFAULT_LIMITS } from '../../src/server/limits'
-import { SealedTopic, sealPieces, type SignalingSocket } from '../../src/transport'
+import { readNetworkOffer, SealedTopic, sealPieces, type SignalingSocket } from '../../src/transport'
+import { decodeCounts } from '../../src/transport/relay'
+import { readPublish } from '../../src/server/cluster'
 
 export interface FuzzTarget {
   readonly name: string
@@ -266,6 +268,52 @@ export const targets: readonly FuzzTarget[] = [
       check: (t) => {
         const result = onlyTyped(() => parseClientMessage(t, DEFAULT_LIMITS)) as ReturnType<typeof parseClientMessage>
         if (!result.ok && (typeof result.code !== 'number' || typeof result.reason !== 'string')) throw new Finding('a refusal without a code')
+      },
+    }
+  }),
+
+  target("the server's ICE servers (/network, read by every phone)", () => {
+    const valid = { iceServers: [{ urls: ['stun:turn.example.org:3478'] }, { urls: ['turn:turn.example.org:3478?transport=udp'], username: '1767312000:abc', credential: 'c2VjcmV0' }], expiresAt: 1_767_312_000_000 }
+    return {
+      arbitrary: fc.oneof(fc.anything(), fc.json({ maxDepth: 5 }).map((t) => JSON.parse(t) as unknown), textOrMutated(JSON.stringify(valid)).map((t) => {
+        try {
+          return JSON.parse(t) as unknown
+        } catch {
+          return t
+        }
+      })),
+      check: (json) => {
+        const offer = onlyTyped(() => readNetworkOffer(json)) as ReturnType<typeof readNetworkOffer>
+        if (!offer) return
+        if (offer.iceServers.length > 8) throw new Finding('more ICE servers than a phone takes')
+        for (const server of offer.iceServers) {
+          const urls = Array.isArray(server.urls) ? server.urls : [server.urls]
+          if (urls.some((u) => !/^(stuns?|turns?):\S+$/.test(u))) throw new Finding('an ICE URL that is neither stun: nor turn:')
+        }
+      },
+    }
+  }),
+
+  target('relay catch-up counts (a hello or an answer from a room member)', () => {
+    const valid = Uint8Array.from([0, 0, 0, 1, ...randomBytes(32), 0, 0, 1, 0])
+    return {
+      arbitrary: bytesOrMutated(valid, 512),
+      check: (bytes) => {
+        const counts = onlyTyped(() => decodeCounts(bytes), RangeError) as Map<string, number> | undefined
+        if (counts && counts.size > 1024) throw new Finding('more authors than a summary may name')
+      },
+    }
+  }),
+
+  target('cluster bus message (another instance, through Redis)', () => {
+    const valid = JSON.stringify({ from: 'abc', payload: '{"type":"publish","topic":"t","data":"x"}', sample: { abc: 2, def: 1 } })
+    return {
+      arbitrary: fc.oneof(textOrMutated(valid), fc.anything().map((x) => JSON.stringify(x) ?? '')),
+      check: (text) => {
+        const m = onlyTyped(() => readPublish(text)) as ReturnType<typeof readPublish>
+        if (!m) return
+        if (typeof m.payload !== 'string' || typeof m.from !== 'string') throw new Finding('a bus message of the wrong shape')
+        for (const k of Object.values(m.sample ?? {})) if (!Number.isSafeInteger(k) || k < 0) throw new Finding('a sample count that is no count')
       },
     }
   }),

@@ -5,6 +5,8 @@ import { CloseCode } from '../../src/server/codes'
 import { DEFAULT_LIMITS, resolveLimits } from '../../src/server/limits'
 import { parseClientMessage } from '../../src/server/protocol'
 import { TopicRegistry } from '../../src/server/topics'
+import { addressSource } from '../../src/server/signaling'
+import type { IncomingMessage } from 'node:http'
 
 describe('TokenBucket', () => {
   it('allows the burst, refuses beyond it, refills with time', () => {
@@ -122,5 +124,20 @@ describe('resolveLimits', () => {
     expect(() => resolveLimits({ maxConnections: 0 })).toThrow(RangeError)
     expect(() => resolveLimits({ pingIntervalMs: Number.NaN })).toThrow(RangeError)
     expect(() => resolveLimits({ maxPayloadBytes: 4 * 1024 * 1024 })).toThrow(/byteBurst/)
+  })
+})
+
+describe('addressSource', () => {
+  const of = (remoteAddress: string): string => addressSource({ socket: { remoteAddress } } as IncomingMessage)
+  it('is the IPv4 address, or the IPv6 /64 however the address is written', () => {
+    expect(of('203.0.113.7')).toBe('203.0.113.7')
+    expect(of('::ffff:203.0.113.7')).toBe('203.0.113.7')
+    expect(of('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64')
+    expect(of('2001:0db8:0001:0002:bbbb:0:0:9')).toBe('2001:db8:1:2::/64')
+    // '::' standing for groups inside the /64: these two are different networks.
+    expect(of('2001::4:0:0:0:1')).toBe('2001:0:0:4::/64')
+    expect(of('2001::1')).toBe('2001:0:0:0::/64')
+    expect(of('::1')).toBe('0:0:0:0::/64')
+    expect(of('fe80::1%eth0')).toBe('fe80:0:0:0::/64')
   })
 })
