@@ -216,7 +216,7 @@ export function simulateGo(kind: 'blossom' | 'plain', n: number, network: SimNet
 }
 
 /** A crowd's mobile network at a busy square, and phones 4× slower than this machine. */
-const CROWDED: SimNetwork = { latencyMs: [20, 150], loss: 0.05, degree: [20, 34], cpuFactor: 4 }
+export const CROWDED: SimNetwork = { latencyMs: [20, 150], loss: 0.05, degree: [20, 34], cpuFactor: 4 }
 
 export function goSimRows(quick: boolean): Row[] {
   const rows: Row[] = []

@@ -12,6 +12,7 @@ import { newDocId, SecureDoc } from '../src/doc'
 import { BriefEditor } from '../src/model/brief'
 import { newStageId } from '../src/model/stage'
 import { createAppServer } from '../src/server/app-server'
+import { startRedis } from '../tests/support/redis'
 import type { FromPeer, PeerSetup, SignalingCount, ToPeer } from './go-peer'
 import { quantile, type Row } from './table'
 
@@ -90,10 +91,25 @@ async function stockServer(): Promise<{ url: string; close(): Promise<void> }> {
   return { url: `ws://127.0.0.1:${port}`, close: async () => void child.kill() }
 }
 
-async function blossomServer(dist: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: dist })
+async function blossomServer(dist: string, redisUrl?: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: dist, ...(redisUrl ? { signaling: { cluster: { url: redisUrl } } } : {}) })
   const url = await server.listen()
   return { url: `${url.replace(/^http/, 'ws').replace(/\/$/, '')}/signal`, close: () => server.close() }
+}
+
+/** `count` Blossom servers; more than one share topics through a Redis of their own (src/server/cluster.ts). */
+async function blossomServers(dist: string, count: number): Promise<{ urls: string[]; close(): Promise<void> }> {
+  const redis = count > 1 ? await startRedis() : undefined
+  const servers: { url: string; close(): Promise<void> }[] = []
+  for (let i = 0; i < count; i++) servers.push(await blossomServer(dist, redis?.url))
+  if (redis) await sleep(1_500) // the instances learn each other's counts
+  return {
+    urls: servers.map((s) => s.url),
+    close: async () => {
+      await Promise.all(servers.map((s) => s.close()))
+      await redis?.stop()
+    },
+  }
 }
 
 class PeerProcess {
@@ -134,16 +150,18 @@ function connected(links: ReadonlyMap<string, ReadonlySet<string>>, n: number): 
   return [...links.keys()].every((id) => seen.has(id))
 }
 
-export async function goRun(variant: Variant, n: number, releases: number, dist: string, settleMs = 2_000): Promise<GoRun> {
+/** With `instances` > 1 (Blossom only), peer i connects to instance i mod `instances`, all behind one Redis. */
+export async function goRun(variant: Variant, n: number, releases: number, dist: string, settleMs = 2_000, instances = 1): Promise<GoRun> {
   const kind = variant === 'stock y-webrtc' ? 'stock' : 'blossom'
-  const server = kind === 'stock' ? await stockServer() : await blossomServer(dist)
-  const brief = briefBeforeGo(kind, releases, server.url, variant === 'Blossom mesh + relay')
+  const server = kind === 'stock' ? await stockServer().then((s) => ({ urls: [s.url], close: s.close })) : await blossomServers(dist, instances)
+  const brief = briefBeforeGo(kind, releases, server.urls[0]!, variant === 'Blossom mesh + relay')
   const links = new Map<string, Set<string>>()
   const revealed = new Map<number, Map<number, number>>()
   let joinedAt = 0
   let formedAt: number | undefined
   const peers = Array.from({ length: n }, (_, i) => {
-    const peer: PeerProcess = new PeerProcess(i === 0 ? brief.core : brief.participant, (m) => {
+    const setup = { ...(i === 0 ? brief.core : brief.participant), signalingUrl: server.urls[i % server.urls.length]! }
+    const peer: PeerProcess = new PeerProcess(setup, (m) => {
       if (m.type === 'peers') {
         links.set(m.self, new Set(m.peers))
         if (formedAt === undefined && connected(links, n)) formedAt = m.at
@@ -216,6 +234,19 @@ export async function goRows(dist: string, quick: boolean): Promise<Row[]> {
         row('signaling bytes per peer, both ways', 'KiB', (r) => r.signalingBytesPerPeer / 1024),
       )
     }
+  }
+  // Phones split across three instances behind Redis, against one instance (the same machine: two cores).
+  if (!quick) {
+    const n = 50
+    const one = await goRun('Blossom mesh + relay', n, releases, dist)
+    const three = await goRun('Blossom mesh + relay', n, releases, dist, 2_000, 3)
+    const row = (figure: string, unit: string, f: (r: GoRun) => number): Row => ({ figure: `N=${n}, Blossom mesh + relay, phones split over three instances behind Redis: ${figure}`, value: f(three), unit, baseline: f(one), baselineName: 'one instance' })
+    rows.push(
+      row('go → seal opened, median', 'ms', (r) => quantile(r.latencies, 0.5)),
+      row('go → seal opened, p99', 'ms', (r) => quantile(r.latencies, 0.99)),
+      row('opened within 1 s', '%', (r) => within(r.latencies, 1_000)),
+      row('room formed after joining', 'ms', (r) => r.formedMs ?? Number.POSITIVE_INFINITY),
+    )
   }
   return rows
 }

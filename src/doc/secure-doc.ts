@@ -442,10 +442,29 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const parsed = parseFrame(bytes, this.docId)
     if (!parsed.ok) return { verdict: this.count(parsed.fault) }
     const frame = parsed.frame
-    if (this.accepted.has(frame.id) || this.pending.has(frame.id) || this.isCovered(frame)) {
+    if (this.accepted.has(frame.id) || this.pending.has(frame.id)) return { verdict: this.count('duplicate'), frame }
+    if (this.isCovered(frame)) {
+      this.applyCovered(frame)
       return { verdict: this.count('duplicate'), frame }
     }
     return { verdict: this.count(this.admit(frame)), frame }
+  }
+
+  /**
+   * An edit a snapshot already covers by its author's counter is applied anyway (Yjs ignores what the
+   * state holds already), never kept: a writer that crashed between sending a frame and storing it
+   * reuses that counter for its next edit, and a snapshot that saw the first frame would otherwise
+   * swallow the second. Only what admit() would accept; nothing is held back or healed.
+   */
+  private applyCovered(frame: SignedFrame): void {
+    if (frame.kind !== FrameKind.update || this.isClosedOut(frame) || !this.roster.isWriter(frame.author, frame.epoch)) return
+    const key = this.keys.get(frame.epoch)
+    if (!key) return
+    try {
+      Y.applyUpdate(this.plain, openFrame(frame, key), REMOTE)
+    } catch {
+      // Does not open, or not an update: as worthless as any other bad frame.
+    }
   }
 
   /** A frame of a settled epoch that its closure does not name. */

@@ -69,6 +69,34 @@ describe('compaction', () => {
     expect(text(b)).toBe(text(a))
   })
 
+  it('a writer that crashed before storing a frame reuses its counter: a snapshot that saw the first frame does not swallow the second', () => {
+    const core = makeCore(2)
+    const [a, b] = core.members.map((m) => replica(core, m)) as [SecureDoc, SecureDoc]
+    type(a, 0, 'kept ')
+    const stored = a.flush()!
+    syncTransports(a, b)
+    // A sends one more frame, which B receives, and crashes before storing it.
+    type(a, 1e9, 'SENT-THEN-CRASHED ')
+    const lost = a.flush()!
+    b.receive(lost.bytes)
+    // After the restart A holds only what it had stored, and writes again: the same counter.
+    const fresh = replica(core, core.members[0]!)
+    fresh.receive(stored.bytes)
+    type(fresh, 1e9, 'WRITTEN-AFTER-RESTART ')
+    const again = fresh.flush()!
+    expect(again.counter).toBe(lost.counter)
+    // B folds what it holds (the first frame with that counter) into a snapshot, then gets the second.
+    b.compact()
+    b.receive(again.bytes)
+    expect(text(b)).toContain('WRITTEN-AFTER-RESTART')
+    expect(text(b)).toContain('SENT-THEN-CRASHED')
+    // And a phone that starts from B's transport doc and A's frame has it too.
+    const late = replica(core, newIdentity())
+    Y.applyUpdate(late.transport, Y.encodeStateAsUpdate(b.transport), 'peer')
+    late.receive(again.bytes)
+    expect(text(late)).toContain('WRITTEN-AFTER-RESTART')
+  })
+
   it('a later snapshot covers the earlier one, and counters continue after a reload', async () => {
     const core = makeCore(1)
     const store = new MemoryStore()
