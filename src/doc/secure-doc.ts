@@ -213,10 +213,19 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     return this.roster.writers(epoch)
   }
 
-  /** Edits held one frame each, no snapshot covering them yet: what a compaction would fold. */
+  /**
+   * Edits held one frame each that a snapshot written now would fold (those after a gap in their
+   * author's counters stay loose whatever is written: counting them would compact for ever).
+   */
   get looseFrames(): number {
     let n = 0
-    for (const f of this.accepted.values()) if (f.kind === FrameKind.update) n++
+    const prefix = new Map<string, number>()
+    for (const f of this.accepted.values()) {
+      if (f.kind !== FrameKind.update) continue
+      const author = authorKey(f.author)
+      if (!prefix.has(author)) prefix.set(author, this.prefix(author))
+      if (f.counter < prefix.get(author)!) n++
+    }
     return n
   }
 

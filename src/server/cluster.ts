@@ -74,6 +74,8 @@ export interface Cluster {
 const TOPIC_CHANNEL = 'blossom:t:'
 const COUNTS_CHANNEL = 'blossom:counts'
 const MAX_BUS_MESSAGE = 1024 * 1024
+/** Entries (topics and sources) in one counts message: about 100 KB. */
+const REPORT_ENTRIES = 2_000
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -109,11 +111,13 @@ export function connectCluster(options: ClusterOptions, local: LocalCounts, deli
   const reportMs = options.reportMs ?? 500
   const fullEvery = options.fullEvery ?? 10
   const forgetMs = options.forgetMs ?? 15_000
-  // A publisher and a listener: a Redis connection in subscriber mode can do nothing else. What
-  // is published while Redis is away is dropped (phones catch up through the relay's hello); what
-  // the listener subscribes to waits for the connection, and ioredis subscribes again after a drop.
+  // A publisher and a listener: a Redis connection in subscriber mode can do nothing else. Nothing
+  // waits in a queue while Redis is away (phones' churn would grow it without bound): what is
+  // published then is dropped (phones catch up through the relay's hello), and once Redis is back
+  // the listener subscribes to the topics held at that moment.
   const bus = new Redis(options.url, { maxRetriesPerRequest: null, enableOfflineQueue: false })
-  const listener = new Redis(options.url, { maxRetriesPerRequest: null, enableOfflineQueue: true, autoResubscribe: true })
+  const listener = new Redis(options.url, { maxRetriesPerRequest: null, enableOfflineQueue: false, autoResubscribe: false })
+  const heard = new Set<string>()
   // Without Redis an instance still serves its own phones; it says so once per outage, not per message.
   let down = false
   const onError = (): void => {
@@ -134,7 +138,17 @@ export function connectCluster(options: ClusterOptions, local: LocalCounts, deli
     bus.publish(channel, text).catch(onError)
   }
 
-  listener.subscribe(COUNTS_CHANNEL).catch(onError)
+  listener.on('ready', () => {
+    const channels = [COUNTS_CHANNEL, ...[...heard].map((t) => TOPIC_CHANNEL + t)]
+    for (let i = 0; i < channels.length; i += 1_000) listener.subscribe(...channels.slice(i, i + 1_000)).catch(onError)
+  })
+  const listen = (subscribe: boolean, topic: string): void => {
+    if (subscribe ? heard.has(topic) : !heard.has(topic)) return
+    if (subscribe) heard.add(topic)
+    else heard.delete(topic)
+    if (listener.status !== 'ready') return // subscribed to on 'ready'
+    ;(subscribe ? listener.subscribe(TOPIC_CHANNEL + topic) : listener.unsubscribe(TOPIC_CHANNEL + topic)).catch(onError)
+  }
   listener.on('message', (channel: string, text: string) => {
     if (channel === COUNTS_CHANNEL) return heardCounts(text)
     if (!channel.startsWith(TOPIC_CHANNEL)) return
@@ -181,13 +195,16 @@ export function connectCluster(options: ClusterOptions, local: LocalCounts, deli
     const now = performance.now()
     for (const [other, them] of others) if (now - them.heardAt > forgetMs) others.delete(other)
     const full = reports++ % fullEvery === 0
-    const topics: Record<string, number> = {}
-    const sources: Record<string, [number, number]> = {}
-    for (const t of full ? local.topics() : dirtyTopics) topics[t] = local.topic(t)
-    for (const s of full ? local.sources() : dirtySources) sources[s] = local.source(s)
+    const topics = [...(full ? local.topics() : dirtyTopics)].map((t): [string, number] => [t, local.topic(t)])
+    const sources = [...(full ? local.sources() : dirtySources)].map((s): [string, [number, number]] => [s, local.source(s)])
     dirtyTopics.clear()
     dirtySources.clear()
-    publish(COUNTS_CHANNEL, JSON.stringify({ from: id, full, topics, sources }))
+    // In parts of at most REPORT_ENTRIES, so no message outgrows what Redis lets a listener buffer.
+    for (let at = 0; at === 0 || at < topics.length + sources.length; at += REPORT_ENTRIES) {
+      const t = topics.slice(at, at + REPORT_ENTRIES)
+      const s = sources.slice(Math.max(0, at - topics.length), Math.max(0, at + REPORT_ENTRIES - topics.length))
+      publish(COUNTS_CHANNEL, JSON.stringify({ from: id, full: full && at === 0, topics: Object.fromEntries(t), sources: Object.fromEntries(s) }))
+    }
   }
   const reporter = setInterval(report, reportMs)
   reporter.unref()
@@ -195,8 +212,8 @@ export function connectCluster(options: ClusterOptions, local: LocalCounts, deli
 
   return {
     id,
-    hear: (topic) => void listener.subscribe(TOPIC_CHANNEL + topic).catch(onError),
-    forget: (topic) => void listener.unsubscribe(TOPIC_CHANNEL + topic).catch(onError),
+    hear: (topic) => listen(true, topic),
+    forget: (topic) => listen(false, topic),
     send: (topic, message) => publish(TOPIC_CHANNEL + topic, JSON.stringify({ from: id, ...message })),
     topicElsewhere(topic) {
       let n = 0

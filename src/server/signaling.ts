@@ -366,6 +366,11 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       if (target !== undefined) deliver(target, message.payload, size)
       return
     }
+    if (!message.sample && overloaded()) {
+      // Shed here too: the sender's instance may be fine while this one lags (its phones catch up by hello).
+      counters.dropped.overload++
+      return
+    }
     const receivers = message.sample ? registry.sample(topic, message.sample[cluster!.id] ?? 0, undefined) : registry.subscribers(topic)
     for (const receiver of receivers) deliver(receiver, message.payload, size)
   }
@@ -375,12 +380,13 @@ export function createSignalingServer(options: SignalingServerOptions = {}): Sig
       case 'subscribe':
         return subscribe(conn, message.topics, message.peers)
       case 'unsubscribe':
-        for (const t of message.topics) {
-          if (!registry.isSubscribed(conn, t)) continue
+        const left = message.topics.filter((t) => registry.isSubscribed(conn, t))
+        for (const t of left) {
           forgetSourceTopic(conn.source, t)
           registry.unsubscribe(conn, t)
         }
-        changed(message.topics, conn.source)
+        // Only topics it held: names it never held cost the cluster nothing.
+        if (left.length > 0) changed(left, conn.source)
         return armIdle(conn)
       case 'publish':
         return publish(conn, message.topic, message.data, message.to, message.sample)

@@ -165,8 +165,9 @@ export class FrameRelay {
       at += 4 + length
     }
     const theirs = decodeCounts(body.subarray(at))
-    // Send back what the answering phone lacks (often nothing), to our own hello only.
-    if (theirs.size > 0 && this.asked.has(key)) this.sendFrames(randomBytes(8), this.doc.framesPast(theirs), false)
+    // Send back what the answering phone lacks (often nothing), to our own hello only, and once per
+    // hello: a room member answering one hello a hundred times must not make this phone send everything a hundred times.
+    if (theirs.size > 0 && this.asked.delete(key)) this.sendFrames(randomBytes(8), this.doc.framesPast(theirs), false)
   }
 
   private onOldCatchUp(body: Uint8Array): void {

@@ -146,6 +146,29 @@ describe('instances sharing topics through Redis', () => {
     expect((await receiver.take(published))['data']).toEqual({ after: 'junk' })
   })
 
+  it('a phone naming topics it never held (unsubscribe floods) costs Redis nothing, and the bus keeps working', async () => {
+    const [a, b] = [await instance(), await instance()]
+    const sender = await client(a, ['room'])
+    const receiver = await client(b, ['room'])
+    await settled()
+    const stats = new Redis(redis.url)
+    const commands = async (): Promise<number> => Number(/total_commands_processed:(\d+)/.exec(await stats.info('stats'))?.[1])
+    try {
+      const before = await commands()
+      const flooder = await Client.open(a.url)
+      clients.push(flooder)
+      for (let i = 0; i < 4; i++) flooder.send({ type: 'unsubscribe', topics: Array.from({ length: 2_000 }, (_, j) => `never-held-${i}-${j}`) })
+      await flooder.sync()
+      await settled()
+      // A few count reports a second, nothing per name.
+      expect((await commands()) - before).toBeLessThan(100)
+    } finally {
+      stats.disconnect()
+    }
+    say(sender, 'room', { after: 'flood' })
+    expect((await receiver.take(published))['data']).toEqual({ after: 'flood' })
+  })
+
   it('without Redis each instance serves its own phones; once Redis is back, phones on both meet again', async () => {
     const [a, b] = [await instance(), await instance()]
     const sender = await client(a, ['room'])
