@@ -1,7 +1,7 @@
 // What the app needs before anyone unlocks: where its storage is, which server it
 // talks to, and whether it was set up already.
 import { Vault, openBlossomDB, type BlossomDB } from '../store'
-import { defaultSignalingUrl, ServerIce, type TransportSettings } from '../transport'
+import { defaultSignalingUrl, type ServerIceSource, type TransportSettings } from '../transport'
 
 export interface Device {
   readonly db: BlossomDB
@@ -9,14 +9,33 @@ export interface Device {
 }
 
 /** One per page, kept across a wipe (it holds nothing of the phone's). */
-let serverIce: ServerIce | undefined
+let serverIce: ServerIceSource | undefined
+
+/**
+ * The STUN and TURN servers the app's server offers (src/server/ice.ts). Its code loads and it first
+ * asks once the phone is unlocked (warm), before any room connects: the first screen waits for neither.
+ */
+function serverIceOf(location: { protocol: string; host: string }): ServerIceSource {
+  let asking: { readonly servers: readonly RTCIceServer[] } | undefined
+  let warming = false
+  return {
+    get servers() {
+      return asking?.servers ?? []
+    },
+    warm() {
+      if (warming) return
+      warming = true
+      void import('../transport/network').then(({ ServerIce }) => {
+        const ice = new ServerIce(`${location.protocol}//${location.host}/network`)
+        ice.start()
+        asking = ice
+      })
+    },
+  }
+}
 
 export async function openDevice(location: { protocol: string; host: string }): Promise<Device> {
-  // The server that served the app offers its STUN and TURN servers (src/server/ice.ts).
-  if (!serverIce) {
-    serverIce = new ServerIce(`${location.protocol}//${location.host}/network`)
-    serverIce.start()
-  }
+  serverIce ??= serverIceOf(location)
   return {
     db: await openBlossomDB(),
     transport: { signalingUrls: [defaultSignalingUrl(location)], iceServers: [], serverIce, relayOnly: false },

@@ -109,7 +109,10 @@ export class Phone {
     readonly identity: DeviceIdentity,
     private readonly baseTransport: TransportSettings,
     private current: DeviceSettings,
-  ) {}
+  ) {
+    // Unlocked: ask the server for its STUN and TURN servers before any room connects.
+    baseTransport.serverIce?.warm?.()
+  }
 
   get settings(): DeviceSettings {
     return this.current

@@ -16,7 +16,7 @@ export interface TransportSettings {
   /** STUN/TURN servers the person set. Empty: only direct connections (fine on one network). */
   readonly iceServers: readonly RTCIceServer[]
   /** The server's STUN/TURN servers (network.ts), read anew for every connection: credentials expire. */
-  readonly serverIce?: { readonly servers: readonly RTCIceServer[] }
+  readonly serverIce?: ServerIceSource
   /** Use TURN relays only, so other peers never learn this phone's IP address. */
   readonly relayOnly: boolean
   /** Relay frames through the signaling server beside the mesh (default on). */
@@ -29,6 +29,12 @@ export interface TransportSettings {
   readonly targetConns?: number
   /** A WebRTC implementation for Node (benchmarks); browsers have their own. */
   readonly wrtc?: unknown
+}
+
+/** Where the server's ICE servers come from: `warm` starts asking (after unlock, before rooms connect). */
+export interface ServerIceSource {
+  readonly servers: readonly RTCIceServer[]
+  warm?(): void
 }
 
 export interface LinkStatus {

@@ -22,7 +22,8 @@ import { makeRelease, readRelease, releaseCode, releaseFromCode, ReleaseError as
 import { fileHash, newReleaseSecret, parseManifestDocument, parseSignatureDocument, ReleaseError, signManifest, verifyManifest, CONTENT_SECURITY_POLICY, type ReleaseManifest } from '../../src/release'
 import { parseClientMessage } from '../../src/server/protocol'
 import { DEFAULT_LIMITS } from '../../src/server/limits'
-import { readNetworkOffer, SealedTopic, sealPieces, type SignalingSocket } from '../../src/transport'
+import { SealedTopic, sealPieces, type SignalingSocket } from '../../src/transport'
+import { readNetworkOffer } from '../../src/transport/network'
 import { decodeCounts } from '../../src/transport/relay'
 import { readPublish } from '../../src/server/cluster'
 

@@ -5,9 +5,12 @@ import { errorText } from '../errors'
 import { QrScanner } from '../qr/QrScanner'
 import { clockTime, duration, t } from '../i18n'
 import { useLive } from './live'
-import { Marshal } from './Marshal'
+import { later } from './later'
 import { Status } from './Status'
 import { showTime, zoneName } from './time'
+
+// Only a marshal's phone shows it: the others never load it.
+const Marshal = later(() => import('./Marshal').then((m) => m.Marshal))
 
 export interface BriefProps {
   readonly session: ActionSession
@@ -16,7 +19,7 @@ export interface BriefProps {
 
 export function Brief({ session, back }: BriefProps) {
   const live = useLive(
-    () => ({ brief: session.brief.read(), announcements: session.brief.announcements(), stages: session.stages(), checkin: session.checkin, armed: session.armed(), pieces: session.quorumProgress(), now: Date.now() }),
+    () => ({ brief: session.brief.read(), announcements: session.brief.announcements(), stages: session.stages(), checkin: session.checkin, armed: session.armed(), pieces: session.quorumProgress(), marshal: session.marshal() !== undefined, now: Date.now() }),
     (cb) => session.onChange(cb),
     1000,
   )
@@ -74,7 +77,7 @@ export function Brief({ session, back }: BriefProps) {
       </dl>
       {!revealed && <p class="muted">{t('sealedLocation')}</p>}
       {!revealed && (armed.quorum || armed.timelock) && brief.state === 'scheduled' && <p data-opens-without-organizers>{t('opensWithoutOrganizers')}</p>}
-      {!revealed && brief.state !== 'called-off' && <Marshal session={session} />}
+      {!revealed && brief.state !== 'called-off' && live.marshal && <Marshal session={session} />}
       {session.wipeAt() !== undefined && <p class="muted">{t('wipedAt', { when: showTime(session.wipeAt()) })}</p>}
       {revealed && (
         <button type="button" onClick={() => setDismissed(false)}>
