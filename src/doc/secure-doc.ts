@@ -153,6 +153,13 @@ export class SecureDoc extends ObservableV2<DocEvents> {
   private readonly spare = new Map<string, SecretKey>()
   /** This device's own frames a closure left out: sealed again in the next epoch it writes. */
   private carry: { kind: FrameKind; payload: Uint8Array }[] = []
+  /**
+   * Per snapshot this device wrote: its own edits the snapshot folded. If a closure leaves the
+   * snapshot out, these are what it carries into the next epoch, never the snapshot's state, which
+   * holds what others wrote too (a writer being removed, say). Kept until a closure names the
+   * snapshot; in memory only (after a restart, such a snapshot left out takes its edits with it).
+   */
+  private readonly folded = new Map<FrameId, Uint8Array[]>()
   /** Who each roster entry added (and who signed it, in which epoch), so an entry a closure leaves out can be taken back. */
   private readonly rosterEntries = new Map<FrameId, { member: PublicIdentity; author: string; epoch: number }>()
   /** Set when a roster entry or a key arrives: held frames may now be judged. */
@@ -384,9 +391,16 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const coverage = new Map<string, number>()
     for (const author of this.counters.keys()) coverage.set(author, this.prefix(author))
     const before = [...this.accepted.keys()]
+    const own = this.ownEdits()
     const snapshot = this.write(FrameKind.snapshot, encodeSnapshot(coverage, Y.encodeStateAsUpdate(this.plain), this.authorKeys))
     // Writing the snapshot dropped the frames it covers from `accepted`; drop them from the transport doc too.
     const covered = before.filter((id) => !this.accepted.has(id))
+    const mine: Uint8Array[] = []
+    for (const id of covered) {
+      mine.push(...(own.get(id) ?? []))
+      this.folded.delete(id)
+    }
+    this.folded.set(snapshot.id, mine)
     const junk: string[] = []
     this.frames.forEach((bytes, id) => {
       if (this.accepted.has(id as FrameId)) return
@@ -402,6 +416,25 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     for (const id of junk) this.unhold(id as FrameId)
     this.saveAll()
     return snapshot
+  }
+
+  /** This device's own edits, per frame it holds: an update's payload, or what a snapshot of its own folded. */
+  private ownEdits(): Map<FrameId, Uint8Array[]> {
+    const me = authorKey(this.identity.signingPublicKey)
+    const own = new Map<FrameId, Uint8Array[]>()
+    for (const f of this.accepted.values()) {
+      if (authorKey(f.author) !== me) continue
+      if (f.kind === FrameKind.snapshot) own.set(f.id, this.folded.get(f.id) ?? [])
+      const key = this.keys.get(f.epoch)
+      if (f.kind === FrameKind.update && key) {
+        try {
+          own.set(f.id, [openFrame(f, key)])
+        } catch {
+          // Cannot happen for a frame this device sealed and accepted; nothing to keep if it does.
+        }
+      }
+    }
+    return own
   }
 
   /** Resolves when everything so far has reached the store (or failed, see 'store-error'). */
@@ -421,6 +454,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     this.keys.clear()
     this.spare.clear()
     this.carry = []
+    this.folded.clear()
     this.plain.destroy()
     this.transport.destroy()
     super.destroy()
@@ -566,7 +600,7 @@ export class SecureDoc extends ObservableV2<DocEvents> {
       try {
         if (kind === FrameKind.roster) {
           if (!this.removedWriters().has(toBase64Url(decodeRosterEntry(payload).signingPublicKey))) this.write(FrameKind.roster, payload)
-        } else this.write(FrameKind.update, kind === FrameKind.snapshot ? decodeSnapshot(payload).state : payload)
+        } else this.write(FrameKind.update, payload)
       } catch (e) {
         this.emit('store-error', [e])
       }
@@ -651,12 +685,16 @@ export class SecureDoc extends ObservableV2<DocEvents> {
    */
   private dropOutside(epoch: number, closure: Closure): void {
     const applied = this.epochFrames.get(epoch) ?? new Map<FrameId, SigningPublicKey>()
+    // A snapshot of ours the closure names is settled: what it folded need not be carried any more.
+    for (const id of [...this.folded.keys()]) if (closure.allow.has(id)) this.folded.delete(id)
     const outside = [...applied].filter(([id]) => !closure.allow.has(id))
     if (outside.length === 0) return
     const removed = outside.filter(([, author]) => !this.roster.isWriter(author, epoch + 1))
+    // A snapshot's state holds whatever its writer held, the edits of a writer now removed too.
+    const snapshots = outside.filter(([id]) => this.accepted.get(id)?.kind === FrameKind.snapshot)
     this.setAside(epoch, outside.map(([id]) => id))
     // A phone that was removed itself reads nothing new anyway.
-    if (removed.length > 0 && this.keys.has(epoch + 1)) this.rewindSoon()
+    if ((removed.length > 0 || snapshots.length > 0) && this.keys.has(epoch + 1)) this.rewindSoon()
   }
 
   /**
@@ -669,7 +707,11 @@ export class SecureDoc extends ObservableV2<DocEvents> {
     const me = authorKey(this.identity.signingPublicKey)
     for (const id of ids) {
       const frame = this.accepted.get(id)
-      if (frame && key && authorKey(frame.author) === me && frame.kind !== FrameKind.closure) {
+      if (frame && frame.kind === FrameKind.snapshot && authorKey(frame.author) === me) {
+        // Only our own edits it folded: its state holds others' too.
+        for (const payload of this.folded.get(id) ?? []) this.carry.push({ kind: FrameKind.update, payload })
+        this.folded.delete(id)
+      } else if (frame && key && authorKey(frame.author) === me && frame.kind !== FrameKind.closure) {
         try {
           this.carry.push({ kind: frame.kind, payload: openFrame(frame, key) })
         } catch {

@@ -48,8 +48,8 @@ export const LOBBY_MAX_BYTES = 64 * 1024
 /**
  * Every lobby message is padded to at least this (the next power of two past it if longer), and a
  * refusal is padded as long as the welcome it stands for: the server cannot tell a welcome from a
- * refusal, or count the core. A participant's welcome is under 1 KiB; a core welcome fits up to a
- * core of about 8 with a few rotations (larger ones take the next size: SECURITY.md).
+ * refusal. A welcome grows with the core and its rotations: a core welcome fits up to a core of about
+ * 12, a participant's up to about 28 (larger ones take the next size: SECURITY.md, known limits).
  */
 export const LOBBY_PADDED_BYTES = 4 * 1024
 

@@ -2,8 +2,8 @@
 // it covers: stored bytes shrink, and a new replica rebuilds the same state.
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
-import { newIdentity } from '../../src/crypto'
-import { COMPACTION, keepCompact, SecureDoc } from '../../src/doc'
+import { newIdentity, publicPart } from '../../src/crypto'
+import { COMPACTION, FrameKind, keepCompact, SecureDoc } from '../../src/doc'
 import { MemoryStore, makeCore, options, replica, syncTransports, text, type } from './fixtures'
 
 function edit(doc: SecureDoc, n: number): void {
@@ -95,6 +95,57 @@ describe('compaction', () => {
     Y.applyUpdate(late.transport, Y.encodeStateAsUpdate(b.transport), 'peer')
     late.receive(again.bytes)
     expect(text(late)).toContain('WRITTEN-AFTER-RESTART')
+  })
+
+  it('a snapshot a removal leaves out carries only its writer’s own edits: what the removed writer slipped into it is gone', async () => {
+    const core = makeCore(3)
+    const [A, B, X] = core.members
+    const store = new MemoryStore()
+    const a = replica(core, A!)
+    const b = await SecureDoc.open(options(core, B!, { store }))
+    const x = replica(core, X!)
+    type(a, 0, 'meet at the fountain')
+    a.flush()
+    syncTransports(a, b)
+    syncTransports(a, x)
+    // X, about to be removed, sends an edit to B alone; B edits, then folds it all into a snapshot.
+    type(x, 0, 'TRAP ')
+    b.receive(x.flush()!.bytes)
+    for (let i = 0; i < 8; i++) {
+      type(b, 1e9, ` b${i}`)
+      b.flush()
+    }
+    const snapshot = b.compact()
+    // Z, another reader, took the snapshot in before the removal.
+    const Z = newIdentity()
+    const z = await SecureDoc.open(options(core, Z, { store: new MemoryStore() }))
+    syncTransports(a, z)
+    z.receive(snapshot.bytes)
+    expect(text(z)).toContain('TRAP')
+    // A, which saw neither, removes X.
+    const closures: Uint8Array[] = []
+    a.on('frame', (f) => void (f.kind === FrameKind.closure && closures.push(f.bytes)))
+    a.closeEpoch({ removed: [X!.signingPublicKey], writers: [publicPart(A!), publicPart(B!)], stay: [publicPart(A!), publicPart(B!), publicPart(Z)] })
+    const rewound: string[] = []
+    b.on('rewind', () => rewound.push('b'))
+    z.on('rewind', () => rewound.push('z'))
+    expect(b.receive(closures[0]!)).toBe('accepted')
+    expect(z.receive(closures[0]!)).toBe('accepted')
+    await new Promise((r) => setTimeout(r, 10))
+    // Both open the document again from their stores, where the closure is judged first.
+    expect(rewound.sort()).toEqual(['b', 'z'])
+    await b.whenSaved()
+    // B opened again from its store, as the app does on 'rewind'; then it and A sync.
+    const reopened = await SecureDoc.open(options(core, B!, { store, keys: new Map([[0, core.key], [1, b.keyOf(1)!]]) }))
+    // (Twice: A puts back the frames B's snapshot had folded, once it sees them deleted.)
+    syncTransports(a, reopened)
+    syncTransports(a, reopened)
+    for (const doc of [a, reopened]) {
+      expect(text(doc)).not.toContain('TRAP')
+      // B's own edits, which only the snapshot held, were carried into the new epoch.
+      for (let i = 0; i < 8; i++) expect(text(doc)).toContain(` b${i}`)
+      expect(text(doc)).toContain('meet at the fountain')
+    }
   })
 
   it('a later snapshot covers the earlier one, and counters continue after a reload', async () => {
