@@ -13,8 +13,9 @@
 // Message = kind (1) | body.  1 frame: frame bytes.
 // 4 hello: id (8) | counts.   5 catch-up: id (8) | u32 n | n × (u32 length | frame) | counts of the sender, or nothing.
 // counts = u32 n | n × (author (32) | u32 count).
-// Kinds 2 and 3 (a hello with a Yjs state vector, a catch-up with a Yjs update) were the release
-// before's, and are ignored: such phones still get live frames, and everything over WebRTC.
+// Phones of the release before answer 2 hello: id (8) | state vector, with 3 catch-up: id (8) | u32
+// length | Yjs update | state vector; both are still understood, so a crowd mid-update still meets.
+import * as Y from 'yjs'
 import { concat, fromBase64Url, randomBytes, readU32, toBase64Url, u32 } from '../crypto'
 import { MAX_FRAME_BYTES, type SecureDoc, type SignedFrame } from '../doc'
 import type { RoomKeys } from './rooms'
@@ -22,6 +23,8 @@ import { SealedTopic, type TopicStats } from './sealed-topic'
 import type { SignalingSocket } from './signaling'
 
 const FRAME = 1
+const OLD_HELLO = 2
+const OLD_CATCH_UP = 3
 const HELLO = 4
 const CATCH_UP = 5
 /** Authors a counts summary may name (a document has a few writers; a hostile one is cut off here). */
@@ -45,6 +48,7 @@ export class FrameRelay {
   private helloTimer: ReturnType<typeof setTimeout> | undefined
   /** Our own recent hellos: only the phone that asked sends back what the answerer lacks. */
   private readonly asked = new Set<string>()
+  private readonly origin = Symbol('relay')
   private readonly onFrame = (frame: SignedFrame, local: boolean): void => {
     if (local && this.live) this.topic.send(concat(Uint8Array.of(FRAME), frame.bytes))
   }
@@ -105,18 +109,25 @@ export class FrameRelay {
       if (m[0] === FRAME) this.doc.receive(body, SHARE_AFTER_MS)
       else if (m[0] === HELLO && answerable) this.scheduleAnswer(body.subarray(0, 8), decodeCounts(body.subarray(8)))
       else if (m[0] === CATCH_UP && body.length >= 12) this.onCatchUp(body)
+      else if (m[0] === OLD_HELLO && answerable) this.scheduleAnswer(body.subarray(0, 8), body.subarray(8))
+      else if (m[0] === OLD_CATCH_UP && body.length >= 12) this.onOldCatchUp(body)
     } catch {
       // A peer's malformed counts, state vector or update: ignored. Frames are validated one by
       // one by the document anyway.
     }
   }
 
-  private scheduleAnswer(id: Uint8Array, theirs: Map<string, number>): void {
+  /** `theirs`: the asker's counts, or (a phone of the release before) its transport doc's state vector. */
+  private scheduleAnswer(id: Uint8Array, theirs: Map<string, number> | Uint8Array): void {
     const key = toBase64Url(id)
     if (this.answering.has(key)) return
+    if (theirs instanceof Uint8Array) Y.decodeStateVector(theirs) // refuse a malformed state vector before keeping it
     const timer = setTimeout(() => {
       this.answering.delete(key)
-      this.sendFrames(id, this.doc.framesPast(theirs), true)
+      if (theirs instanceof Map) return this.sendFrames(id, this.doc.framesPast(theirs), true)
+      const diff = Y.encodeStateAsUpdate(this.doc.transport, theirs)
+      if (isEmptyUpdate(diff)) return
+      this.topic.send(concat(Uint8Array.of(OLD_CATCH_UP), id, u32(diff.length), diff, Y.encodeStateVector(this.doc.transport)))
     }, Math.random() * ANSWER_WINDOW_MS)
     this.answering.set(key, timer)
   }
@@ -158,8 +169,23 @@ export class FrameRelay {
     // hello: a room member answering one hello a hundred times must not make this phone send everything a hundred times.
     if (theirs.size > 0 && this.asked.delete(key)) this.sendFrames(randomBytes(8), this.doc.framesPast(theirs), false)
   }
+
+  private onOldCatchUp(body: Uint8Array): void {
+    const key = toBase64Url(body.subarray(0, 8))
+    const length = readU32(body, 8)
+    const update = body.subarray(12, 12 + length)
+    const theirs = body.subarray(12 + length)
+    if (update.length > 0) Y.applyUpdate(this.doc.transport, update, this.origin)
+    if (theirs.length > 0 && this.asked.has(key)) {
+      // Send back what the answering phone lacks (often nothing).
+      const back = Y.encodeStateAsUpdate(this.doc.transport, theirs)
+      if (!isEmptyUpdate(back)) this.topic.send(concat(Uint8Array.of(OLD_CATCH_UP), randomBytes(8), u32(back.length), back))
+    }
+  }
 }
 
+/** An update with no structs and no deletions (Yjs encodes that as two zero bytes). */
+const isEmptyUpdate = (u: Uint8Array): boolean => u.length <= 2 && u.every((b) => b === 0)
 
 function encodeCounts(counts: ReadonlyMap<string, number>): Uint8Array {
   const entries = [...counts].slice(0, MAX_AUTHORS)

@@ -2,7 +2,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { ActionSession, StageView } from '../../model'
 import { errorText } from '../errors'
-import { QrScanner } from '../qr/QrScanner'
 import { clockTime, duration, t } from '../i18n'
 import { useLive } from './live'
 import { later } from './later'
@@ -11,6 +10,8 @@ import { showTime, zoneName } from './time'
 
 // Only a marshal's phone shows it: the others never load it.
 const Marshal = later(() => import('./Marshal').then((m) => m.Marshal))
+// Loaded when the person asks to scan a release code (with the camera or a picture).
+const QrScanner = later(() => import('../qr/QrScanner').then((m) => m.QrScanner))
 
 export interface BriefProps {
   readonly session: ActionSession
