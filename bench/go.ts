@@ -214,7 +214,7 @@ const within = (xs: readonly number[], ms: number): number => (100 * xs.filter((
 export async function goRows(dist: string, quick: boolean): Promise<Row[]> {
   const rows: Row[] = []
   const releases = quick ? 1 : 5
-  for (const n of quick ? [10] : [10, 30, 50, 100]) {
+  for (const n of quick ? [10] : [10, 30, 50]) {
     const settleMs = quick ? 500 : 2_000
     const stock = await goRun('stock y-webrtc', n, releases, dist, settleMs)
     // The quick run measures the default (mesh + server relay) only.
