@@ -7,7 +7,14 @@ import { ModelError } from './errors'
 /** This phone's own name for an action; never leaves the phone. */
 export type ActionId = Brand<string, 'ActionId'>
 
-export type Role = 'core' | 'participant'
+/** remote: takes part from afar; its `brief` is the action's remote brief, which never holds the location. */
+export type Role = 'core' | 'participant' | 'remote'
+
+/** A core phone's seat in a campaign: the campaign document and the identity it coordinates with (this campaign only). */
+export interface CampaignSeat {
+  readonly access: DocAccess
+  readonly identitySeed: Uint8Array
+}
 
 export interface ActionRecord {
   readonly id: ActionId
@@ -15,6 +22,10 @@ export interface ActionRecord {
   /** The core plan (core phones only). */
   readonly plan?: DocAccess
   readonly brief: DocAccess
+  /** The remote brief (core phones of actions made since campaigns): what remote supporters read. */
+  readonly remote?: DocAccess
+  /** This phone coordinates its action in a campaign (core phones only). */
+  readonly campaign?: CampaignSeat
   /**
    * Each action has an identity of its own on this phone (core and participant alike),
    * so its keys cannot link the person across actions. Older records lack it: the
@@ -40,6 +51,8 @@ export function encodeAction(a: ActionRecord): Uint8Array {
       role: a.role,
       brief: accessToJson(a.brief),
       ...(a.plan ? { plan: accessToJson(a.plan) } : {}),
+      ...(a.remote ? { remote: accessToJson(a.remote) } : {}),
+      ...(a.campaign ? { campaign: { access: accessToJson(a.campaign.access), identitySeed: toBase64Url(a.campaign.identitySeed) } } : {}),
       ...(a.identitySeed ? { identitySeed: toBase64Url(a.identitySeed) } : {}),
       ...(a.releases?.length ? { releases: a.releases.map(toBase64Url) } : {}),
       ...(a.offers?.length ? { offers: a.offers.map(toBase64Url) } : {}),
@@ -52,12 +65,15 @@ export function encodeAction(a: ActionRecord): Uint8Array {
 export function decodeAction(bytes: Uint8Array): ActionRecord {
   try {
     const j = JSON.parse(fromUtf8(bytes)) as Record<string, unknown>
-    if (j.v !== 1 || typeof j.id !== 'string' || (j.role !== 'core' && j.role !== 'participant')) throw new Error()
+    if (j.v !== 1 || typeof j.id !== 'string' || (j.role !== 'core' && j.role !== 'participant' && j.role !== 'remote')) throw new Error()
+    const seat = j.campaign as { access?: unknown; identitySeed?: unknown } | undefined
     return {
       id: j.id as ActionId,
       role: j.role,
       brief: accessFromJson(j.brief),
       ...(j.plan ? { plan: accessFromJson(j.plan) } : {}),
+      ...(j.remote ? { remote: accessFromJson(j.remote) } : {}),
+      ...(seat && typeof seat.identitySeed === 'string' ? { campaign: { access: accessFromJson(seat.access), identitySeed: fromBase64Url(seat.identitySeed) } } : {}),
       ...(typeof j.identitySeed === 'string' ? { identitySeed: fromBase64Url(j.identitySeed) } : {}),
       ...(Array.isArray(j.releases) ? { releases: j.releases.map((r) => fromBase64Url(String(r))) } : {}),
       ...(Array.isArray(j.offers) ? { offers: j.offers.map((r) => fromBase64Url(String(r))) } : {}),

@@ -41,6 +41,10 @@ export interface BriefText {
   readonly wipeAfterMs: number
   /** The core requires TURN relays only for everyone in this action. */
   readonly relayOnly: boolean
+  /** The remote brief only: what remote supporters do at go (amplify, watch, legal support, call). */
+  readonly remoteTask: string
+  /** The remote brief only: when the action went (its location released), the remote supporters' go signal. */
+  readonly wentAt: number | undefined
 }
 
 export const DEFAULT_WIPE_AFTER_MS = 24 * 3600_000
@@ -151,6 +155,8 @@ export class BriefView {
       endsAt: num(m.get('endsAt')),
       wipeAfterMs: num(m.get('wipeAfterMs')) ?? DEFAULT_WIPE_AFTER_MS,
       relayOnly: m.get('relayOnly') === true,
+      remoteTask: str(m.get('remoteTask')),
+      wentAt: num(m.get('wentAt')),
     }
   }
 
@@ -342,6 +348,14 @@ export class BriefEditor {
 
   setRelayOnly(on: boolean): void {
     fields(this.doc).set('relayOnly', on)
+  }
+
+  /** The remote brief's own fields. */
+  setRemote(patch: { remoteTask?: string; wentAt?: number }): void {
+    this.doc.transact(() => {
+      if (patch.remoteTask !== undefined) fields(this.doc).set('remoteTask', patch.remoteTask)
+      if (patch.wentAt !== undefined) fields(this.doc).set('wentAt', patch.wentAt)
+    })
   }
 
   setState(state: GoState): void {

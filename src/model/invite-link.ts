@@ -22,7 +22,11 @@ import {
   type SigningPublicKey,
 } from '../crypto'
 
-export type InviteTier = 'core' | 'participant'
+/**
+ * core: writes the plan. participant: reads the brief. remote: takes part from afar (reads the remote
+ * brief: never the location). cell: a local action's core joins a campaign (its coordinator).
+ */
+export type InviteTier = 'core' | 'participant' | 'remote' | 'cell'
 
 export interface Invite {
   readonly tier: InviteTier
@@ -37,7 +41,8 @@ export interface NewInvite extends Invite {
   readonly answerer: DeviceIdentity
 }
 
-export type InviteLinkProblem = 'malformed' | 'incomplete' | 'expired'
+/** campaign: a campaign invite, opened where it does not belong (it joins a core's action to a campaign). */
+export type InviteLinkProblem = 'malformed' | 'incomplete' | 'expired' | 'campaign'
 
 export class InviteLinkError extends Error {
   override readonly name = 'InviteLinkError'
@@ -47,6 +52,7 @@ export class InviteLinkError extends Error {
         malformed: 'This is not a Blossom invite link. Ask the person who invited you for a new one.',
         incomplete: 'This invite link is incomplete or mistyped. Copy the whole link again, or scan the QR code.',
         expired: 'This invite has expired. Ask the person who invited you for a new one.',
+        campaign: 'This is a campaign invite: a core member joins their action to the campaign with it, from the action’s Campaign section.',
       }[problem],
     )
   }
@@ -54,7 +60,7 @@ export class InviteLinkError extends Error {
 
 const VERSION = 1
 const CODE_BYTES = 1 + 1 + 4 + 32 + 32 + 2
-const tierByte: Record<InviteTier, number> = { core: 1, participant: 2 }
+const tierByte: Record<InviteTier, number> = { core: 1, participant: 2, remote: 3, cell: 4 }
 
 const check = (body: Uint8Array): Uint8Array => contentHash(body).subarray(0, 2)
 
@@ -84,7 +90,7 @@ export function decodeInvite(codeOrLink: string, now = Date.now()): Invite {
   if (bytes.length !== CODE_BYTES) throw new InviteLinkError('incomplete')
   const body = bytes.subarray(0, CODE_BYTES - 2)
   if (!equalBytes(bytes.subarray(CODE_BYTES - 2), check(body))) throw new InviteLinkError('incomplete')
-  const tier = bytes[1] === 1 ? 'core' : bytes[1] === 2 ? 'participant' : undefined
+  const tier = (Object.keys(tierByte) as InviteTier[]).find((t) => tierByte[t] === bytes[1])
   if (!tier) throw new InviteLinkError('malformed')
   const expiresAt = readU32(bytes, 2) * 1000
   if (expiresAt <= now) throw new InviteLinkError('expired')

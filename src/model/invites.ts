@@ -35,6 +35,8 @@ export interface InviteEntry {
   readonly removed?: true
   /** Withdrawn because a removed core member knew its secrets; this invite replaces it. */
   readonly replacedBy?: string
+  /** A participant's to pass on: the invite (id) that admitted the person who vouches with it. */
+  readonly vouchedBy?: string
 }
 
 export type InviteState = 'open' | 'used' | 'expired' | 'revoked'
@@ -53,7 +55,7 @@ export function stateOf(entry: InviteEntry, now = Date.now()): InviteState {
   return 'open'
 }
 
-export function addInvite(plan: SecureDoc, me: DeviceIdentity, tier: InviteTier, label: string, validForMs: number): NewInvite {
+export function addInvite(plan: SecureDoc, me: DeviceIdentity, tier: InviteTier, label: string, validForMs: number, vouchedBy?: string): NewInvite {
   const invite = newInvite(tier, Date.now() + validForMs)
   invitesOf(plan.plain).set(inviteIdOf(invite.secret), {
     secret: toBase64Url(invite.secret),
@@ -62,6 +64,7 @@ export function addInvite(plan: SecureDoc, me: DeviceIdentity, tier: InviteTier,
     label,
     expiresAt: invite.expiresAt,
     createdBy: toBase64Url(me.signingPublicKey),
+    ...(vouchedBy ? { vouchedBy } : {}),
   })
   plan.flush()
   return invite
@@ -99,6 +102,7 @@ export function reissueOpenInvites(plan: SecureDoc, me: DeviceIdentity, now = Da
       label: entry.label,
       expiresAt: entry.expiresAt,
       createdBy: toBase64Url(me.signingPublicKey),
+      ...(entry.vouchedBy ? { vouchedBy: entry.vouchedBy } : {}),
     })
     invites.set(id, { ...entry, revoked: true, replacedBy: newId })
     made.push(newId)
@@ -121,12 +125,17 @@ interface Channel {
   readonly answerer: DeviceIdentity
 }
 
-export interface Admission {
-  readonly plan: DocAccess
-  readonly brief: DocAccess
+/**
+ * What joining through one of a document's invites gives: `welcomeFor` says what a welcome holds
+ * (changing nothing: a refusal is padded to its length), `admit` also makes the joiner a writer
+ * where its tier writes.
+ */
+export interface Admitting {
+  welcomeFor(tier: InviteTier, joiner: PublicIdentity): Welcome
+  admit(tier: InviteTier, joiner: PublicIdentity): Welcome
 }
 
-/** Answers join requests for every invite of one action's plan. */
+/** Answers join requests for every invite one document lists (an action's plan, a campaign). */
 export class InviteDesk {
   private readonly lobbies = new Map<string, SealedTopic>()
   /** Per invite: the claim this phone last saw, and since when. */
@@ -136,10 +145,9 @@ export class InviteDesk {
   private readonly sync = (): void => this.refresh()
 
   constructor(
+    /** The document that lists the invites (any of its writers answers). */
     private readonly plan: SecureDoc,
-    private readonly brief: SecureDoc,
-    private readonly access: () => Admission,
-    private readonly me: DeviceIdentity,
+    private readonly admission: Admitting,
     private readonly signalingUrls: readonly string[],
     /** Everyone removed from the action (signing keys, base64url): refused in every lobby, for good. */
     private readonly removed: () => ReadonlySet<string>,
@@ -204,7 +212,7 @@ export class InviteDesk {
     // of someone removed is told so (it is that person, or someone they passed the link to).
     // A refusal is as long as the welcome this invite would get, so its size says nothing.
     const refuse = (why: RefusalReason): void => {
-      const welcomeLength = welcome(secret, answerer, request.joiner, this.welcomeFor(entry.tier, request.joiner)).length
+      const welcomeLength = welcome(secret, answerer, request.joiner, this.admission.welcomeFor(entry.tier, request.joiner)).length
       lobby.send(refusal(secret, answerer, request.joiner, why, welcomeLength))
     }
     if (entry.removed || this.removed().has(joiner)) return refuse('removed')
@@ -232,35 +240,44 @@ export class InviteDesk {
       return
     }
     if (claim !== joiner) return refuse('used')
-    lobby.send(welcome(secret, answerer, request.joiner, this.admit(entry.tier, request.joiner)))
+    lobby.send(welcome(secret, answerer, request.joiner, this.admission.admit(entry.tier, request.joiner)))
   }
+}
 
-  /** Admits the joiner: a core joiner becomes a writer of both documents. */
-  private admit(tier: InviteTier, joiner: PublicIdentity): Welcome {
-    if (tier === 'core') {
-      for (const doc of [this.brief, this.plan]) {
-        if (!doc.writers().some((w) => sameSigner(w, joiner))) doc.addWriter(joiner)
-        doc.flush()
-      }
-    }
-    return this.welcomeFor(tier, joiner)
+/** Admission to an action: a core joiner writes the plan and both briefs; a participant reads the brief; a remote supporter the remote brief. */
+export function actionAdmission(docs: { plan: SecureDoc; brief: SecureDoc; remote: SecureDoc | undefined }, access: () => { plan: DocAccess; brief: DocAccess; remote?: DocAccess }, me: PublicIdentity): Admitting {
+  const welcomeFor = (tier: InviteTier, joiner: PublicIdentity): Welcome => {
+    const now = access()
+    const brief = joinerAccess(docs.brief, now.brief, joiner)
+    if (tier === 'participant') return { tier, admittedBy: me, brief }
+    const remote = docs.remote && now.remote ? joinerAccess(docs.remote, now.remote, joiner) : undefined
+    if (tier === 'remote') return { tier, admittedBy: me, ...(remote ? { remote } : {}) }
+    return { tier, admittedBy: me, plan: joinerAccess(docs.plan, now.plan, joiner), brief, ...(remote ? { remote } : {}) }
   }
+  return {
+    welcomeFor,
+    admit(tier, joiner) {
+      if (tier === 'core') for (const doc of [docs.brief, docs.remote, docs.plan]) if (doc) addWriterOnce(doc, joiner)
+      return welcomeFor(tier, joiner)
+    },
+  }
+}
 
-  /** What a welcome for `joiner` holds, changing nothing. */
-  private welcomeFor(tier: InviteTier, joiner: PublicIdentity): Welcome {
-    const { plan, brief } = this.access()
-    // The joiner gets every epoch's key, and trusts the writers of the oldest one: later epochs'
-    // writers follow from the closures that ended the ones before. The joiner is not among them: it
-    // becomes a writer through the signed roster entry admit() adds, as every other phone sees it,
-    // so all phones agree on who could close an epoch.
-    const base = (doc: SecureDoc, access: DocAccess) => {
-      const oldest = Math.min(...access.keys.keys())
-      return { epoch: oldest, writers: doc.writers(oldest).filter((w) => !sameSigner(w, joiner)) }
-    }
-    const briefAccess = { ...brief, roster: base(this.brief, brief) }
-    if (tier === 'participant') return { tier, admittedBy: this.me, brief: briefAccess }
-    return { tier, admittedBy: this.me, plan: { ...plan, roster: base(this.plan, plan) }, brief: briefAccess }
-  }
+/** Makes `joiner` a writer of `doc` (once) and sends it. */
+export function addWriterOnce(doc: SecureDoc, joiner: PublicIdentity): void {
+  if (!doc.writers().some((w) => sameSigner(w, joiner))) doc.addWriter(joiner)
+  doc.flush()
+}
+
+/**
+ * A document's access for a joiner: every epoch's key, trusting the writers of the oldest one
+ * (later epochs' writers follow from the closures that ended the ones before). The joiner is not
+ * among them: it becomes a writer through the signed roster entry admit() adds, as every other phone
+ * sees it, so all phones agree on who could close an epoch.
+ */
+export function joinerAccess(doc: SecureDoc, access: DocAccess, joiner: PublicIdentity): DocAccess {
+  const oldest = Math.min(...access.keys.keys())
+  return { ...access, roster: { epoch: oldest, writers: doc.writers(oldest).filter((w) => !sameSigner(w, joiner)) } }
 }
 
 const sameSigner = (a: PublicIdentity, b: PublicIdentity): boolean => toBase64Url(a.signingPublicKey) === toBase64Url(b.signingPublicKey)

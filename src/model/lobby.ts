@@ -68,12 +68,17 @@ export interface JoinRequest {
   readonly at: number
 }
 
+/** What an invite admits to: each document the tier reads (the plan and brief for core; the remote brief for remote; the campaign for a cell). */
 export interface Welcome {
   readonly tier: InviteTier
   readonly plan?: DocAccess
   readonly brief?: DocAccess
+  readonly remote?: DocAccess
+  readonly campaign?: DocAccess
   readonly admittedBy: PublicIdentity
 }
+
+const WELCOME_DOCS = ['plan', 'brief', 'remote', 'campaign'] as const
 
 export type LobbyMessage =
   | JoinRequest
@@ -94,12 +99,11 @@ const welcomeBytes = (secret: SecretKey, to: SigningPublicKey, box: Uint8Array):
 const refusalBytes = (secret: SecretKey, to: SigningPublicKey, why: RefusalReason): Uint8Array => concat(inviteTag(secret), utf8('refused'), to, utf8(why))
 
 export function welcome(secret: SecretKey, answerer: DeviceIdentity, to: PublicIdentity, w: Welcome): Uint8Array {
-  const payload: { tier: InviteTier; plan?: AccessJson; brief?: AccessJson; by: [string, string] } = {
+  const payload: { tier: InviteTier; by: [string, string] } & Partial<Record<(typeof WELCOME_DOCS)[number], AccessJson>> = {
     tier: w.tier,
     by: identityToJson(w.admittedBy),
-    ...(w.plan ? { plan: accessToJson(w.plan) } : {}),
-    ...(w.brief ? { brief: accessToJson(w.brief) } : {}),
   }
+  for (const doc of WELCOME_DOCS) if (w[doc]) payload[doc] = accessToJson(w[doc])
   const box = sealTo(to.boxPublicKey, utf8(JSON.stringify(payload)))
   const sig = sign('welcome', welcomeBytes(secret, to.signingPublicKey, box), answerer.signingSecretKey)
   return utf8(JSON.stringify({ t: 'welcome', to: toBase64Url(to.signingPublicKey), box: toBase64Url(box), sig: toBase64Url(sig) }))
@@ -159,13 +163,10 @@ export function openWelcome(me: DeviceIdentity, box: Uint8Array): Welcome {
   } catch {
     throw badMessage()
   }
-  if (w.tier !== 'core' && w.tier !== 'participant') throw badMessage()
-  return {
-    tier: w.tier,
-    admittedBy: identityFromJson(w.by),
-    ...(w.plan ? { plan: accessFromJson(w.plan) } : {}),
-    ...(w.brief ? { brief: accessFromJson(w.brief) } : {}),
-  }
+  if (w.tier !== 'core' && w.tier !== 'participant' && w.tier !== 'remote' && w.tier !== 'cell') throw badMessage()
+  const out: { -readonly [K in keyof Welcome]: Welcome[K] } = { tier: w.tier, admittedBy: identityFromJson(w.by) }
+  for (const doc of WELCOME_DOCS) if (w[doc]) out[doc] = accessFromJson(w[doc])
+  return out
 }
 
 const badMessage = () => new ModelError('bad-message', 'A message in the invite lobby could not be read; it was ignored.')

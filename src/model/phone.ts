@@ -7,11 +7,11 @@ import { SecureDoc, newDocId } from '../doc'
 import { openBlossomDB, Vault, type BlossomDB } from '../store'
 import { ownSockets, releaseSockets, type TransportSettings } from '../transport'
 import type { DocAccess } from './access'
-import { decodeAction, encodeAction, newActionId, type ActionId, type ActionRecord, type Role } from './action'
+import { decodeAction, encodeAction, newActionId, type ActionId, type ActionRecord, type CampaignSeat, type Role } from './action'
 import { BriefEditor } from './brief'
 import { ModelError } from './errors'
-import { decodeInvite, type Invite, type InviteTier } from './invite-link'
-import { isFromCore, joinRequest, lobbyTopic, openWelcome, readLobbyMessage, type RefusalReason } from './lobby'
+import { decodeInvite, InviteLinkError, type Invite, type InviteTier } from './invite-link'
+import { isFromCore, joinRequest, lobbyTopic, openWelcome, readLobbyMessage, type RefusalReason, type Welcome } from './lobby'
 import { ActionSession, identityIn } from './session'
 import { applySettings, decodeSettings, encodeSettings, type DeviceSettings } from './settings'
 
@@ -200,7 +200,7 @@ export class Phone {
       keys: new Map([[0, randomKey()]]),
       roster: { epoch: 0, writers: [publicPart(me)] },
     })
-    const record: ActionRecord = { id: newActionId(), role: 'core', plan: access(), brief: access(), identitySeed: me.seed }
+    const record: ActionRecord = { id: newActionId(), role: 'core', plan: access(), brief: access(), remote: access(), identitySeed: me.seed }
     await this.save(record)
     const session = await this.open(record)
     session.plan!.set('title', title)
@@ -223,6 +223,7 @@ export class Phone {
   /** Joins with an invite link or code. InviteLinkError for a bad link; `done` rejects with JoinError. */
   join(link: string): JoinAttempt {
     const invite = decodeInvite(link)
+    if (invite.tier === 'cell') throw new InviteLinkError('campaign')
     return new JoinAttempt((attempt, settle) => this.runJoin(invite, attempt, settle))
   }
 
@@ -279,8 +280,7 @@ export class Phone {
   private async removeAction(session: ActionSession): Promise<void> {
     this.sessions.delete(session.id)
     await session.close()
-    for (const access of [session.access.plan, session.access.brief]) {
-      if (!access) continue
+    for (const access of accessesOf(session)) {
       await this.vault.deleteDoc(access.docId)
       access.keys.forEach((key) => wipe(key))
     }
@@ -299,7 +299,7 @@ export class Phone {
     const sessions = [...this.sessions.values()]
     await Promise.all(sessions.map((s) => s.close()))
     for (const s of sessions) {
-      for (const access of [s.access.plan, s.access.brief]) access?.keys.forEach((key) => wipe(key))
+      for (const access of accessesOf(s)) access.keys.forEach((key) => wipe(key))
       if (s.me !== this.identity) forgetIdentity(s.me)
     }
     this.sessions.clear()
@@ -307,7 +307,70 @@ export class Phone {
     this.vault.lock()
   }
 
-  private runJoin(invite: Invite, attempt: JoinAttempt, settle: (r: Promise<ActionId>) => void): () => void {
+  /** A welcome into a new action (core, participant or remote supporter). Throws ModelError if it lacks a document its tier reads. */
+  private joinAction(w: Welcome, me: DeviceIdentity): () => Promise<ActionId> {
+    const incomplete = (): never => {
+      throw new ModelError('bad-message', 'The welcome was incomplete.')
+    }
+    const record: ActionRecord =
+      w.tier === 'core'
+        ? { id: newActionId(), role: 'core', plan: w.plan ?? incomplete(), brief: w.brief ?? incomplete(), ...(w.remote ? { remote: w.remote } : {}), identitySeed: me.seed }
+        : w.tier === 'remote'
+          ? { id: newActionId(), role: 'remote', brief: w.remote ?? incomplete(), identitySeed: me.seed }
+          : w.tier === 'participant'
+            ? { id: newActionId(), role: 'participant', brief: w.brief ?? incomplete(), identitySeed: me.seed }
+            : incomplete()
+    return () => this.save(record).then(() => this.open(record)).then(() => record.id)
+  }
+
+  /**
+   * A new campaign, with action `id` (a core action on this phone) as its first cell and this phone
+   * its coordinator; `cellName` is all the other cells will see of it.
+   */
+  async startCampaign(id: ActionId, name: string, cellName: string): Promise<void> {
+    const session = this.get(id)
+    if (session.role !== 'core' || session.campaign()) throw new ModelError('not-core', 'Only a core phone of an action not yet in a campaign can start one.')
+    const me = newIdentity()
+    const access: DocAccess = { docId: newDocId(), keys: new Map([[0, randomKey()]]), roster: { epoch: 0, writers: [publicPart(me)] } }
+    session.setCellName(cellName)
+    await this.seatIn(session, { access, identitySeed: me.seed })
+    this.get(id).setCampaign('name', name)
+  }
+
+  /** A core phone joins its action `id` to a campaign, with a campaign invite (tier cell). */
+  joinCampaign(id: ActionId, link: string, cellName: string): JoinAttempt {
+    const session = this.get(id)
+    if (session.role !== 'core' || session.campaign()) throw new ModelError('not-core', 'Only a core phone of an action not yet in a campaign can join one.')
+    const invite = decodeInvite(link)
+    if (invite.tier !== 'cell') throw new InviteLinkError('malformed')
+    return new JoinAttempt((attempt, settle) =>
+      this.runJoin(invite, attempt, settle, (w, me) => {
+        if (!w.campaign) throw new ModelError('bad-message', 'The welcome was incomplete.')
+        const access = w.campaign
+        return async () => {
+          this.get(id).setCellName(cellName)
+          await this.seatIn(this.get(id), { access, identitySeed: me.seed })
+          return id
+        }
+      }),
+    )
+  }
+
+  /** Saves the campaign seat in the action's record and opens the action again with it. */
+  private async seatIn(session: ActionSession, seat: CampaignSeat): Promise<void> {
+    const record: ActionRecord = { ...session.recordNow(), campaign: seat }
+    await this.save(record)
+    await session.close()
+    await this.open(record)
+    for (const listener of this.listeners) listener()
+  }
+
+  private runJoin(
+    invite: Invite,
+    attempt: JoinAttempt,
+    settle: (r: Promise<ActionId>) => void,
+    welcomed: (w: Welcome, me: DeviceIdentity) => () => Promise<ActionId> = (w, me) => this.joinAction(w, me),
+  ): () => void {
     // Every join gets a fresh identity for this action alone, core and participant alike.
     const me = newIdentity()
     let tries = 0
@@ -328,16 +391,13 @@ export class Phone {
       if (m.t === 'refused') return settle(Promise.reject(new JoinError(m.why, refusalText[m.why])))
       try {
         const w = openWelcome(me, m.box)
-        if (!w.brief || (w.tier === 'core' && !w.plan)) throw new ModelError('bad-message', 'The welcome was incomplete.')
-        const record: ActionRecord =
-          w.tier === 'core' && w.plan
-            ? { id: newActionId(), role: 'core', plan: w.plan, brief: w.brief, identitySeed: me.seed }
-            : { id: newActionId(), role: 'participant', brief: w.brief, identitySeed: me.seed }
+        if (w.tier !== invite.tier) throw new ModelError('bad-message', 'The welcome was for another kind of invite.')
+        const done = welcomed(w, me)
         // The core answers every repeated request: only the first welcome makes an action.
         if (joined) return
         joined = true
         attempt.emit('progress', ['admitted'])
-        settle(this.save(record).then(() => this.open(record)).then(() => record.id))
+        settle(done())
       } catch {
         // A welcome that does not open for us is someone else's, or forged: keep waiting.
       }
@@ -369,7 +429,13 @@ export class Phone {
       SecureDoc.open({ docId: a.docId, keys: a.keys, roster: a.roster, identity, store: this.vault.docStore })
     const planDoc = record.plan ? await openDoc(record.plan) : undefined
     const briefDoc = await openDoc(record.brief)
-    const session = new ActionSession(record, planDoc, briefDoc, identity, this.baseTransport.signalingUrls, this.transport, (r) => this.save(r), (r) => void this.reopen(r))
+    const remoteDoc = record.plan && record.remote ? await openDoc(record.remote) : undefined
+    const seat = record.campaign
+    const campaignDoc = record.plan && seat ? await SecureDoc.open({ docId: seat.access.docId, keys: seat.access.keys, roster: seat.access.roster, identity: identityFromSeed(seat.identitySeed), store: this.vault.docStore }) : undefined
+    const session = new ActionSession(record, planDoc, briefDoc, identity, this.baseTransport.signalingUrls, this.transport, (r) => this.save(r), (r) => void this.reopen(r), {
+      ...(remoteDoc ? { remoteDoc } : {}),
+      ...(campaignDoc ? { campaignDoc } : {}),
+    })
     this.sessions.set(record.id, session)
     return session
   }
@@ -409,3 +475,7 @@ export class Phone {
     return next
   }
 }
+
+/** Every document's access an action holds on this phone: to delete and wipe them. */
+const accessesOf = (s: ActionSession): DocAccess[] =>
+  [s.access.plan, s.access.brief, s.access.remote, s.access.campaign?.access].filter((a): a is DocAccess => a !== undefined)

@@ -6,11 +6,11 @@ import { identityFromSeed, toBase64Url, type DeviceIdentity, type PublicIdentity
 import { keepCompact, type SecureDoc } from '../doc'
 import { RoomLink, type LinkStatus, type SealedTopic, type TransportSettings } from '../transport'
 import type { ActionId, ActionRecord, Role } from './action'
-import { BriefEditor, BriefView, wipeAt, type ArmedWays, type BriefField, type GoState, type StageView } from './brief'
+import { BriefEditor, BriefView, wipeAt, type ArmedWays, type BriefField, type BriefText, type GoState, type StageView } from './brief'
 import { ackMessage, checkinMessage, checkinTopic, isAckFor, readCheckin } from './checkin'
 import { GoClock, type ClockVerdict } from './clock'
 import { ModelError } from './errors'
-import { addInvite, InviteDesk, invitesOf, joinerOf, linkOf, reissueOpenInvites, revokeInvite, stateOf, type InviteState } from './invites'
+import { actionAdmission, addInvite, InviteDesk, invitesOf, joinerOf, linkOf, reissueOpenInvites, revokeInvite, stateOf, type InviteState } from './invites'
 import { inviteUrl, type InviteTier } from './invite-link'
 import { PlanView, type CoreStage } from './plan'
 import { MAX_MARSHALS, QUICKNET, type DrandChain } from './ways'
@@ -18,6 +18,11 @@ import type { MarshalView, WithoutCore } from './without-core'
 import { isCode, locationOf, newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId, type StageKind } from './stage'
 import { closeWithout, stillNeedsClosing, type Members } from './rotation'
 import type { DocAccess } from './access'
+import { Campaign, type CampaignView } from './campaign'
+import type { CampaignOrderKind, CampaignTiming } from './campaign-order'
+import { vouchBoxFor, openVouchBox, MAX_VOUCHES } from './vouch'
+import { decodeInvite, encodeInvite, InviteLinkError } from './invite-link'
+import { fromBase64Url as fromB64, randomBytes, type SecretKey as Key } from '../crypto'
 
 export interface InviteSummary {
   readonly id: string
@@ -27,6 +32,8 @@ export interface InviteSummary {
   readonly expiresAt: number
   /** Made to replace a link a removed core member knew: send it again. */
   readonly replaces: boolean
+  /** A participant's to pass on: the invite that admitted the person vouching (its id). */
+  readonly vouchedBy: string | undefined
 }
 
 export interface CheckinSummary {
@@ -44,10 +51,16 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 /** How often a core phone that cannot confirm its clock looks again, once a stage is due. */
 const CLOCK_RECHECK_MS = 5_000
 
+type Tier = 'brief' | 'plan' | 'remote'
+
 export class ActionSession {
   readonly plan: PlanView | undefined
   readonly brief: BriefView
   private readonly briefEditor: BriefEditor | undefined
+  /** Core phones: the remote brief (remote supporters' only document), kept in step with the brief. */
+  readonly remoteDoc: SecureDoc | undefined
+  private readonly remoteEditor: BriefEditor | undefined
+  private campaignSeat: Campaign | undefined
   private links: RoomLink[] = []
   private desk: InviteDesk | undefined
   private checkins: SealedTopic | undefined
@@ -88,7 +101,10 @@ export class ActionSession {
     private readonly save: (record: ActionRecord) => Promise<void>,
     /** Opens the action again from the store (a closure excluded frames already shown). */
     private readonly reopen: (record: ActionRecord) => void = () => {},
+    more: { remoteDoc?: SecureDoc; campaignDoc?: SecureDoc } = {},
   ) {
+    this.remoteDoc = planDoc ? more.remoteDoc : undefined
+    this.remoteEditor = this.remoteDoc && record.remote ? new BriefEditor(this.remoteDoc.plain, record.remote.docId) : undefined
     this.plan = planDoc ? new PlanView(planDoc.plain) : undefined
     this.brief = new BriefView(briefDoc.plain, record.brief.docId, () => briefDoc.writers())
     this.briefEditor = planDoc ? new BriefEditor(briefDoc.plain, record.brief.docId) : undefined
@@ -104,8 +120,9 @@ export class ActionSession {
         queueMicrotask(() => !this.closedSession && this.connect(this.transport))
       }),
     )
-    const docs: [SecureDoc, 'brief' | 'plan'][] = [[briefDoc, 'brief']]
+    const docs: [SecureDoc, Tier][] = [[briefDoc, 'brief']]
     if (planDoc) docs.push([planDoc, 'plan'])
+    if (this.remoteDoc) docs.push([this.remoteDoc, 'remote'])
     for (const [doc, tier] of docs) {
       const onKeys = (): void => this.adopt(doc, tier)
       const onRewind = (): void => void this.rewind()
@@ -132,6 +149,24 @@ export class ActionSession {
         // A stored release that no longer checks out (roster changed): ignored.
       }
     }
+    if (this.remoteEditor) this.stopWatching.push(this.brief.onChange(() => this.mirrorRemote()))
+    if (planDoc && more.campaignDoc && record.campaign) {
+      const seat = record.campaign
+      this.campaignSeat = new Campaign(more.campaignDoc, seat.access, identityFromSeed(seat.identitySeed), {
+        cell: () => this.cellInCampaign(),
+        apply: (timing) => this.applyCampaign(timing),
+        changed: () => queueMicrotask(() => !this.closedSession && this.notify()),
+      }, signalingUrls)
+      const onKeys = (): void => {
+        const now = this.record.campaign
+        if (!now) return
+        this.record = { ...this.record, campaign: { ...now, access: keysOf(now.access, more.campaignDoc!) } }
+        this.save(this.record).catch(() => {})
+        queueMicrotask(() => !this.closedSession && this.connect(this.transport))
+      }
+      more.campaignDoc.on('keys', onKeys)
+      this.stopWatching.push(() => more.campaignDoc!.off('keys', onKeys))
+    }
     if (this.planDoc) {
       const arm = (): void => this.armGo()
       this.stopWatching.push(this.brief.onChange(arm), this.plan!.onChange(() => this.publishCheckinCount()))
@@ -148,6 +183,10 @@ export class ActionSession {
     for (const [doc, tier] of docs) {
       const now = keysOf(this.record[tier]!, doc)
       if (fingerprint(now) !== fingerprint(this.record[tier]!)) this.record = { ...this.record, [tier]: now }
+    }
+    if (this.campaignSeat && this.record.campaign) {
+      const now = keysOf(this.record.campaign.access, this.campaignSeat.doc)
+      if (fingerprint(now) !== fingerprint(this.record.campaign.access)) this.record = { ...this.record, campaign: { ...this.record.campaign, access: now } }
     }
     if (this.record !== record) this.save(this.record).catch(() => {})
     this.connect(transport)
@@ -204,12 +243,22 @@ export class ActionSession {
     return this.record.id
   }
 
+  /** The campaign document (coordinator phones only). */
+  get campaignDoc(): SecureDoc | undefined {
+    return this.campaignSeat?.doc
+  }
+
+  /** The action's record as it stands (for the phone, to add a campaign seat). */
+  recordNow(): ActionRecord {
+    return this.record
+  }
+
   get role(): Role {
     return this.record.role
   }
 
   /** The documents' access (keys): for the model, to wipe on lock. */
-  get access(): Pick<ActionRecord, 'plan' | 'brief'> {
+  get access(): Pick<ActionRecord, 'plan' | 'brief' | 'remote' | 'campaign'> {
     return this.record
   }
 
@@ -236,15 +285,18 @@ export class ActionSession {
         .map((e) => new RoomLink(doc, a.keys.get(e)!, { ...transport, relayLive: false }))
     const briefLink = new RoomLink(this.briefDoc, newest(record.brief), transport)
     this.links = [briefLink, ...previous(this.briefDoc, record.brief)]
+    if (this.remoteDoc && record.remote) this.links.push(new RoomLink(this.remoteDoc, newest(record.remote), transport), ...previous(this.remoteDoc, record.remote))
+    if (record.campaign) this.campaignSeat?.connect(record.campaign.access, transport)
     const briefKey = newest(record.brief)
     // Check-ins share the brief room's sockets: same people, same tier, nothing new to link.
     if (this.planDoc && record.plan) {
       const planLink = new RoomLink(this.planDoc, newest(record.plan), transport)
       this.links.unshift(planLink, ...previous(this.planDoc, record.plan))
       this.clock.start(newest(record.plan), planLink.sockets, planLink.awareness, toBase64Url(this.me.signingPublicKey))
-      this.desk = new InviteDesk(this.planDoc, this.briefDoc, () => ({ plan: this.record.plan!, brief: this.record.brief }), this.me, this.signalingUrls, () => this.removedKeys())
+      const admission = actionAdmission({ plan: this.planDoc, brief: this.briefDoc, remote: this.remoteDoc }, () => ({ plan: this.record.plan!, brief: this.record.brief, ...(this.record.remote ? { remote: this.record.remote } : {}) }), this.me)
+      this.desk = new InviteDesk(this.planDoc, admission, this.signalingUrls, () => this.removedKeys())
       this.checkins = checkinTopic(briefKey, (bytes) => this.onCheckin(bytes), briefLink.sockets)
-    } else {
+    } else if (record.role === 'participant') {
       this.checkins = checkinTopic(briefKey, (bytes) => this.onAck(bytes), briefLink.sockets)
       if (this.checkinState === 'sending') this.sendCheckin(0)
     }
@@ -312,7 +364,7 @@ export class ActionSession {
     const replacements = new Set<string>()
     invitesOf(this.planDoc.plain).forEach((e) => e.replacedBy && replacements.add(e.replacedBy))
     invitesOf(this.planDoc.plain).forEach((e, id) =>
-      out.push({ id, tier: e.tier, label: e.label ?? '', state: e.removed ? 'removed' : stateOf(e), expiresAt: e.expiresAt, replaces: replacements.has(id) }),
+      out.push({ id, tier: e.tier, label: e.label ?? '', state: e.removed ? 'removed' : stateOf(e), expiresAt: e.expiresAt, replaces: replacements.has(id), vouchedBy: e.vouchedBy }),
     )
     return out.sort((a, b) => a.expiresAt - b.expiresAt)
   }
@@ -439,7 +491,7 @@ export class ActionSession {
   async removeMember(inviteId: string): Promise<void> {
     const entry = invitesOf(this.corePlan().plain).get(inviteId)
     if (!entry?.redeemedBy || entry.removed) return
-    await this.removeKey(entry.redeemedBy, entry.tier === 'core')
+    await this.removeKeys([entry.redeemedBy], entry.tier === 'core' ? 'core' : entry.tier === 'remote' ? 'remote' : 'participant')
   }
 
   /** The core's members: each writer of the plan, named by its invite (or as the first member). */
@@ -456,22 +508,39 @@ export class ActionSession {
 
   /** Removes a core member by key: also one who joined without an invite (the first member). */
   removeCoreMember(id: string): Promise<void> {
-    return this.removeKey(id, true)
+    return this.removeKeys([id], 'core')
   }
 
-  private async removeKey(gone: string, core: boolean): Promise<void> {
+  /**
+   * Removes everyone in `keys` (all of one tier) in one step: one new epoch of each document they
+   * could read. Vouched invites they still held are withdrawn, and their sealed links dropped.
+   */
+  private async removeKeys(keys: readonly string[], tier: 'core' | 'participant' | 'remote'): Promise<void> {
     const planDoc = this.corePlan()
-    if (gone === toBase64Url(this.me.signingPublicKey) || this.removedKeys().has(gone)) return
+    const already = this.removedKeys()
+    const gone = keys.filter((k) => k !== toBase64Url(this.me.signingPublicKey) && !already.has(k))
+    if (gone.length === 0) return
     // A marshal's share opens the key in force: removing it means a new key, split among the others.
-    const marshal = this.brief.quorumStages().some((id) => this.brief.quorum(id)!.shares.some((s) => s.marshal === gone))
+    const marshal = this.brief.quorumStages().some((id) => this.brief.quorum(id)!.shares.some((s) => gone.includes(s.marshal)))
     const invites = invitesOf(planDoc.plain)
     planDoc.plain.transact(() => {
-      invites.forEach((e, id) => e.redeemedBy === gone && !e.removed && invites.set(id, { ...e, removed: true }))
-      removedOf(planDoc).set(gone, core ? 'core' : 'participant')
+      const voucherIds = new Set<string>()
+      invites.forEach((e, id) => {
+        if (e.redeemedBy && gone.includes(e.redeemedBy)) {
+          voucherIds.add(id)
+          if (!e.removed) invites.set(id, { ...e, removed: true })
+        }
+      })
+      // What they could still pass on is withdrawn with them.
+      invites.forEach((e, id) => e.vouchedBy && voucherIds.has(e.vouchedBy) && stateOf(e) === 'open' && invites.set(id, { ...e, revoked: true }))
+      for (const id of voucherIds) this.dropVouchBox(id)
+      for (const k of gone) removedOf(planDoc).set(k, tier)
     })
     planDoc.flush()
-    this.closeFor(this.briefDoc, 'brief')
-    if (core) {
+    this.briefDoc.flush()
+    if (tier !== 'remote') this.closeFor(this.briefDoc, 'brief')
+    if (tier !== 'participant' && this.remoteDoc) this.closeFor(this.remoteDoc, 'remote')
+    if (tier === 'core') {
       this.closeFor(planDoc, 'plan')
       this.replaceSecrets()
     } else if (marshal) this.resealStages()
@@ -479,9 +548,229 @@ export class ActionSession {
     this.notify()
   }
 
+  // --- vouching --------------------------------------------------------------------
+
+  /**
+   * Core: lets the participant admitted by `inviteId` pass on `count` invites (at most
+   * MAX_VOUCHES open at once). They are the core's own kind of invite, answered by any core phone;
+   * the participant gets the links sealed to it in the brief.
+   */
+  allowVouching(inviteId: string, count: number, validForMs = INVITE_VALID_MS): void {
+    const planDoc = this.corePlan()
+    const invites = invitesOf(planDoc.plain)
+    const voucher = invites.get(inviteId)
+    if (!voucher || voucher.tier !== 'participant' || !voucher.redeemedBy || !voucher.redeemedBox || voucher.removed || this.removedKeys().has(voucher.redeemedBy)) {
+      throw new ModelError('not-participant', 'Only a participant who joined and was not removed can pass on invites.')
+    }
+    const open = [...invites.values()].filter((e) => e.vouchedBy === inviteId && stateOf(e) === 'open').length
+    if (!Number.isInteger(count) || count < 1 || open + count > MAX_VOUCHES) {
+      throw new ModelError('bad-quorum', `A participant can hold at most ${MAX_VOUCHES} open invites to pass on.`)
+    }
+    for (let i = 0; i < count; i++) addInvite(planDoc, this.me, 'participant', '', validForMs, inviteId)
+    this.resealVouches(inviteId)
+  }
+
+  /** Core: how many open invites each participant may still pass on, by the invite that admitted it. */
+  vouchesOpen(inviteId: string): number {
+    if (!this.planDoc) return 0
+    return [...invitesOf(this.planDoc.plain).values()].filter((e) => e.vouchedBy === inviteId && stateOf(e) === 'open').length
+  }
+
+  /** Participant: the invites the core let this phone pass on, as links (those not yet expired). */
+  vouchLinks(origin: string): string[] {
+    const out: string[] = []
+    vouchesOf(this.briefDoc).forEach((box) => {
+      for (const code of openVouchBox(this.me, box) ?? []) {
+        try {
+          out.push(inviteUrl(origin, decodeInvite(code)))
+        } catch (e) {
+          if (!(e instanceof InviteLinkError)) throw e // expired or unreadable: not shown
+        }
+      }
+    })
+    return out
+  }
+
+  /**
+   * Core: removes the person `inviteId` admitted and everyone their vouching brought in, and
+   * everyone those brought in, in one step: one new brief epoch without any of them; their open
+   * invites withdrawn.
+   */
+  async removeBranch(inviteId: string): Promise<number> {
+    const invites = invitesOf(this.corePlan().plain)
+    const branch = new Set([inviteId])
+    for (let grew = true; grew; ) {
+      grew = false
+      invites.forEach((e, id) => e.vouchedBy && branch.has(e.vouchedBy) && !branch.has(id) && branch.add(id) && (grew = true))
+    }
+    const keys: string[] = []
+    for (const id of branch) {
+      const e = invites.get(id)
+      if (e?.tier === 'participant' && e.redeemedBy) keys.push(e.redeemedBy)
+      else if (e && stateOf(e) === 'open') invites.set(id, { ...e, revoked: true })
+    }
+    this.planDoc!.flush()
+    await this.removeKeys(keys, 'participant')
+    return keys.length
+  }
+
+  /** The voucher's box in the brief holds exactly its open vouched invites. */
+  private resealVouches(voucherId: string): void {
+    const planDoc = this.corePlan()
+    const invites = invitesOf(planDoc.plain)
+    const voucher = invites.get(voucherId)
+    if (!voucher?.redeemedBox) return
+    const codes: string[] = []
+    invites.forEach((e) => {
+      if (e.vouchedBy !== voucherId || stateOf(e) !== 'open') return
+      const answerKey = identityFromSeed(fromB64(e.answerer)).signingPublicKey
+      codes.push(encodeInvite({ tier: e.tier, expiresAt: e.expiresAt, secret: fromB64(e.secret) as Key, answerKey }))
+    })
+    const boxes = vouchBoxesOf(planDoc)
+    const boxId = boxes.get(voucherId) ?? toBase64Url(randomBytes(16))
+    boxes.set(voucherId, boxId)
+    vouchesOf(this.briefDoc).set(boxId, vouchBoxFor(fromB64(voucher.redeemedBox) as PublicIdentity['boxPublicKey'], codes))
+    planDoc.flush()
+    this.briefDoc.flush()
+  }
+
+  private dropVouchBox(voucherId: string): void {
+    const boxId = vouchBoxesOf(this.planDoc!).get(voucherId)
+    if (boxId === undefined) return
+    vouchesOf(this.briefDoc).delete(boxId)
+    vouchBoxesOf(this.planDoc!).delete(voucherId)
+  }
+
+  // --- remote supporters -------------------------------------------------------------
+
+  /** Core: what remote supporters do at go (amplify, watch, legal support, call). */
+  setRemoteTask(text: string): void {
+    if (!this.remoteEditor || !this.remoteDoc?.canWrite) throw notCore()
+    this.remoteEditor.setRemote({ remoteTask: text })
+    this.remoteDoc.flush()
+  }
+
+  /** Core: the remote brief as remote supporters read it (undefined for an action made before remote supporters). */
+  remoteBrief(): BriefText | undefined {
+    return this.remoteDoc ? new BriefView(this.remoteDoc.plain, this.record.remote!.docId, () => this.remoteDoc!.writers()).read() : undefined
+  }
+
+  /**
+   * Core phones: the remote brief follows the brief's timing (go instant, time zone, hold or
+   * call-off) and, once the location is released, says the action went: never where.
+   */
+  private mirrorRemote(): void {
+    const editor = this.remoteEditor
+    const doc = this.remoteDoc
+    if (!editor || !doc?.canWrite) return
+    const b = this.brief.read()
+    const r = new BriefView(doc.plain, this.record.remote!.docId, () => doc.writers()).read()
+    const location = locationOf(this.brief.stages())
+    const went = location !== undefined && this.brief.isReleased(location.id)
+    let changed = false
+    if (r.goAt !== b.goAt && b.goAt !== undefined) (editor.setTimes({ goAt: b.goAt }), (changed = true))
+    if (r.timeZone !== b.timeZone) (editor.setTimes({ timeZone: b.timeZone }), (changed = true))
+    if (r.endsAt !== b.endsAt && b.endsAt !== undefined) (editor.setTimes({ endsAt: b.endsAt }), (changed = true))
+    if (r.wipeAfterMs !== b.wipeAfterMs) (editor.setTimes({ wipeAfterMs: b.wipeAfterMs }), (changed = true))
+    if (r.state !== b.state) (editor.setState(b.state), (changed = true))
+    if (r.relayOnly !== b.relayOnly) (editor.setRelayOnly(b.relayOnly), (changed = true))
+    if (went && r.wentAt === undefined) (editor.setRemote({ wentAt: Date.now() }), (changed = true))
+    if (changed) doc.flush()
+  }
+
+  // --- campaign ----------------------------------------------------------------------
+
+  /** The campaign this phone coordinates its cell in, as it stands (undefined: none). */
+  campaign(): (CampaignView & { ignoresHold: boolean; cellName: string }) | undefined {
+    if (!this.campaignSeat) return undefined
+    return { ...this.campaignSeat.view(), ignoresHold: cellOf(this.planDoc!).get('ignoreHold') === true, cellName: this.cellInCampaign().name }
+  }
+
+  /** A coordinator's act for the whole campaign: Hold, Resume, Go now, or Schedule the go instant. */
+  campaignOrder(kind: CampaignOrderKind, goAt?: number): void {
+    this.seat().order(kind, goAt)
+  }
+
+  /** Delays the campaign's go instant by `minutes` (a new, signed Schedule order). */
+  campaignDelay(minutes: number): void {
+    const goAt = this.seat().timing().goAt
+    if (goAt !== undefined) this.seat().order('schedule', goAt + minutes * 60_000)
+  }
+
+  setCampaign(field: 'name' | 'script', value: string): void {
+    this.seat().set(field, value)
+  }
+
+  campaignMessage(text: string): void {
+    this.seat().message(text)
+  }
+
+  campaignInvite(label: string, origin: string, validForMs?: number): string {
+    return this.seat().invite(label, origin, validForMs)
+  }
+
+  removeCell(cell: string): void {
+    this.seat().removeCell(cell)
+  }
+
+  leaveCampaign(): void {
+    this.seat().leave()
+  }
+
+  /** Core: this cell does not follow a campaign-wide hold (it still follows Schedule and Go now). */
+  setIgnoreCampaignHold(on: boolean): void {
+    cellOf(this.corePlan()).set('ignoreHold', on)
+    this.planDoc!.flush()
+  }
+
+  /** Core: the name other cells see for this one (never the plan's title unless the core types it). */
+  setCellName(name: string): void {
+    cellOf(this.corePlan()).set('name', name.slice(0, 200))
+    this.planDoc!.flush()
+    this.campaignSeat && queueMicrotask(() => this.notify())
+  }
+
+  private seat(): Campaign {
+    if (!this.campaignSeat) throw new ModelError('not-core', 'This action is not in a campaign.')
+    return this.campaignSeat
+  }
+
+  /** The cell's id and name in its campaigns (kept in the plan: every core phone of the cell shares them). */
+  private cellInCampaign(): { cell: string; name: string; timeZone: string } {
+    const m = cellOf(this.planDoc!)
+    let cell = m.get('cell')
+    if (typeof cell !== 'string' && this.planDoc!.canWrite) {
+      cell = toBase64Url(randomBytes(16))
+      m.set('cell', cell)
+      this.planDoc!.flush()
+    }
+    const name = m.get('name')
+    return { cell: typeof cell === 'string' ? cell : '', name: typeof name === 'string' ? name : '', timeZone: this.brief.read().timeZone }
+  }
+
+  /**
+   * The campaign's order in force, acted on as the cell's own core would: once per order (recorded
+   * in the plan, so a cell's own later change stands until the campaign orders again). A cell that
+   * called off stays off; a cell that opted out of holds does not hold.
+   */
+  private applyCampaign(t: CampaignTiming): void {
+    if (!t.order || !this.planDoc?.canWrite || !this.briefDoc.canWrite || this.closedSession) return
+    const m = cellOf(this.planDoc)
+    if (m.get('applied') === t.order.id) return
+    const b = this.brief.read()
+    m.set('applied', t.order.id)
+    this.planDoc.flush()
+    if (b.state === 'called-off') return
+    if (t.state === 'went') return this.goNow()
+    if (t.goAt !== undefined && b.goAt !== t.goAt) this.setTimes({ goAt: t.goAt })
+    if (t.state === 'held' && t.order.kind === 'hold' && b.state === 'scheduled' && m.get('ignoreHold') !== true) this.hold()
+    if (t.state === 'scheduled' && t.order.kind === 'resume' && b.state === 'held') this.resume()
+  }
+
+
   /** Everyone removed from this action, by signing key: by the plan's record and by every settled closure. */
   private removedKeys(): Set<string> {
-    const out = new Set<string>([...this.briefDoc.removedWriters(), ...(this.planDoc?.removedWriters() ?? [])])
+    const out = new Set<string>([...this.briefDoc.removedWriters(), ...(this.planDoc?.removedWriters() ?? []), ...(this.remoteDoc?.removedWriters() ?? [])])
     if (this.planDoc) {
       removedOf(this.planDoc).forEach((_, k) => out.add(k))
       invitesOf(this.planDoc.plain).forEach((e) => e.removed && e.redeemedBy && out.add(e.redeemedBy))
@@ -489,19 +778,24 @@ export class ActionSession {
     return out
   }
 
-  private members(tier: 'brief' | 'plan'): Members {
-    const doc = tier === 'brief' ? this.briefDoc : this.planDoc!
+  private members(tier: Tier): Members {
+    const doc = this.docOf(tier)!
     const readers: PublicIdentity[] = []
-    if (tier === 'brief' && this.planDoc) {
+    if (tier !== 'plan' && this.planDoc) {
+      const reads = tier === 'brief' ? 'participant' : 'remote'
       invitesOf(this.planDoc.plain).forEach((e) => {
-        const joiner = e.tier === 'participant' ? joinerOf(e) : undefined
+        const joiner = e.tier === reads ? joinerOf(e) : undefined
         if (joiner) readers.push(joiner)
       })
     }
     return { writers: doc.writers(), readers }
   }
 
-  private closeFor(doc: SecureDoc, tier: 'brief' | 'plan'): boolean {
+  private docOf(tier: Tier): SecureDoc | undefined {
+    return tier === 'brief' ? this.briefDoc : tier === 'plan' ? this.planDoc : this.remoteDoc
+  }
+
+  private closeFor(doc: SecureDoc, tier: Tier): boolean {
     return closeWithout(doc, this.removedKeys(), this.members(tier))
   }
 
@@ -562,8 +856,8 @@ export class ActionSession {
     if (this.closedSession || !this.planDoc?.canWrite) return
     const gone = this.removedKeys()
     let planClosed = false
-    for (const [doc, tier] of [[this.briefDoc, 'brief'], [this.planDoc, 'plan']] as const) {
-      if (!doc.canClose) continue
+    for (const [doc, tier] of [[this.briefDoc, 'brief'], [this.planDoc, 'plan'], [this.remoteDoc, 'remote']] as const) {
+      if (!doc?.canClose) continue
       if (stillNeedsClosing(doc, gone) && this.closeFor(doc, tier) && tier === 'plan') planClosed = true
     }
     if (planClosed) this.replaceSecrets()
@@ -575,7 +869,7 @@ export class ActionSession {
   }
 
   /** A document's keys changed (its own closure, another phone's, or a race that went the other way). */
-  private adopt(doc: SecureDoc, tier: 'brief' | 'plan'): void {
+  private adopt(doc: SecureDoc, tier: Tier): void {
     const access = this.record[tier]
     if (!access) return
     this.record = { ...this.record, [tier]: keysOf(access, doc) }
@@ -814,8 +1108,9 @@ export class ActionSession {
     this.desk?.close()
     this.checkins?.close()
     this.withoutCore?.close()
+    this.campaignSeat?.close()
     for (const link of this.links) link.leave()
-    await Promise.all([this.planDoc?.close(), this.briefDoc.close()])
+    await Promise.all([this.planDoc?.close(), this.briefDoc.close(), this.remoteDoc?.close(), this.campaignSeat?.doc.close()])
   }
 
   // --- internals -----------------------------------------------------------------
@@ -946,7 +1241,12 @@ const notCore = () => new ModelError('not-core', 'Only core members can do this.
 const keysOf = (a: DocAccess, doc: SecureDoc): DocAccess => ({ ...a, keys: new Map(doc.keyEpochs().map((e) => [e, doc.keyOf(e)!])) })
 
 /** The plan's record of removals (signing key -> tier), kept apart from invites: the first member has none. */
-const removedOf = (plan: SecureDoc): Y.Map<'core' | 'participant'> => plan.plain.getMap('removed')
+const removedOf = (plan: SecureDoc): Y.Map<'core' | 'participant' | 'remote'> => plan.plain.getMap('removed')
+/** The cell's side of campaigns, in its plan: its id and name there, the order last acted on, whether it ignores holds. */
+const cellOf = (plan: SecureDoc): Y.Map<unknown> => plan.plain.getMap('campaign')
+/** Vouching: which brief box holds a voucher's links (plan), and the boxes (brief). */
+const vouchBoxesOf = (plan: SecureDoc): Y.Map<string> => plan.plain.getMap('vouchBoxes')
+const vouchesOf = (brief: SecureDoc): Y.Map<Uint8Array> => brief.plain.getMap('vouches')
 
 /** The app server's drand proxy, beside its signaling socket (ws://host/signal -> http://host/drand). */
 export function drandUrlOf(signalingUrls: readonly string[]): string | undefined {

@@ -2,9 +2,10 @@
 // they are in view on a small phone; what Blossom is follows the button.
 import { useState } from 'preact/hooks'
 import { t } from '../i18n'
+import type { InviteTier } from '../../model'
 
 /** An invite link this page was opened with: what it admits to, or why it cannot. */
-export type Invitation = { readonly tier: 'core' | 'participant' } | { readonly problem: string }
+export type Invitation = { readonly tier: InviteTier } | { readonly problem: string }
 
 export interface PassphraseProps {
   readonly mode: 'setup' | 'unlock'
