@@ -14,9 +14,9 @@
 // applyCampaign): the campaign cannot reach into a cell's plan, so a coordinator cannot release,
 // redirect or read another cell; it can only time the campaign, and a cell may opt out of holds.
 import * as Y from 'yjs'
-import { toBase64Url, type DeviceIdentity, type DocId, type PublicIdentity } from '../crypto'
+import { forgetIdentity, toBase64Url, type DeviceIdentity, type DocId, type PublicIdentity } from '../crypto'
 import type { SecureDoc } from '../doc'
-import { RoomLink, type TransportSettings } from '../transport'
+import { RoomLink, type LinkStatus, type TransportSettings } from '../transport'
 import type { DocAccess } from './access'
 import { campaignTiming, giveOrder, type CampaignOrderKind, type CampaignTiming } from './campaign-order'
 import { ModelError } from './errors'
@@ -130,6 +130,11 @@ export class Campaign {
     this.desk = this.doc.canWrite ? new InviteDesk(this.doc, this.admission(), this.signalingUrls, () => this.gone()) : undefined
   }
 
+  /** The campaign room's link status (undefined before it connects). */
+  status(): LinkStatus | undefined {
+    return this.link?.status()
+  }
+
   close(): void {
     this.closed = true
     this.doc.plain.off('update', this.watch)
@@ -137,6 +142,8 @@ export class Campaign {
     this.doc.off('epochs', this.watch)
     this.link?.leave()
     this.desk?.close()
+    // Made from the seed at every open: nothing uses this copy after.
+    forgetIdentity(this.me)
   }
 
   /** Coordinators whose orders count: writers now, neither removed nor gone. */

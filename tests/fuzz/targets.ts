@@ -26,6 +26,9 @@ import { SealedTopic, sealPieces, type SignalingSocket } from '../../src/transpo
 import { readNetworkOffer } from '../../src/transport/network'
 import { decodeCounts } from '../../src/transport/relay'
 import { readPublish } from '../../src/server/cluster'
+import { giveOrder, ordersOf, readOrder } from '../../src/model/campaign-order'
+import { openVouchBox, vouchBoxFor } from '../../src/model/vouch'
+import { fromBase64Url } from '../../src/crypto'
 
 export interface FuzzTarget {
   readonly name: string
@@ -371,6 +374,34 @@ export const targets: readonly FuzzTarget[] = [
         if (!doc) return
         const verified = await onlyTypedAsync(async () => (await verifyManifest(doc.manifest, sig, key), true), ReleaseError)
         if (verified && JSON.stringify(doc.manifest) !== JSON.stringify(manifest)) throw new Finding('a changed manifest verified')
+      },
+    }
+  }),
+
+  target('campaign order (a coordinator’s signed Hold, Resume, Schedule or Go now)', () => {
+    const campaign = newDoc()
+    const me = newIdentity()
+    const doc = new Y.Doc()
+    const order = giveOrder(doc, campaign, me, 'schedule', 1_900_000_000_000, new Set())
+    const valid = fromBase64Url(ordersOf(doc).get(order.id)!)
+    return {
+      arbitrary: bytesOrMutated(valid, 256),
+      check: (bytes) => {
+        // Never throws: a stored order is read or ignored. A changed order never reads as signed.
+        const read = readOrder(campaign, order.id, toBase64Url(bytes))
+        if (read && toBase64Url(bytes) !== toBase64Url(valid)) throw new Finding('a changed order verified')
+      },
+    }
+  }),
+
+  target('vouch box (invites a participant may pass on, sealed to it)', () => {
+    const me = newIdentity()
+    const valid = vouchBoxFor(me.boxPublicKey, ['AQIAAAAA'])
+    return {
+      arbitrary: bytesOrMutated(valid, 2048),
+      check: (bytes) => {
+        const codes = openVouchBox(me, bytes)
+        if (codes && toBase64Url(bytes) !== toBase64Url(valid)) throw new Finding('a changed box opened')
       },
     }
   }),

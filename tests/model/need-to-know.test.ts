@@ -178,7 +178,7 @@ describe('a core phone offline at go time', () => {
 })
 
 describe('what the signaling server can link', () => {
-  it('a core phone keeps its plan room, brief room and each lobby on separate connections', async () => {
+  it('a core phone keeps its plan room, brief room, remote brief room and each lobby on separate connections', async () => {
     harness = await startSignaling()
     const tap = new Wiretap(harness.http)
     const core = await newPhone(harness.url, phones)
@@ -186,12 +186,12 @@ describe('what the signaling server can link', () => {
     core.phone.invite(id, 'participant', ORIGIN, 'one')
     core.phone.invite(id, 'participant', ORIGIN, 'two')
     core.phone.invite(id, 'core', ORIGIN, 'three')
-    // Plan relay + the core's clock; brief relay + check-in; three lobbies (the WebRTC room topics
-    // join these in a browser, where the mesh runs; they share their relay's connection). Waited
-    // for whole: with one fewer counted, a lobby still connecting failed this now and then.
-    await waitFor(() => harness!.signaling.stats().subscriptions >= 7 && tap.subscriptions().filter((t) => t.size > 0).length >= 5, 'all subscribed', 10_000)
+    // Plan relay + the core's clock; brief relay + check-in; the remote brief's relay; three lobbies
+    // (the WebRTC room topics join these in a browser, where the mesh runs; they share their relay's
+    // connection). Waited for whole: with one fewer counted, a lobby still connecting failed this now and then.
+    await waitFor(() => harness!.signaling.stats().subscriptions >= 8 && tap.subscriptions().filter((t) => t.size > 0).length >= 6, 'all subscribed', 10_000)
     const subs = tap.subscriptions().filter((t) => t.size > 0)
-    expect(subs.length).toBe(5)
+    expect(subs.length).toBe(6)
     expect(Math.max(...subs.map((t) => t.size))).toBeLessThanOrEqual(3)
     const all = subs.flatMap((t) => [...t])
     expect(new Set(all).size).toBe(all.length) // no topic on two connections

@@ -104,7 +104,7 @@ describe('expiry', () => {
     s.setTimes({ goAt: Date.now() - 3 * 3600_000, endsAt: Date.now() - 2 * 3600_000, wipeAfterMs: 3600_000 })
     const keep = await core.phone.createAction('still running')
     core.phone.get(keep).setTimes({ goAt: Date.now() + 3600_000 })
-    await Promise.all([s.planDoc!.whenSaved(), s.briefDoc.whenSaved()])
+    await Promise.all([s.planDoc!.whenSaved(), s.briefDoc.whenSaved(), s.remoteDoc!.whenSaved()])
     await core.phone.get(keep).briefDoc.whenSaved()
     // The phone is offline from here on.
     await harness.stop()
@@ -114,9 +114,9 @@ describe('expiry', () => {
     const before = await tags()
     expect(await core.phone.wipeExpired()).toEqual([id])
     expect(core.phone.list().map((a) => a.id)).toEqual([keep])
-    // The expired action's two documents are gone from disk, the other action's stay; its record too.
+    // The expired action's three documents (plan, brief, remote brief) are gone from disk, the other action's stay; its record too.
     const after = await tags()
-    expect(before.size - after.size).toBe(2)
+    expect(before.size - after.size).toBe(3)
     for (const t of after) expect(before.has(t)).toBe(true)
     expect((await core.db.getAllKeys('secrets')).length).toBe(secrets - 1)
     // Also after a restart: the record is gone, not just closed.
