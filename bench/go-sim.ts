@@ -5,10 +5,10 @@
 // each phone has one CPU, busy for as long as its real processing took on this machine.
 // Like y-webrtc, a phone forwards what was new to it to all its connections.
 import * as Y from 'yjs'
-import { identityFromSeed, newIdentity, publicPart, randomBytes, randomKey } from '../src/crypto'
+import { identityFromSeed, newIdentity, publicPart, randomBytes, randomKey, type DocId } from '../src/crypto'
 import { newDocId, SecureDoc } from '../src/doc'
 import { BriefEditor, BriefView } from '../src/model/brief'
-import { newStageId } from '../src/model/stage'
+import { newStageId, type StageId } from '../src/model/stage'
 import { quantile, type Row } from './table'
 
 export interface SimNetwork {
@@ -28,14 +28,14 @@ export interface SimRun {
   readonly meanDegree: number
 }
 
-interface Phone {
+export interface Phone {
   /** Applies an update from a peer; returns it if it was new here (and is to be forwarded). */
   receive(update: Uint8Array): boolean
   revealed(): boolean
 }
 
 /** A small seeded generator, so a run can be repeated exactly. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
@@ -45,7 +45,7 @@ function prng(seed: number): () => number {
 }
 
 /** A random partial mesh: every phone wants `degree` connections and accepts up to its own cap. */
-function mesh(n: number, degree: SimNetwork['degree'], random: () => number): Set<number>[] {
+export function mesh(n: number, degree: SimNetwork['degree'], random: () => number): Set<number>[] {
   const links = Array.from({ length: n }, () => new Set<number>())
   const cap = Array.from({ length: n }, () => degree[0] + Math.floor(random() * (degree[1] - degree[0] + 1)))
   for (let i = 0; i < n; i++) {
@@ -60,7 +60,7 @@ function mesh(n: number, degree: SimNetwork['degree'], random: () => number): Se
 }
 
 /** A min-heap of events by virtual time. */
-class Agenda<T> {
+export class Agenda<T> {
   private readonly heap: { at: number; item: T }[] = []
   get size(): number {
     return this.heap.length
@@ -96,7 +96,23 @@ class Agenda<T> {
   }
 }
 
-const LOCATION = { text: 'The fountain on the north side of the square', lat: 52.52, lon: 13.405 }
+export const LOCATION = { text: 'The fountain on the north side of the square', lat: 52.52, lon: 13.405 }
+
+/** A participant's phone: its brief (`doc`, holding `before`) and a BriefView that opens `stage` once released. */
+export function participantPhone(doc: SecureDoc, briefId: DocId, stage: StageId, before: Uint8Array): Phone {
+  Y.applyUpdate(doc.transport, before)
+  const view = new BriefView(doc.plain, briefId, () => doc.writers())
+  let isNew = false
+  doc.transport.on('update', () => (isNew = true))
+  return {
+    receive(update) {
+      isNew = false
+      Y.applyUpdate(doc.transport, update)
+      return isNew
+    },
+    revealed: () => view.isReleased(stage),
+  }
+}
 
 /** N Blossom phones holding the brief with one sealed stage; returns them and the core's release. */
 function blossomCrowd(n: number): { phones: Phone[]; release: () => Uint8Array } {
@@ -112,21 +128,7 @@ function blossomCrowd(n: number): { phones: Phone[]; release: () => Uint8Array }
   editor.sealStage(stage, 'location', stageKey, LOCATION)
   coreDoc.flush()
   const before = Y.encodeStateAsUpdate(coreDoc.transport)
-  const phones = Array.from({ length: n - 1 }, (): Phone => {
-    const doc = open()
-    Y.applyUpdate(doc.transport, before)
-    const view = new BriefView(doc.plain, briefId, () => doc.writers())
-    let isNew = false
-    doc.transport.on('update', () => (isNew = true))
-    return {
-      receive(update) {
-        isNew = false
-        Y.applyUpdate(doc.transport, update)
-        return isNew
-      },
-      revealed: () => view.isReleased(stage),
-    }
-  })
+  const phones = Array.from({ length: n - 1 }, () => participantPhone(open(), briefId, stage, before))
   return {
     phones,
     release() {
@@ -169,10 +171,8 @@ function plainCrowd(n: number): { phones: Phone[]; release: () => Uint8Array } {
   }
 }
 
-export function simulateGo(kind: 'blossom' | 'plain', n: number, network: SimNetwork, seed = 1): SimRun {
-  const random = prng(seed)
-  const crowd = kind === 'blossom' ? blossomCrowd(n) : plainCrowd(n)
-  const links = mesh(n, network.degree, random)
+/** When a message sent at `at` from one phone arrives at another: each link has its own latency and loses transmissions. */
+export function arrivals(network: SimNetwork, random: () => number): (from: number, to: number, at: number) => number {
   const latency = new Map<string, number>()
   const linkLatency = (a: number, b: number): number => {
     const key = a < b ? `${a}:${b}` : `${b}:${a}`
@@ -181,25 +181,31 @@ export function simulateGo(kind: 'blossom' | 'plain', n: number, network: SimNet
     return ms
   }
   /** Arrival time of one message on a reliable link that loses transmissions. */
-  const arrival = (from: number, to: number, at: number): number => {
+  return (from, to, at) => {
     const oneWay = linkLatency(from, to)
     const rto = Math.max(200, 4 * oneWay)
     let t = at
     while (random() < network.loss) t += rto
     return t + oneWay
   }
-  // Phone 0 is the core; phone i > 0 is crowd.phones[i - 1].
+}
+
+/**
+ * Phone 0 sends `update` to its connections at virtual time `sentAt`; every other phone i is
+ * `phones[i - 1]` and forwards what was new to it. Returns when each phone revealed (phone 0: never).
+ */
+export function spread(phones: readonly Phone[], links: readonly ReadonlySet<number>[], network: SimNetwork, random: () => number, sentAt: number, update: Uint8Array): Float64Array {
+  const n = phones.length + 1
+  const arrival = arrivals(network, random)
   const busyUntil = new Float64Array(n)
   const revealedAt = new Float64Array(n).fill(Number.POSITIVE_INFINITY)
   const agenda = new Agenda<{ to: number; from: number; update: Uint8Array }>()
-  const started = performance.now()
-  const update = crowd.release()
-  busyUntil[0] = network.cpuFactor * (performance.now() - started)
+  busyUntil[0] = sentAt
   for (const to of links[0]!) agenda.push(arrival(0, to, busyUntil[0]), { to, from: 0, update })
   while (agenda.size) {
     const { at, item } = agenda.pop()
     if (item.to === 0) continue
-    const phone = crowd.phones[item.to - 1]!
+    const phone = phones[item.to - 1]!
     const start = Math.max(at, busyUntil[item.to]!)
     const t = performance.now()
     const isNew = phone.receive(item.update)
@@ -209,6 +215,17 @@ export function simulateGo(kind: 'blossom' | 'plain', n: number, network: SimNet
     if (!isNew) continue
     for (const to of links[item.to]!) if (to !== item.from) agenda.push(arrival(item.to, to, busyUntil[item.to]!), { to, from: item.to, update: item.update })
   }
+  return revealedAt
+}
+
+export function simulateGo(kind: 'blossom' | 'plain', n: number, network: SimNetwork, seed = 1): SimRun {
+  const random = prng(seed)
+  const crowd = kind === 'blossom' ? blossomCrowd(n) : plainCrowd(n)
+  const links = mesh(n, network.degree, random)
+  // Phone 0 is the core; phone i > 0 is crowd.phones[i - 1].
+  const started = performance.now()
+  const update = crowd.release()
+  const revealedAt = spread(crowd.phones, links, network, random, network.cpuFactor * (performance.now() - started), update)
   return {
     latencies: Array.from(revealedAt.subarray(1)),
     meanDegree: links.reduce((s, l) => s + l.size, 0) / n,
