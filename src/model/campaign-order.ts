@@ -51,8 +51,8 @@ const signedPart = (campaign: DocId, seq: number, kind: number, goAt: number): U
   concat(fromBase64Url(campaign), u32(seq), Uint8Array.of(kind), u32(Math.floor(goAt / 2 ** 32)), u32(goAt % 2 ** 32))
 
 /** Writes a new order, one past the highest this phone has seen. */
-export function giveOrder(doc: Y.Doc, campaign: DocId, me: DeviceIdentity, kind: CampaignOrderKind, goAt: number, coordinators: ReadonlySet<string>): CampaignOrder {
-  const seq = campaignTiming(doc, campaign, coordinators).seq + 1
+export function giveOrder(doc: Y.Doc, campaign: DocId, me: DeviceIdentity, kind: CampaignOrderKind, goAt: number, coordinators: ReadonlySet<string>, read: OrderReader = readOrder): CampaignOrder {
+  const seq = campaignTiming(doc, campaign, coordinators, read).seq + 1
   const at = Math.max(0, Math.min(MAX_MS, Math.round(goAt)))
   const body = signedPart(campaign, seq, KINDS.indexOf(kind), at)
   const sig = sign('campaign-order', body, me.signingSecretKey)
@@ -83,11 +83,29 @@ export function readOrder(campaign: DocId, id: string, stored: unknown): Campaig
   }
 }
 
+export type OrderReader = (campaign: DocId, id: string, stored: unknown) => CampaignOrder | undefined
+
+/**
+ * readOrder, each stored order checked once: a coordinator that floods the map with orders costs one
+ * signature check per order, not one per order at every later change.
+ */
+export function cachedOrderReader(max = 4096): OrderReader {
+  const seen = new Map<string, CampaignOrder | undefined>()
+  return (campaign, id, stored) => {
+    const key = `${campaign}|${id}|${String(stored)}`
+    if (seen.has(key)) return seen.get(key)
+    if (seen.size >= max) seen.clear()
+    const order = readOrder(campaign, id, stored)
+    seen.set(key, order)
+    return order
+  }
+}
+
 /** The campaign's timing: every valid order of a coordinator in force, folded in one order every phone shares. */
-export function campaignTiming(doc: Y.Doc, campaign: DocId, coordinators: ReadonlySet<string>): CampaignTiming {
+export function campaignTiming(doc: Y.Doc, campaign: DocId, coordinators: ReadonlySet<string>, read: OrderReader = readOrder): CampaignTiming {
   const orders: { order: CampaignOrder; raw: string }[] = []
   ordersOf(doc).forEach((stored, id) => {
-    const order = readOrder(campaign, id, stored)
+    const order = read(campaign, id, stored)
     if (order && coordinators.has(order.by)) orders.push({ order, raw: stored })
   })
   orders.sort((a, b) => a.order.seq - b.order.seq || (a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : 0))

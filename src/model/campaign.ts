@@ -18,7 +18,7 @@ import { forgetIdentity, toBase64Url, type DeviceIdentity, type DocId, type Publ
 import type { SecureDoc } from '../doc'
 import { RoomLink, type LinkStatus, type TransportSettings } from '../transport'
 import type { DocAccess } from './access'
-import { campaignTiming, giveOrder, type CampaignOrderKind, type CampaignTiming } from './campaign-order'
+import { cachedOrderReader, campaignTiming, giveOrder, type CampaignOrderKind, type CampaignTiming } from './campaign-order'
 import { ModelError } from './errors'
 import { inviteUrl } from './invite-link'
 import { addInvite, addWriterOnce, InviteDesk, invitesOf, joinerAccess, reissueOpenInvites, stateOf, type Admitting } from './invites'
@@ -101,6 +101,7 @@ export class Campaign {
     })
   }
   private closed = false
+  private readonly readOrder = cachedOrderReader()
 
   constructor(
     readonly doc: SecureDoc,
@@ -153,7 +154,7 @@ export class Campaign {
   }
 
   timing(): CampaignTiming {
-    return campaignTiming(this.doc.plain, this.id, this.coordinators())
+    return campaignTiming(this.doc.plain, this.id, this.coordinators(), this.readOrder)
   }
 
   view(): CampaignView {
@@ -205,7 +206,7 @@ export class Campaign {
   /** Hold, Resume, Go now, or Schedule (the go instant, `goAt`): signed, for the whole campaign. */
   order(kind: CampaignOrderKind, goAt = Date.now()): void {
     this.writable()
-    giveOrder(this.doc.plain, this.id, this.me, kind, goAt, this.coordinators())
+    giveOrder(this.doc.plain, this.id, this.me, kind, goAt, this.coordinators(), this.readOrder)
     this.doc.flush()
   }
 
