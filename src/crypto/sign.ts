@@ -6,7 +6,7 @@ import { concat, framed, utf8 } from './bytes'
 import { CryptoError } from './errors'
 import type { Signature, SigningPublicKey, SigningSecretKey } from './types'
 
-export type SignPurpose = 'frame' | 'welcome' | 'join-request' | 'release' | 'share-offer' | 'checkin' | 'campaign-order' | 'test'
+export type SignPurpose = 'frame' | 'welcome' | 'join-request' | 'release' | 'share-offer' | 'checkin' | 'campaign-order' | 'campaign-entry' | 'test'
 
 export const SIGNATURE_BYTES = 64
 

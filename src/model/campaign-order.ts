@@ -10,8 +10,10 @@
 // Two coordinators may order at once, and a clock may be fast, so orders are ranked by a counter,
 // not by time: an order's `seq` is one past the highest it saw. Every phone folds the same set the
 // same way (by seq, then by signature bytes), so all converge on one state. An order whose seq
-// jumps ahead (seq > highest accepted + 1) is ignored: no coordinator can order "forever last".
-// Orders of a coordinator no longer in the campaign (its cell removed, or left) count no more.
+// jumps ahead (seq > highest accepted + 1) waits its turn (it counts only once the orders before it
+// exist, and the next order passes it): no coordinator can order "forever last". Orders of a
+// coordinator no longer in the campaign (its cell removed, or left) keep their place in the count,
+// so leaving takes no other coordinator's order with it, but change nothing.
 //
 // order = seq (u32) | kind (u8) | go at, ms (u32 high | u32 low) | by: signing key (32) | signature (64)
 // signed: campaign id (32) | seq | kind | go at
@@ -50,9 +52,8 @@ const MAX_MS = 2 ** 53 - 1
 const signedPart = (campaign: DocId, seq: number, kind: number, goAt: number): Uint8Array =>
   concat(fromBase64Url(campaign), u32(seq), Uint8Array.of(kind), u32(Math.floor(goAt / 2 ** 32)), u32(goAt % 2 ** 32))
 
-/** Writes a new order, one past the highest this phone has seen. */
-export function giveOrder(doc: Y.Doc, campaign: DocId, me: DeviceIdentity, kind: CampaignOrderKind, goAt: number, coordinators: ReadonlySet<string>, read: OrderReader = readOrder): CampaignOrder {
-  const seq = campaignTiming(doc, campaign, coordinators, read).seq + 1
+/** Writes a new order numbered `seq`: one past the highest the giver's phone has counted (campaignTiming's seq + 1). */
+export function giveOrder(doc: Y.Doc, campaign: DocId, me: DeviceIdentity, kind: CampaignOrderKind, goAt: number, seq: number): CampaignOrder {
   const at = Math.max(0, Math.min(MAX_MS, Math.round(goAt)))
   const body = signedPart(campaign, seq, KINDS.indexOf(kind), at)
   const sig = sign('campaign-order', body, me.signingSecretKey)
@@ -101,12 +102,18 @@ export function cachedOrderReader(max = 4096): OrderReader {
   }
 }
 
-/** The campaign's timing: every valid order of a coordinator in force, folded in one order every phone shares. */
-export function campaignTiming(doc: Y.Doc, campaign: DocId, coordinators: ReadonlySet<string>, read: OrderReader = readOrder): CampaignTiming {
+/**
+ * The campaign's timing: every valid order, folded in one order every phone shares. Orders of
+ * `counted` keys (coordinators in force and those since gone) keep their place in the count; only
+ * those of `coordinators` in force change the state.
+ */
+export function campaignTiming(doc: Y.Doc, campaign: DocId, coordinators: ReadonlySet<string>, read: OrderReader = readOrder, counted: ReadonlySet<string> = coordinators): CampaignTiming {
   const orders: { order: CampaignOrder; raw: string }[] = []
   ordersOf(doc).forEach((stored, id) => {
+    // Whose it claims to be, before any signature is checked: nobody's orders cost a check.
+    if (!counted.has(id.slice(id.indexOf('.') + 1))) return
     const order = read(campaign, id, stored)
-    if (order && coordinators.has(order.by)) orders.push({ order, raw: stored })
+    if (order) orders.push({ order, raw: stored })
   })
   orders.sort((a, b) => a.order.seq - b.order.seq || (a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : 0))
   let seq = 0
@@ -116,6 +123,7 @@ export function campaignTiming(doc: Y.Doc, campaign: DocId, coordinators: Readon
   for (const { order } of orders) {
     if (order.seq > seq + 1) break // a jump ahead: this one and all after it wait for the orders between
     seq = Math.max(seq, order.seq)
+    if (!coordinators.has(order.by)) continue // gone since: counted, not followed
     last = order
     if (state === 'went') continue // nothing undoes a go
     if (order.kind === 'schedule') {

@@ -14,23 +14,35 @@
 // applyCampaign): the campaign cannot reach into a cell's plan, so a coordinator cannot release,
 // redirect or read another cell; it can only time the campaign, and a cell may opt out of holds.
 import * as Y from 'yjs'
-import { forgetIdentity, toBase64Url, type DeviceIdentity, type DocId, type PublicIdentity } from '../crypto'
+import { concat, forgetIdentity, fromBase64Url, sign, toBase64Url, utf8, verify, type DeviceIdentity, type DocId, type PublicIdentity, type SigningPublicKey } from '../crypto'
 import type { SecureDoc } from '../doc'
 import { RoomLink, type LinkStatus, type TransportSettings } from '../transport'
 import type { DocAccess } from './access'
 import { cachedOrderReader, campaignTiming, giveOrder, type CampaignOrderKind, type CampaignTiming } from './campaign-order'
 import { ModelError } from './errors'
 import { inviteUrl } from './invite-link'
-import { addInvite, addWriterOnce, InviteDesk, invitesOf, joinerAccess, reissueOpenInvites, stateOf, type Admitting } from './invites'
+import { addInvite, addWriterOnce, InviteDesk, invitesIn, invitesOf, joinerAccess, reissueOpenInvites, stateOf, type Admitting } from './invites'
 import { closeWithout, stillNeedsClosing } from './rotation'
 
-/** A cell as the campaign shows it: what its coordinator chose to tell the others. */
+/**
+ * A cell as the campaign shows it: what its coordinator chose to tell the others. Signed by the
+ * coordinator whose key it is stored under, so no coordinator can rename another's cell, or make it
+ * look as if it left; messages are signed the same way.
+ */
 interface CellEntry {
   /** The same for every coordinator of one cell (kept in that cell's plan). */
   readonly cell: string
   readonly name: string
   readonly timeZone: string
   readonly left?: true
+  readonly sig: string
+}
+
+interface StoredMessage {
+  readonly by: string
+  readonly at: number
+  readonly text: string
+  readonly sig: string
 }
 
 export interface CampaignCell {
@@ -74,7 +86,40 @@ const CAMPAIGN_INVITE_VALID_MS = 7 * 24 * 3600_000
 
 const metaOf = (doc: Y.Doc): Y.Map<string> => doc.getMap<string>('campaign')
 const cellsOf = (doc: Y.Doc): Y.Map<CellEntry> => doc.getMap<CellEntry>('cells')
-const messagesOf = (doc: Y.Doc): Y.Array<{ by: string; at: number; text: string }> => doc.getArray('messages')
+const messagesOf = (doc: Y.Doc): Y.Array<StoredMessage> => doc.getArray('messages')
+/** How many open campaign invites a phone listens for, and how far ahead one may expire: bounds on what a coordinator's entries cost the others. */
+const MAX_CAMPAIGN_LOBBIES = 32
+const MAX_CAMPAIGN_INVITE_MS = 31 * 24 * 3600_000
+/** How many rooms of earlier epochs the seat stays in (catch-up only), as an action does. */
+const PREVIOUS_ROOMS = 2
+/** After a cell leaves, coordinators other than the first (by key) wait this long before ending the epoch themselves. */
+const LEAVE_CLOSE_AFTER_MS = 10_000
+
+const entryBytes = (campaign: DocId, key: string, what: 'cell' | 'message', fields: readonly unknown[]): Uint8Array =>
+  concat(fromBase64Url(campaign), fromBase64Url(key), utf8(what), utf8(JSON.stringify(fields)))
+const cellFields = (e: Omit<CellEntry, 'sig'>): unknown[] => [e.cell, e.name, e.timeZone, e.left === true]
+
+/** A stored cell entry, if well formed and signed by `key`. */
+function readCell(campaign: DocId, key: string, e: unknown): CellEntry | undefined {
+  const x = e as Partial<CellEntry> | null
+  if (typeof x !== 'object' || x === null || typeof x.cell !== 'string' || typeof x.name !== 'string' || typeof x.timeZone !== 'string' || typeof x.sig !== 'string') return undefined
+  if (x.cell.length > 64 || x.name.length > 200 || (x.left !== undefined && x.left !== true)) return undefined
+  try {
+    return verify('campaign-entry', entryBytes(campaign, key, 'cell', cellFields(x as CellEntry)), fromBase64Url(x.sig), fromBase64Url(key) as SigningPublicKey) ? (x as CellEntry) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function readMessage(campaign: DocId, m: unknown): StoredMessage | undefined {
+  const x = m as Partial<StoredMessage> | null
+  if (typeof x !== 'object' || x === null || typeof x.by !== 'string' || typeof x.text !== 'string' || typeof x.at !== 'number' || typeof x.sig !== 'string' || x.text.length > MAX_TEXT) return undefined
+  try {
+    return verify('campaign-entry', entryBytes(campaign, x.by, 'message', [x.at, x.text]), fromBase64Url(x.sig), fromBase64Url(x.by) as SigningPublicKey) ? (x as StoredMessage) : undefined
+  } catch {
+    return undefined
+  }
+}
 const removedOf = (doc: Y.Doc): Y.Map<true> => doc.getMap<true>('removed')
 
 /** What the campaign asks of the cell this phone coordinates. */
@@ -88,7 +133,8 @@ export interface CellSide {
 
 /** A coordinator's seat in a campaign: the campaign document, its room and its invites. */
 export class Campaign {
-  private link: RoomLink | undefined
+  private links: RoomLink[] = []
+  private leaveTimer: ReturnType<typeof setTimeout> | undefined
   private desk: InviteDesk | undefined
   private pending = false
   /** Coalesced, and outside the transaction that changed the document (onChange may write to it). */
@@ -120,20 +166,27 @@ export class Campaign {
     return this.access.docId
   }
 
-  /** Joins the campaign's room (newest key) and answers its invites. */
+  /**
+   * Joins the campaign's room (newest key) and the two before it (catch-up only: a coordinator that
+   * was away during a removal finds the closure there, and two that closed apart meet), and answers
+   * its invites (a joiner answers too, once its roster entry has arrived: the desk checks at each ask).
+   */
   connect(access: DocAccess, transport: TransportSettings): void {
     this.access = access
-    this.link?.leave()
+    for (const link of this.links) link.leave()
     this.desk?.close()
     if (this.closed) return
-    const newest = Math.max(...access.keys.keys())
-    this.link = new RoomLink(this.doc, access.keys.get(newest)!, transport)
-    this.desk = this.doc.canWrite ? new InviteDesk(this.doc, this.admission(), this.signalingUrls, () => this.gone()) : undefined
+    const epochs = [...access.keys.keys()].sort((x, y) => y - x)
+    this.links = [
+      new RoomLink(this.doc, access.keys.get(epochs[0]!)!, transport),
+      ...epochs.slice(1, PREVIOUS_ROOMS + 1).map((e) => new RoomLink(this.doc, access.keys.get(e)!, { ...transport, relayLive: false })),
+    ]
+    this.desk = new InviteDesk(this.doc, this.admission(), this.signalingUrls, () => this.gone(), { maxLobbies: MAX_CAMPAIGN_LOBBIES, maxValidMs: MAX_CAMPAIGN_INVITE_MS })
   }
 
   /** The campaign room's link status (undefined before it connects). */
   status(): LinkStatus | undefined {
-    return this.link?.status()
+    return this.links[0]?.status()
   }
 
   close(): void {
@@ -141,8 +194,9 @@ export class Campaign {
     this.doc.plain.off('update', this.watch)
     this.doc.off('roster', this.watch)
     this.doc.off('epochs', this.watch)
-    this.link?.leave()
+    for (const link of this.links) link.leave()
     this.desk?.close()
+    clearTimeout(this.leaveTimer)
     // Made from the seed at every open: nothing uses this copy after.
     forgetIdentity(this.me)
   }
@@ -153,8 +207,13 @@ export class Campaign {
     return new Set(this.doc.writers().map((w) => toBase64Url(w.signingPublicKey)).filter((k) => !gone.has(k)))
   }
 
+  /**
+   * The campaign's timing. Orders of coordinators since gone still hold their place in the count
+   * (so a cell that leaves cannot take later orders with it), but change nothing.
+   */
   timing(): CampaignTiming {
-    return campaignTiming(this.doc.plain, this.id, this.coordinators(), this.readOrder)
+    const inForce = this.coordinators()
+    return campaignTiming(this.doc.plain, this.id, inForce, this.readOrder, new Set([...inForce, ...this.gone()]))
   }
 
   view(): CampaignView {
@@ -163,26 +222,30 @@ export class Campaign {
     const live = this.coordinators()
     const byCell = new Map<string, CampaignCell>()
     const nameOf = new Map<string, string>()
-    cellsOf(plain).forEach((e, key) => {
-      if (!live.has(key) || typeof e?.cell !== 'string') return
-      nameOf.set(key, String(e.name))
-      const had = byCell.get(e.cell)
-      byCell.set(e.cell, {
-        cell: e.cell,
-        name: had?.name || String(e.name).slice(0, 200),
-        timeZone: validZone(e.timeZone) ?? had?.timeZone ?? 'UTC',
+    // Every coordinator in force shows, also one that never named its cell (it shows unnamed, and
+    // can be removed like any other): none can coordinate unseen.
+    for (const key of live) {
+      const e = readCell(this.id, key, cellsOf(plain).get(key))
+      const cell = e?.cell ?? key
+      nameOf.set(key, e?.name ?? '')
+      const had = byCell.get(cell)
+      byCell.set(cell, {
+        cell,
+        name: had?.name || (e?.name ?? ''),
+        timeZone: validZone(e?.timeZone) ?? had?.timeZone ?? 'UTC',
         coordinators: (had?.coordinators ?? 0) + 1,
         mine: (had?.mine ?? false) || key === mine,
       })
-    })
+    }
     const timing = this.timing()
     const messages = messagesOf(plain)
       .toArray()
       .slice(-MAX_MESSAGES)
-      .filter((m) => typeof m?.text === 'string' && typeof m.at === 'number' && live.has(m.by))
-      .map((m) => ({ cellName: nameOf.get(m.by) ?? '', at: m.at, text: m.text.slice(0, MAX_TEXT), mine: m.by === mine }))
+      .map((m) => readMessage(this.id, m))
+      .filter((m): m is StoredMessage => m !== undefined && live.has(m.by))
+      .map((m) => ({ cellName: nameOf.get(m.by) ?? '', at: m.at, text: m.text, mine: m.by === mine }))
     const invites: CampaignInviteView[] = []
-    invitesOf(plain).forEach((e, id) => invites.push({ id, label: e.label ?? '', state: e.removed ? 'removed' : stateOf(e), expiresAt: e.expiresAt }))
+    invitesIn(plain).forEach(([id, e]) => invites.push({ id, label: e.label ?? '', state: e.removed ? 'removed' : stateOf(e), expiresAt: e.expiresAt }))
     return {
       name: String(metaOf(plain).get('name') ?? '').slice(0, 200),
       script: String(metaOf(plain).get('script') ?? '').slice(0, MAX_TEXT),
@@ -206,14 +269,17 @@ export class Campaign {
   /** Hold, Resume, Go now, or Schedule (the go instant, `goAt`): signed, for the whole campaign. */
   order(kind: CampaignOrderKind, goAt = Date.now()): void {
     this.writable()
-    giveOrder(this.doc.plain, this.id, this.me, kind, goAt, this.coordinators(), this.readOrder)
+    giveOrder(this.doc.plain, this.id, this.me, kind, goAt, this.timing().seq + 1)
     this.doc.flush()
   }
 
   message(text: string): void {
     this.writable()
     const trimmed = text.trim().slice(0, MAX_TEXT)
-    if (trimmed) messagesOf(this.doc.plain).push([{ by: toBase64Url(this.me.signingPublicKey), at: Date.now(), text: trimmed }])
+    const by = toBase64Url(this.me.signingPublicKey)
+    const at = Date.now()
+    const sig = toBase64Url(sign('campaign-entry', entryBytes(this.id, by, 'message', [at, trimmed]), this.me.signingSecretKey))
+    if (trimmed) messagesOf(this.doc.plain).push([{ by, at, text: trimmed, sig }])
     this.doc.flush()
   }
 
@@ -229,13 +295,14 @@ export class Campaign {
    */
   removeCell(cell: string): void {
     this.writable()
-    const keys: string[] = []
-    cellsOf(this.doc.plain).forEach((e, key) => e?.cell === cell && keys.push(key))
-    if (keys.includes(toBase64Url(this.me.signingPublicKey))) throw new ModelError('not-core', 'A coordinator cannot remove its own cell: leave the campaign instead.')
+    const mine = toBase64Url(this.me.signingPublicKey)
+    // A coordinator that took this cell's id (or never named a cell: its id is its key) goes with it; this phone never removes itself.
+    const keys = [...this.coordinators()].filter((key) => key !== mine && (key === cell || readCell(this.id, key, cellsOf(this.doc.plain).get(key))?.cell === cell))
+    if (keys.length === 0) throw new ModelError('not-core', 'A coordinator cannot remove its own cell: leave the campaign instead.')
     const invites = invitesOf(this.doc.plain)
     this.doc.plain.transact(() => {
       for (const key of keys) removedOf(this.doc.plain).set(key, true)
-      invites.forEach((e, id) => e.redeemedBy && keys.includes(e.redeemedBy) && !e.removed && invites.set(id, { ...e, removed: true }))
+      invitesIn(this.doc.plain).forEach(([id, e]) => e.redeemedBy && keys.includes(e.redeemedBy) && !e.removed && invites.set(id, { ...e, removed: true }))
     })
     this.doc.flush()
     this.close_()
@@ -245,9 +312,8 @@ export class Campaign {
   leave(): void {
     this.writable()
     const mine = toBase64Url(this.me.signingPublicKey)
-    const entry = cellsOf(this.doc.plain).get(mine)
-    if (entry) cellsOf(this.doc.plain).set(mine, { ...entry, left: true })
-    this.doc.flush()
+    const entry = readCell(this.id, mine, cellsOf(this.doc.plain).get(mine))
+    this.putCell({ cell: entry?.cell ?? mine, name: entry?.name ?? '', timeZone: entry?.timeZone ?? 'UTC', left: true })
   }
 
   // --- internals ---------------------------------------------------------------------
@@ -256,12 +322,19 @@ export class Campaign {
     if (!this.doc.canWrite || this.view().removed) throw new ModelError('not-core', 'This cell is no longer in the campaign.')
   }
 
-  /** Coordinators removed or gone: by the removals recorded, by leaving, and by every settled closure. */
+  /** Coordinators removed or gone: by the removals recorded, by leaving (signed), and by every settled closure. */
   private gone(): Set<string> {
     const out = new Set<string>(this.doc.removedWriters())
     removedOf(this.doc.plain).forEach((_, k) => out.add(k))
-    cellsOf(this.doc.plain).forEach((e, k) => e?.left && out.add(k))
+    cellsOf(this.doc.plain).forEach((e, k) => readCell(this.id, k, e)?.left && out.add(k))
     return out
+  }
+
+  private putCell(e: Omit<CellEntry, 'sig'>): void {
+    const mine = toBase64Url(this.me.signingPublicKey)
+    const sig = toBase64Url(sign('campaign-entry', entryBytes(this.id, mine, 'cell', cellFields(e)), this.me.signingSecretKey))
+    cellsOf(this.doc.plain).set(mine, { ...e, sig })
+    this.doc.flush()
   }
 
   private close_(): void {
@@ -278,13 +351,23 @@ export class Campaign {
       // This cell's entry says what its core lets the others see, and follows its time zone.
       const mine = toBase64Url(this.me.signingPublicKey)
       const want = this.side.cell()
-      const have = cellsOf(plain).get(mine)
+      const have = readCell(this.id, mine, cellsOf(plain).get(mine))
       if (!have?.left && (have?.cell !== want.cell || have.name !== want.name || have.timeZone !== want.timeZone)) {
-        cellsOf(plain).set(mine, { cell: want.cell, name: want.name, timeZone: want.timeZone })
-        this.doc.flush()
+        this.putCell({ cell: want.cell, name: want.name.slice(0, 200), timeZone: want.timeZone })
       }
-      // A cell removed or gone, still reading: the first coordinator to notice ends the epoch.
-      if (this.doc.canClose && stillNeedsClosing(this.doc, this.gone())) this.close_()
+      // A cell removed or gone, still reading: one coordinator ends the epoch. The first by key does
+      // it at once; the others only if it has not after a while (it may be offline), so a leave
+      // does not split the campaign into as many epochs as coordinators saw it.
+      if (this.doc.canClose && stillNeedsClosing(this.doc, this.gone())) {
+        const first = [...this.coordinators()].sort()[0]
+        if (first === mine) this.close_()
+        else if (this.leaveTimer === undefined) {
+          this.leaveTimer = setTimeout(() => {
+            this.leaveTimer = undefined
+            if (!this.closed && this.doc.canClose && stillNeedsClosing(this.doc, this.gone())) this.close_()
+          }, LEAVE_CLOSE_AFTER_MS * (1 + Math.random()))
+        }
+      }
     }
     this.side.apply(this.timing())
     this.side.changed()

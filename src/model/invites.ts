@@ -10,7 +10,7 @@
 // cut off from each other during the settle window could each admit one joiner; the
 // core would then remove one (SECURITY.md, known limits).
 import * as Y from 'yjs'
-import { fromBase64Url, identityFromSeed, toBase64Url, type DeviceIdentity, type PublicIdentity, type SecretKey } from '../crypto'
+import { fromBase64Url, identityFromSeed, IDENTITY_SEED_BYTES, toBase64Url, type DeviceIdentity, type PublicIdentity, type SecretKey } from '../crypto'
 import type { SecureDoc } from '../doc'
 import { ownSockets, releaseSockets, type SealedTopic } from '../transport'
 import type { DocAccess } from './access'
@@ -47,6 +47,41 @@ export const SETTLE_MS = 1500
 const LOBBY_GRACE_MS = 24 * 3600_000
 
 export const invitesOf = (plan: Y.Doc): Y.Map<InviteEntry> => plan.getMap<InviteEntry>('invites')
+
+const TIERS: readonly InviteTier[] = ['core', 'participant', 'remote', 'cell']
+const b64Length = (v: unknown): number => {
+  try {
+    return typeof v === 'string' ? fromBase64Url(v).length : -1
+  } catch {
+    return -1
+  }
+}
+
+/**
+ * Whether an entry is one an honest phone could have written: every writer of the document can put
+ * anything in the map, and a malformed entry must not stop a phone from opening its action.
+ */
+export function wellFormedInvite(e: unknown): e is InviteEntry {
+  const x = e as Partial<InviteEntry> | null
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    TIERS.includes(x.tier as InviteTier) &&
+    b64Length(x.secret) === 32 &&
+    b64Length(x.answerer) === IDENTITY_SEED_BYTES &&
+    Number.isSafeInteger(x.expiresAt) &&
+    (x.label === undefined || typeof x.label === 'string') &&
+    (x.redeemedBy === undefined || b64Length(x.redeemedBy) === 32) &&
+    (x.redeemedBox === undefined || b64Length(x.redeemedBox) === 32)
+  )
+}
+
+/** The document's invites that are well formed, by id. */
+export function invitesIn(doc: Y.Doc): [string, InviteEntry][] {
+  const out: [string, InviteEntry][] = []
+  invitesOf(doc).forEach((e, id) => wellFormedInvite(e) && out.push([id, e]))
+  return out
+}
 
 export function stateOf(entry: InviteEntry, now = Date.now()): InviteState {
   if (entry.revoked) return 'revoked'
@@ -151,6 +186,11 @@ export class InviteDesk {
     private readonly signalingUrls: readonly string[],
     /** Everyone removed from the action (signing keys, base64url): refused in every lobby, for good. */
     private readonly removed: () => ReadonlySet<string>,
+    /**
+     * Bounds on the lobbies a writer's entries can open (each is a connection to the server): the
+     * most at once, and how far ahead an invite may expire.
+     */
+    private readonly bounds: { maxLobbies: number; maxValidMs: number } = { maxLobbies: Number.POSITIVE_INFINITY, maxValidMs: Number.POSITIVE_INFINITY },
   ) {
     invitesOf(plan.plain).observe(this.sync)
     this.refresh()
@@ -164,13 +204,14 @@ export class InviteDesk {
 
   private refresh(): void {
     const now = Date.now()
-    invitesOf(this.plan.plain).forEach((entry, id) => {
+    for (const [id, entry] of invitesIn(this.plan.plain)) {
       this.observe(id, entry.redeemedBy, now)
       // Used and withdrawn invites keep listening for a while: a joiner must hear why it cannot join.
-      const listening = entry.expiresAt + LOBBY_GRACE_MS > now
-      if (listening && !this.lobbies.has(id)) this.open(id, fromBase64Url(entry.secret) as SecretKey, identityFromSeed(fromBase64Url(entry.answerer)))
+      const listening = entry.expiresAt + LOBBY_GRACE_MS > now && entry.expiresAt <= now + this.bounds.maxValidMs
+      const room = this.lobbies.size < this.bounds.maxLobbies
+      if (listening && room && !this.lobbies.has(id)) this.open(id, fromBase64Url(entry.secret) as SecretKey, identityFromSeed(fromBase64Url(entry.answerer)))
       if (!listening && this.lobbies.has(id)) this.closeLobby(id)
-    })
+    }
   }
 
   private observe(id: string, claim: string | undefined, now: number): void {
@@ -205,7 +246,7 @@ export class InviteDesk {
     const { lobby, secret, answerer } = channel
     const invites = invitesOf(this.plan.plain)
     const entry = invites.get(id)
-    if (!entry || !this.plan.canWrite) return
+    if (!wellFormedInvite(entry) || !this.plan.canWrite) return
     const joiner = toBase64Url(request.joiner.signingPublicKey)
     const now = Date.now()
     // A removed member is out for good, whatever link it uses; and whoever opens the invite
@@ -250,6 +291,8 @@ export function actionAdmission(docs: { plan: SecureDoc; brief: SecureDoc; remot
     const now = access()
     const brief = joinerAccess(docs.brief, now.brief, joiner)
     if (tier === 'participant') return { tier, admittedBy: me, brief }
+    // A campaign invite has no place in a plan: whoever wrote one gets nothing through it.
+    if (tier === 'cell') return { tier, admittedBy: me }
     const remote = docs.remote && now.remote ? joinerAccess(docs.remote, now.remote, joiner) : undefined
     if (tier === 'remote') return { tier, admittedBy: me, ...(remote ? { remote } : {}) }
     return { tier, admittedBy: me, plan: joinerAccess(docs.plan, now.plan, joiner), brief, ...(remote ? { remote } : {}) }

@@ -431,7 +431,11 @@ export class Phone {
     const briefDoc = await openDoc(record.brief)
     const remoteDoc = record.plan && record.remote ? await openDoc(record.remote) : undefined
     const seat = record.campaign
-    const campaignDoc = record.plan && seat ? await SecureDoc.open({ docId: seat.access.docId, keys: seat.access.keys, roster: seat.access.roster, identity: identityFromSeed(seat.identitySeed), store: this.vault.docStore }) : undefined
+    // Whatever the campaign holds, it must never keep the cell's own action from opening.
+    const campaignDoc =
+      record.plan && seat
+        ? await SecureDoc.open({ docId: seat.access.docId, keys: seat.access.keys, roster: seat.access.roster, identity: identityFromSeed(seat.identitySeed), store: this.vault.docStore }).catch(() => undefined)
+        : undefined
     const session = new ActionSession(record, planDoc, briefDoc, identity, this.baseTransport.signalingUrls, this.transport, (r) => this.save(r), (r) => void this.reopen(r), {
       ...(remoteDoc ? { remoteDoc } : {}),
       ...(campaignDoc ? { campaignDoc } : {}),

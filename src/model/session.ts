@@ -10,7 +10,7 @@ import { BriefEditor, BriefView, wipeAt, type ArmedWays, type BriefField, type B
 import { ackMessage, checkinMessage, checkinTopic, isAckFor, readCheckin } from './checkin'
 import { GoClock, type ClockVerdict } from './clock'
 import { ModelError } from './errors'
-import { actionAdmission, addInvite, InviteDesk, invitesOf, joinerOf, linkOf, reissueOpenInvites, revokeInvite, stateOf, type InviteState } from './invites'
+import { actionAdmission, addInvite, InviteDesk, invitesIn, invitesOf, joinerOf, linkOf, reissueOpenInvites, revokeInvite, stateOf, type InviteState } from './invites'
 import { inviteUrl, type InviteTier } from './invite-link'
 import { PlanView, type CoreStage } from './plan'
 import { MAX_MARSHALS, QUICKNET, type DrandChain } from './ways'
@@ -279,14 +279,24 @@ export class ActionSession {
     // meet in the room of the epoch they share, where their closures settle alike. Those
     // relays only answer catch-up: sending each new frame there live would show a removed
     // member, as it happens, that the action goes on.
-    const previous = (doc: SecureDoc, a: DocAccess): RoomLink[] =>
+    const previous = (doc: SecureDoc, a: DocAccess, over = transport): RoomLink[] =>
       epochs(a)
         .slice(1, PREVIOUS_ROOMS + 1)
-        .map((e) => new RoomLink(doc, a.keys.get(e)!, { ...transport, relayLive: false }))
-    const briefLink = new RoomLink(this.briefDoc, newest(record.brief), transport)
-    this.links = [briefLink, ...previous(this.briefDoc, record.brief)]
-    if (this.remoteDoc && record.remote) this.links.push(new RoomLink(this.remoteDoc, newest(record.remote), transport), ...previous(this.remoteDoc, record.remote))
-    if (record.campaign) this.campaignSeat?.connect(record.campaign.access, transport)
+        .map((e) => new RoomLink(doc, a.keys.get(e)!, { ...over, relayLive: false }))
+    // The remote brief's rooms run through the server relay only: no WebRTC between remote
+    // supporters and core phones, so a remote supporter never learns a core phone's address.
+    const remoteTransport = { ...transport, mesh: false }
+    const briefTransport = record.role === 'remote' ? remoteTransport : transport
+    const briefLink = new RoomLink(this.briefDoc, newest(record.brief), briefTransport)
+    this.links = [briefLink, ...previous(this.briefDoc, record.brief, briefTransport)]
+    if (this.remoteDoc && record.remote) this.links.push(new RoomLink(this.remoteDoc, newest(record.remote), remoteTransport), ...previous(this.remoteDoc, record.remote, remoteTransport))
+    if (record.campaign) {
+      try {
+        this.campaignSeat?.connect(record.campaign.access, transport)
+      } catch {
+        // A campaign its coordinators filled with something this phone cannot use: the action goes on without it.
+      }
+    }
     const briefKey = newest(record.brief)
     // Check-ins share the brief room's sockets: same people, same tier, nothing new to link.
     if (this.planDoc && record.plan) {
@@ -362,8 +372,8 @@ export class ActionSession {
     if (!this.planDoc) return []
     const out: InviteSummary[] = []
     const replacements = new Set<string>()
-    invitesOf(this.planDoc.plain).forEach((e) => e.replacedBy && replacements.add(e.replacedBy))
-    invitesOf(this.planDoc.plain).forEach((e, id) =>
+    invitesIn(this.planDoc.plain).forEach(([, e]) => e.replacedBy && replacements.add(e.replacedBy))
+    invitesIn(this.planDoc.plain).forEach(([id, e]) =>
       out.push({ id, tier: e.tier, label: e.label ?? '', state: e.removed ? 'removed' : stateOf(e), expiresAt: e.expiresAt, replaces: replacements.has(id), vouchedBy: e.vouchedBy }),
     )
     return out.sort((a, b) => a.expiresAt - b.expiresAt)
@@ -420,10 +430,19 @@ export class ActionSession {
 
   hold(): void {
     this.setGoState('held')
+    this.ownGoState()
   }
 
   resume(): void {
     this.setGoState('scheduled')
+    this.ownGoState()
+  }
+
+  /** The core decided hold or resume itself: a campaign's Go now or Resume no longer overrides it. */
+  private ownGoState(): void {
+    if (!this.planDoc?.canWrite || cellOf(this.planDoc).get('campaignHeld') !== true) return
+    cellOf(this.planDoc).delete('campaignHeld')
+    this.planDoc.flush()
   }
 
   /** Moves go later by `minutes` (before go only). */
@@ -465,7 +484,7 @@ export class ActionSession {
     const out = new Map<string, string>()
     if (!this.planDoc) return out
     const removed = this.removedKeys()
-    invitesOf(this.planDoc.plain).forEach((e) => {
+    invitesIn(this.planDoc.plain).forEach(([, e]) => {
       if (e.tier === 'participant' && e.redeemedBy && !e.removed && !removed.has(e.redeemedBy)) out.set(e.redeemedBy, e.label ?? '')
     })
     return out
@@ -498,7 +517,7 @@ export class ActionSession {
   coreMembers(): { id: string; label: string; me: boolean; invited: boolean }[] {
     if (!this.planDoc) return []
     const labels = new Map<string, string>()
-    invitesOf(this.planDoc.plain).forEach((e) => e.redeemedBy && e.tier === 'core' && labels.set(e.redeemedBy, e.label))
+    invitesIn(this.planDoc.plain).forEach(([, e]) => e.redeemedBy && e.tier === 'core' && labels.set(e.redeemedBy, e.label))
     const mine = toBase64Url(this.me.signingPublicKey)
     return this.planDoc.writers().map((w) => {
       const id = toBase64Url(w.signingPublicKey)
@@ -525,14 +544,14 @@ export class ActionSession {
     const invites = invitesOf(planDoc.plain)
     planDoc.plain.transact(() => {
       const voucherIds = new Set<string>()
-      invites.forEach((e, id) => {
+      invitesIn(planDoc.plain).forEach(([id, e]) => {
         if (e.redeemedBy && gone.includes(e.redeemedBy)) {
           voucherIds.add(id)
           if (!e.removed) invites.set(id, { ...e, removed: true })
         }
       })
       // What they could still pass on is withdrawn with them.
-      invites.forEach((e, id) => e.vouchedBy && voucherIds.has(e.vouchedBy) && stateOf(e) === 'open' && invites.set(id, { ...e, revoked: true }))
+      invitesIn(planDoc.plain).forEach(([id, e]) => e.vouchedBy && voucherIds.has(e.vouchedBy) && stateOf(e) === 'open' && invites.set(id, { ...e, revoked: true }))
       for (const id of voucherIds) this.dropVouchBox(id)
       for (const k of gone) removedOf(planDoc).set(k, tier)
     })
@@ -562,7 +581,7 @@ export class ActionSession {
     if (!voucher || voucher.tier !== 'participant' || !voucher.redeemedBy || !voucher.redeemedBox || voucher.removed || this.removedKeys().has(voucher.redeemedBy)) {
       throw new ModelError('not-participant', 'Only a participant who joined and was not removed can pass on invites.')
     }
-    const open = [...invites.values()].filter((e) => e.vouchedBy === inviteId && stateOf(e) === 'open').length
+    const open = invitesIn(planDoc.plain).filter(([, e]) => e.vouchedBy === inviteId && stateOf(e) === 'open').length
     if (!Number.isInteger(count) || count < 1 || open + count > MAX_VOUCHES) {
       throw new ModelError('bad-quorum', `A participant can hold at most ${MAX_VOUCHES} open invites to pass on.`)
     }
@@ -573,7 +592,7 @@ export class ActionSession {
   /** Core: how many open invites each participant may still pass on, by the invite that admitted it. */
   vouchesOpen(inviteId: string): number {
     if (!this.planDoc) return 0
-    return [...invitesOf(this.planDoc.plain).values()].filter((e) => e.vouchedBy === inviteId && stateOf(e) === 'open').length
+    return invitesIn(this.planDoc.plain).filter(([, e]) => e.vouchedBy === inviteId && stateOf(e) === 'open').length
   }
 
   /** Participant: the invites the core let this phone pass on, as links (those not yet expired). */
@@ -601,7 +620,7 @@ export class ActionSession {
     const branch = new Set([inviteId])
     for (let grew = true; grew; ) {
       grew = false
-      invites.forEach((e, id) => e.vouchedBy && branch.has(e.vouchedBy) && !branch.has(id) && branch.add(id) && (grew = true))
+      invitesIn(this.corePlan().plain).forEach(([id, e]) => e.vouchedBy && branch.has(e.vouchedBy) && !branch.has(id) && branch.add(id) && (grew = true))
     }
     const keys: string[] = []
     for (const id of branch) {
@@ -760,11 +779,21 @@ export class ActionSession {
     const b = this.brief.read()
     m.set('applied', t.order.id)
     this.planDoc.flush()
-    if (b.state === 'called-off') return
+    // A cell its own core called off, or held, stays so: the campaign times cells, it does not overrule their cores.
+    const heldByCampaign = m.get('campaignHeld') === true
+    if (b.state === 'called-off' || (b.state === 'held' && !heldByCampaign)) return
     if (t.state === 'went') return this.goNow()
     if (t.goAt !== undefined && b.goAt !== t.goAt) this.setTimes({ goAt: t.goAt })
-    if (t.state === 'held' && t.order.kind === 'hold' && b.state === 'scheduled' && m.get('ignoreHold') !== true) this.hold()
-    if (t.state === 'scheduled' && t.order.kind === 'resume' && b.state === 'held') this.resume()
+    if (t.state === 'held' && t.order.kind === 'hold' && b.state === 'scheduled' && m.get('ignoreHold') !== true) {
+      this.setGoState('held')
+      m.set('campaignHeld', true)
+      this.planDoc.flush()
+    }
+    if (t.state === 'scheduled' && t.order.kind === 'resume' && heldByCampaign) {
+      this.setGoState('scheduled')
+      m.delete('campaignHeld')
+      this.planDoc.flush()
+    }
   }
 
 
@@ -773,7 +802,7 @@ export class ActionSession {
     const out = new Set<string>([...this.briefDoc.removedWriters(), ...(this.planDoc?.removedWriters() ?? []), ...(this.remoteDoc?.removedWriters() ?? [])])
     if (this.planDoc) {
       removedOf(this.planDoc).forEach((_, k) => out.add(k))
-      invitesOf(this.planDoc.plain).forEach((e) => e.removed && e.redeemedBy && out.add(e.redeemedBy))
+      invitesIn(this.planDoc.plain).forEach(([, e]) => e.removed && e.redeemedBy && out.add(e.redeemedBy))
     }
     return out
   }
@@ -783,7 +812,7 @@ export class ActionSession {
     const readers: PublicIdentity[] = []
     if (tier !== 'plan' && this.planDoc) {
       const reads = tier === 'brief' ? 'participant' : 'remote'
-      invitesOf(this.planDoc.plain).forEach((e) => {
+      invitesIn(this.planDoc.plain).forEach(([, e]) => {
         const joiner = e.tier === reads ? joinerOf(e) : undefined
         if (joiner) readers.push(joiner)
       })
@@ -810,6 +839,8 @@ export class ActionSession {
     this.resealStages()
     this.editor().setCheckinKey(plan.renewCheckinKeys().boxPublicKey)
     reissueOpenInvites(this.planDoc!, this.me)
+    // Vouched links were among them: each voucher's box gets the new ones.
+    for (const voucher of [...vouchBoxesOf(this.planDoc!).keys()]) this.resealVouches(voucher)
     this.planDoc!.flush()
     this.briefDoc.flush()
   }
@@ -1012,7 +1043,7 @@ export class ActionSession {
         const setting = plan.quorumSetting()
         const identities = new Map<string, PublicIdentity>()
         const removed = this.removedKeys()
-        invitesOf(this.planDoc.plain).forEach((e) => {
+        invitesIn(this.planDoc.plain).forEach(([, e]) => {
           const joiner = e.tier === 'participant' && !e.removed ? joinerOf(e) : undefined
           if (joiner && e.redeemedBy && !removed.has(e.redeemedBy)) identities.set(e.redeemedBy, joiner)
         })

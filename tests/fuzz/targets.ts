@@ -382,7 +382,7 @@ export const targets: readonly FuzzTarget[] = [
     const campaign = newDoc()
     const me = newIdentity()
     const doc = new Y.Doc()
-    const order = giveOrder(doc, campaign, me, 'schedule', 1_900_000_000_000, new Set())
+    const order = giveOrder(doc, campaign, me, 'schedule', 1_900_000_000_000, 1)
     const valid = fromBase64Url(ordersOf(doc).get(order.id)!)
     return {
       arbitrary: bytesOrMutated(valid, 256),

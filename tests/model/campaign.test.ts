@@ -5,12 +5,13 @@
 // or numbered to stay last forever, and a removed cell with its old key.
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { identityFromSeed, newIdentity, toBase64Url, type DeviceIdentity, type SecretKey } from '../../src/crypto'
+import { identityFromSeed, newIdentity, publicPart, toBase64Url, type DeviceIdentity, type SecretKey } from '../../src/crypto'
 import { FrameKind, sealFrame, type SecureDoc } from '../../src/doc'
-import { InviteLinkError, type ActionSession, type Phone } from '../../src/model'
+import { InviteLinkError, Phone, type ActionSession } from '../../src/model'
+import { invitesOf, type InviteEntry } from '../../src/model/invites'
 import { campaignTiming, giveOrder, ordersOf } from '../../src/model/campaign-order'
 import { startSignaling, waitFor, type Harness } from '../server/helpers'
-import { newPhone, ORIGIN, revealed, sessionOf, type TestPhone } from './phones'
+import { newPhone, ORIGIN, PASSPHRASE, revealed, sessionOf, type TestPhone } from './phones'
 
 let harness: Harness | undefined
 const phones: Phone[] = []
@@ -152,13 +153,13 @@ describe('campaigns', () => {
     // 1. Someone holding the campaign key (a participant who saw a coordinator's phone) but no
     // coordinator: its frame, carrying its own signed Go now, is refused outright.
     const mallory = newIdentity()
-    const forged = craftedFrame(doc, key, mallory, 1, (d) => giveOrder(d, campaignId, mallory, 'go', Date.now(), new Set([toBase64Url(mallory.signingPublicKey)])))
+    const forged = craftedFrame(doc, key, mallory, 1, (d) => giveOrder(d, campaignId, mallory, 'go', Date.now(), ldn.s().campaign()!.timing.seq + 1))
     expect(doc.receive(forged)).not.toBe('accepted')
 
     // 2. A coordinator's frame that carries an order signed by someone else: the frame counts, the order does not.
     const dcMe = dc.phone.get(dc.s().id)
     const dcDoc = dcMe.campaignDoc!
-    dcDoc.plain.transact(() => giveOrder(dcDoc.plain, campaignId, mallory, 'go', Date.now(), new Set([toBase64Url(mallory.signingPublicKey), ...coordinators])))
+    dcDoc.plain.transact(() => giveOrder(dcDoc.plain, campaignId, mallory, 'go', Date.now(), dc.s().campaign()!.timing.seq + 1))
     dcDoc.flush()
     await waitFor(() => ordersOf(doc.plain).size === 2, 'the relayed order arrived', T)
     expect(ldn.s().campaign()!.timing.state).toBe('scheduled')
@@ -166,7 +167,7 @@ describe('campaigns', () => {
     // 3. An order replayed from another campaign (same coordinator, other campaign id) does not verify here.
     const other = new Y.Doc()
     const ldnId = newIdentity()
-    const o = giveOrder(other, campaignId.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) as typeof campaignId, ldnId, 'go', Date.now(), new Set())
+    const o = giveOrder(other, campaignId.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) as typeof campaignId, ldnId, 'go', Date.now(), 2)
     ordersOf(doc.plain).set(`${o.seq}.${o.by}`, ordersOf(other).get(o.id)!)
     expect(campaignTiming(doc.plain, campaignId, new Set([...coordinators, o.by])).state).toBe('scheduled')
     ordersOf(doc.plain).delete(`${o.seq}.${o.by}`)
@@ -175,10 +176,9 @@ describe('campaigns', () => {
     const nboSeat = nbo.s()
     const nboSigner = identityFromSeed(nboSeat.access.campaign!.identitySeed)
     const seqAhead = campaignTiming(doc.plain, campaignId, coordinators).seq + 50
-    // Signed by a real coordinator, after a made-up history that puts its counter 50 ahead.
+    // Signed by a real coordinator, its counter 50 ahead.
     const fakeSeen = new Y.Doc()
-    for (let i = 0; i < seqAhead - 1; i++) giveOrder(fakeSeen, campaignId, nboSigner, 'resume', 0, new Set([toBase64Url(nboSigner.signingPublicKey)]))
-    const ahead = giveOrder(fakeSeen, campaignId, nboSigner, 'hold', 0, new Set([toBase64Url(nboSigner.signingPublicKey)]))
+    const ahead = giveOrder(fakeSeen, campaignId, nboSigner, 'hold', 0, seqAhead)
     expect(ahead.seq).toBe(seqAhead)
     const nboDoc = nboSeat.campaignDoc!
     nboDoc.plain.transact(() => ordersOf(nboDoc.plain).set(ahead.id, ordersOf(fakeSeen).get(ahead.id)!))
@@ -197,7 +197,7 @@ describe('campaigns', () => {
     dc.s().removeCell(nboCell)
     await waitFor(() => ldn.s().campaign()!.cells.length === 2 && ldn.s().campaignDoc!.epoch === 1, 'London sees Nairobi gone, new epoch', T)
     await waitFor(() => nbo.s().campaign()!.removed, 'Nairobi knows it was removed', T)
-    const late = craftedFrame(doc, oldKey, nboSigner, 10_000, (d) => giveOrder(d, campaignId, nboSigner, 'go', Date.now(), coordinators))
+    const late = craftedFrame(doc, oldKey, nboSigner, 10_000, (d) => giveOrder(d, campaignId, nboSigner, 'go', Date.now(), ldn.s().campaign()!.timing.seq + 1))
     expect(ldn.s().campaignDoc!.receive(late)).not.toBe('accepted')
     expect(() => nbo.s().campaignOrder('go')).toThrow()
     await new Promise((r) => setTimeout(r, 1500))
@@ -208,4 +208,121 @@ describe('campaigns', () => {
     await waitFor(() => ldn.s().brief.isReleased(ldn.s().stages()[0]!.id), 'London goes on the campaign go', T)
     expect(nbo.s().brief.isReleased(nbo.s().stages()[0]!.id)).toBe(false)
   }, 150_000)
+})
+
+describe('campaigns, attacked by a coordinator', () => {
+  it('junk in the campaign’s invites never keeps another cell’s action from opening', async () => {
+    harness = await startSignaling()
+    const { dc, ldn } = await threeCells(harness.url)
+    const doc = dc.s().campaignDoc!
+    doc.plain.transact(() => {
+      invitesOf(doc.plain).set('junk', null as unknown as InviteEntry)
+      invitesOf(doc.plain).set('bogus', { secret: '%%%', answerer: '%%%', tier: 'core', expiresAt: 4e12, label: 'x', createdBy: 'x' })
+    })
+    doc.flush()
+    await waitFor(() => invitesOf(ldn.s().campaignDoc!.plain).has('bogus'), 'the junk arrived', T)
+    expect(ldn.s().campaign()!.cells).toHaveLength(3)
+    await ldn.phone.lock()
+    phones.splice(phones.indexOf(ldn.phone), 1)
+    const again = await Phone.unlock(ldn.db, PASSPHRASE, ldn.transport)
+    phones.push(again)
+    expect(again.unreadable).toBe(0)
+    expect(again.list()).toHaveLength(1)
+    expect(again.get(again.list()[0]!.id).campaign()!.cells).toHaveLength(3)
+  }, 120_000)
+
+  it('a writer a coordinator slipped in shows as a cell and is removed like one; its orders then count for nothing', async () => {
+    harness = await startSignaling()
+    const { dc, ldn, nbo } = await threeCells(harness.url)
+    const puppet = newIdentity()
+    nbo.s().campaignDoc!.addWriter(publicPart(puppet))
+    nbo.s().campaignDoc!.flush()
+    await waitFor(() => ldn.s().campaign()!.cells.length === 4, 'the unnamed writer shows on London', T)
+    const unnamed = ldn.s().campaign()!.cells.find((c) => c.name === '')!
+    expect(unnamed.cell).toBe(toBase64Url(puppet.signingPublicKey))
+    ldn.s().removeCell(unnamed.cell)
+    await waitFor(() => dc.s().campaign()!.cells.length === 3 && dc.s().campaignDoc!.epoch === 1, 'removed everywhere, new epoch', T)
+    const campaignId = dc.s().access.campaign!.access.docId
+    const frame = craftedFrame(dc.s().campaignDoc!, newestCampaignKey(nbo.s()), puppet, 1, (d) => giveOrder(d, campaignId, puppet, 'go', Date.now(), dc.s().campaign()!.timing.seq + 1))
+    expect(dc.s().campaignDoc!.receive(frame)).not.toBe('accepted')
+    expect(dc.s().campaign()!.timing.state).not.toBe('went')
+  }, 120_000)
+
+  it('a coordinator away during a removal finds it on return, and the removed cell’s old key moves nothing', async () => {
+    harness = await startSignaling()
+    const { dc, ldn, nbo } = await threeCells(harness.url)
+    const goAt = Date.now() + 3600_000
+    dc.s().campaignOrder('schedule', goAt)
+    await waitFor(() => ldn.s().brief.read().goAt === goAt, 'London scheduled', T)
+    const nboKey = newestCampaignKey(nbo.s())
+    const nboSigner = identityFromSeed(nbo.s().access.campaign!.identitySeed)
+    // London is away, and so is Nairobi (which would otherwise hand London the closure itself).
+    for (const away of [ldn, nbo]) {
+      await away.phone.lock()
+      phones.splice(phones.indexOf(away.phone), 1)
+    }
+    dc.s().removeCell(dc.s().campaign()!.cells.find((c) => c.name === 'NBO')!.cell)
+    await waitFor(() => dc.s().campaignDoc!.epoch === 1, 'DC in the new epoch', T)
+    const back = await Phone.unlock(ldn.db, PASSPHRASE, ldn.transport)
+    phones.push(back)
+    const l = back.get(back.list()[0]!.id)
+    await waitFor(() => back.get(l.id).campaignDoc!.epoch === 1 && back.get(l.id).campaign()!.cells.length === 2, 'London finds the removal in the old room', 30_000)
+    const s = back.get(l.id)
+    const campaignId = s.access.campaign!.access.docId
+    const late = craftedFrame(s.campaignDoc!, nboKey, nboSigner, 5_000, (d) => giveOrder(d, campaignId, nboSigner, 'go', Date.now(), s.campaign()!.timing.seq + 1))
+    s.campaignDoc!.receive(late)
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(back.get(l.id).campaign()!.timing.state).toBe('scheduled')
+    expect(back.get(l.id).brief.isReleased(back.get(l.id).stages()[0]!.id)).toBe(false)
+    dc.s().campaignOrder('go')
+    await waitFor(() => back.get(l.id).brief.isReleased(back.get(l.id).stages()[0]!.id), 'London follows DC’s go in the new epoch', T)
+  }, 150_000)
+
+  it('a cell that leaves takes no other coordinator’s order with it, and the campaign stays one', async () => {
+    harness = await startSignaling()
+    const { dc, ldn, nbo } = await threeCells(harness.url)
+    const goAt = Date.now() + 3600_000
+    dc.s().campaignOrder('schedule', goAt)
+    await waitFor(() => nbo.s().campaign()!.timing.seq === 1, 'Nairobi saw the schedule', T)
+    nbo.s().campaignOrder('schedule', goAt + 60_000)
+    await waitFor(() => ldn.s().campaign()!.timing.seq === 2, 'London saw both', T)
+    ldn.s().campaignOrder('hold')
+    for (const c of [dc, nbo]) await waitFor(() => c.s().campaign()!.timing.state === 'held', 'held everywhere', T)
+    nbo.s().leaveCampaign()
+    await waitFor(() => dc.s().campaign()!.cells.length === 2 && ldn.s().campaign()!.cells.length === 2, 'Nairobi gone', T)
+    for (const c of [dc, ldn]) expect(c.s().campaign()!.timing.state).toBe('held')
+    await waitFor(() => dc.s().campaignDoc!.epoch === 1 && ldn.s().campaignDoc!.epoch === 1, 'one new epoch', 40_000)
+    dc.s().campaignMessage('still one campaign')
+    await waitFor(() => ldn.s().campaign()!.messages.some((m) => m.text === 'still one campaign'), 'London hears DC in the new epoch', T)
+    dc.s().campaignOrder('resume')
+    await waitFor(() => ldn.s().brief.read().state === 'scheduled' && ldn.s().campaign()!.timing.state === 'scheduled', 'resumed', T)
+  }, 150_000)
+
+  it('a coordinator cannot rename another cell, speak in its name, or make it leave; a cell’s own hold stands against the campaign’s Go now', async () => {
+    harness = await startSignaling()
+    const { dc, ldn, nbo } = await threeCells(harness.url)
+    const dcKey = toBase64Url(identityFromSeed(dc.s().access.campaign!.identitySeed).signingPublicKey)
+    const doc = nbo.s().campaignDoc!
+    doc.plain.transact(() => {
+      const cells = doc.plain.getMap<unknown>('cells')
+      const had = cells.get(dcKey) as Record<string, unknown>
+      cells.set(dcKey, { ...had, name: 'TRAITORS', left: true })
+      doc.plain.getArray<unknown>('messages').push([{ by: dcKey, at: Date.now(), text: 'DC says: go early', sig: 'AAAA' }])
+    })
+    doc.flush()
+    await waitFor(() => JSON.stringify(ldn.s().campaignDoc!.plain.toJSON()).includes('TRAITORS'), 'the forgery arrived', T)
+    const view = ldn.s().campaign()!
+    // Washington's own signed entry no longer verifies under the forgery: it shows unnamed, never renamed, and still in.
+    expect(view.cells.some((c) => c.name === 'TRAITORS')).toBe(false)
+    expect(view.cells).toHaveLength(3)
+    expect(view.messages.some((m) => m.text.includes('go early'))).toBe(false)
+
+    // Washington's core holds its own action; the campaign's Go now does not overrule it.
+    dc.s().hold()
+    nbo.s().campaignOrder('go')
+    await waitFor(() => ldn.s().brief.isReleased(ldn.s().stages()[0]!.id), 'London goes', T)
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(dc.s().brief.read().state).toBe('held')
+    expect(dc.s().brief.isReleased(dc.s().stages()[0]!.id)).toBe(false)
+  }, 120_000)
 })
