@@ -7,7 +7,9 @@ import { isLocale, locale, phoneLocale, setLocale, t, type MessageId } from './i
 import { Home, type JoinStatus } from './screens/Home'
 import { Passphrase, type Invitation } from './screens/Passphrase'
 import { Brief } from './screens/Brief'
-import { later } from './screens/later'
+import { Remote } from './screens/Remote'
+import type { EnterCampaign } from './screens/Campaign'
+import { later, withLaterWords } from './screens/later'
 import type { RunningBuild } from './updates'
 
 export type CryptoState = 'loading' | 'ready' | 'failed'
@@ -44,9 +46,9 @@ function applyDiscretion(discreet: boolean): void {
 const isDiscreet = (): boolean => localStorage.getItem(DISCREET_FLAG) === '1'
 
 // Screens a participant never opens, loaded the first time they are (precached for offline use
-// like every file): the first load stays small.
-const Plan = later(() => import('./screens/Plan').then((m) => m.Plan))
-const Settings = later(() => import('./screens/Settings').then((m) => m.Settings))
+// like every file), with their words: the first load stays small.
+const Plan = later(() => withLaterWords(import('./screens/Plan')).then((m) => m.Plan))
+const Settings = later(() => withLaterWords(import('./screens/Settings')).then((m) => m.Settings))
 
 const HIDDEN_LOCK_MS = 60_000
 
@@ -105,7 +107,10 @@ export function App({ crypto, buildId, running, model }: AppProps) {
   const describe = (code: string | undefined): void => {
     if (!model || code === undefined) return setInvitation(undefined)
     try {
-      setInvitation({ tier: model.Phone.describeInvite(code).tier })
+      const { tier } = model.Phone.describeInvite(code)
+      // A campaign's invite joins an action to a campaign, from that action's plan: not a phone to an action.
+      if (tier === 'cell') throw new model.InviteLinkError('campaign')
+      setInvitation({ tier })
     } catch (e) {
       setInvitation({ problem: errorText(e) })
     }
@@ -174,7 +179,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     setScreen({ name: 'locked' })
     setLockNote(reason)
     // The chosen language is kept in the vault: a locked app speaks the phone's.
-    void setLocale(phoneLocale())
+    void setLocale(phoneLocale(), 'shown')
     await current.lock()
   }
 
@@ -185,7 +190,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
     await current?.panicWipe()
     setDiscreet(false)
     localStorage.clear()
-    void setLocale(phoneLocale())
+    void setLocale(phoneLocale(), 'shown')
     if (model) device.current = await model.openDevice(location)
     setScreen({ name: 'setup' })
   }
@@ -252,7 +257,7 @@ export function App({ crypto, buildId, running, model }: AppProps) {
       return errorText(e)
     }
     const chosen = phone.current.settings.language
-    await setLocale(isLocale(chosen) ? chosen : phoneLocale()).catch(() => undefined)
+    await setLocale(isLocale(chosen) ? chosen : phoneLocale(), 'shown').catch(() => undefined)
     setLockNote(undefined)
     setInvitation(undefined)
     setScreen({ name: 'home' })
@@ -292,9 +297,23 @@ export function App({ crypto, buildId, running, model }: AppProps) {
       )
       break
     case 'plan': {
-      const session = p!.get(screen.id)
+      const { id } = screen
+      const session = p!.get(id)
       const back = (): void => setScreen({ name: 'home' })
-      body = session.role === 'core' ? <Plan key={`${screen.id}:${session.serial}`} session={session} origin={location.origin} back={back} /> : <Brief key={`${screen.id}:${session.serial}`} session={session} back={back} />
+      // Starting or joining a campaign opens the action anew (a new session, so a new key here).
+      const enterCampaign: EnterCampaign = {
+        start: (name, cellName) => p!.startCampaign(id, name, cellName),
+        join: (link, cellName) => p!.joinCampaign(id, link, cellName),
+      }
+      const key = `${id}:${session.serial}`
+      body =
+        session.role === 'core' ? (
+          <Plan key={key} session={session} origin={location.origin} enterCampaign={enterCampaign} back={back} />
+        ) : session.role === 'remote' ? (
+          <Remote key={key} session={session} back={back} />
+        ) : (
+          <Brief key={key} session={session} origin={location.origin} back={back} />
+        )
       break
     }
     case 'settings':

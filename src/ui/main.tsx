@@ -45,8 +45,9 @@ function Root({ updates }: { updates: UpdateSource }) {
 
 const root = document.getElementById('app')
 if (root !== null) {
-  // The phone's language first (its messages are a small precached chunk; English is built in).
-  void setLocale(phoneLocale())
+  // The phone's language first (its first screens' messages are a small precached chunk; English
+  // is built in); the rest of its words load with the screens that say them.
+  void setLocale(phoneLocale(), 'shown')
     .catch(() => undefined)
     .then(() => {
       root.textContent = '' // the static "loading" text from index.html

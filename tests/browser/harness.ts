@@ -67,7 +67,7 @@ export class PhonePage {
   static async open(
     browser: Browser,
     origin: string,
-    { language = 'en', ...options }: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; language?: Locale } = {},
+    { language = 'en', ...options }: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; language?: Locale; timezoneId?: string } = {},
   ): Promise<PhonePage> {
     const context = await browser.newContext({ serviceWorkers: 'allow', locale: PHONE_LANGUAGE[language], ...options })
     context.setDefaultTimeout(WAIT_MS)

@@ -4,3 +4,8 @@ declare module 'catalog:*' {
   const messages: Messages
   export default messages
 }
+declare module 'catalog-later:*' {
+  import type { Messages } from '@lingui/core'
+  const messages: Messages
+  export default messages
+}

@@ -1,11 +1,16 @@
 // The UI's words in the person's language. Messages are ICU MessageFormat in locales/*.json,
 // compiled at build time and formatted by Lingui's runtime; English is built in, every other
 // language loads only when chosen. Dates, times, durations and counts come from Intl.
+//
+// Each language comes in two parts (scripts/catalogs.ts): the first screens' words, and those of
+// the screens that load later (locales/later/: the core's plan, campaigns, settings), which load
+// with those screens (laterMessages), so a phone's first load carries only what it shows first.
 import { setupI18n, type Messages } from '@lingui/core'
 import en from 'catalog:en'
 import type english from './locales/en.json'
+import type laterEnglish from './locales/later/en.json'
 
-export type MessageId = keyof typeof english
+export type MessageId = keyof typeof english | keyof typeof laterEnglish
 export type MessageValues = Readonly<Record<string, string | number>>
 
 export const LOCALES = ['en', 'es', 'zh-Hant', 'ar', 'fa'] as const
@@ -16,15 +21,32 @@ export const LANGUAGE_NAMES: Readonly<Record<Locale, string>> = { en: 'English',
 
 const RIGHT_TO_LEFT: ReadonlySet<Locale> = new Set(['ar', 'fa'])
 
-const catalogs: Readonly<Record<Exclude<Locale, 'en'>, () => Promise<{ default: Messages }>>> = {
-  es: () => import('catalog:es'),
-  'zh-Hant': () => import('catalog:zh-Hant'),
-  ar: () => import('catalog:ar'),
-  fa: () => import('catalog:fa'),
+type Part = 'first' | 'later'
+type Catalog = () => Promise<{ default: Messages }>
+
+const catalogs: Readonly<Record<Locale, Readonly<Record<Part, Catalog>>>> = {
+  en: { first: () => Promise.resolve({ default: en }), later: () => import('catalog-later:en') },
+  es: { first: () => import('catalog:es'), later: () => import('catalog-later:es') },
+  'zh-Hant': { first: () => import('catalog:zh-Hant'), later: () => import('catalog-later:zh-Hant') },
+  ar: { first: () => import('catalog:ar'), later: () => import('catalog-later:ar') },
+  fa: { first: () => import('catalog:fa'), later: () => import('catalog-later:fa') },
 }
 
-const i18n = setupI18n({ locale: 'en', messages: { en } })
+// (A copy: Lingui adds later parts into the object it holds.)
+const i18n = setupI18n({ locale: 'en', messages: { en: { ...en } } })
 const listeners = new Set<() => void>()
+/** The parts in Lingui's hands, as `${locale} ${part}`. */
+const loaded = new Set<string>(['en first'])
+/** A screen that loads later has shown on this page: from then on every language comes with its words too. */
+let laterShown = false
+
+/** Puts part `part` of `l`'s messages in Lingui's hands (once; within one build the chunks are precached). */
+async function load(l: Locale, part: Part): Promise<void> {
+  if (loaded.has(`${l} ${part}`)) return
+  const { default: messages } = await catalogs[l][part]()
+  i18n.load(l, messages)
+  loaded.add(`${l} ${part}`)
+}
 
 export const isLocale = (tag: string): tag is Locale => (LOCALES as readonly string[]).includes(tag)
 
@@ -59,13 +81,13 @@ function formats(): string {
 }
 export const direction = (l: Locale = locale()): 'rtl' | 'ltr' => (RIGHT_TO_LEFT.has(l) ? 'rtl' : 'ltr')
 
-/** Switches the UI to `l` (loading its messages first); the page's lang and dir follow. */
-export async function setLocale(l: Locale): Promise<void> {
-  if (l !== 'en' && i18n.messages[l] === undefined) {
-    // Within one build these chunks are precached; a failed load keeps the language shown.
-    const { default: messages } = await catalogs[l]()
-    i18n.load(l, messages)
-  }
+/**
+ * Switches the UI to `l`, loading its messages first: all of them, or with `'shown'` those of the
+ * screens this page has shown (the app's start and unlock: the rest loads with the screens that
+ * say it). The page's lang and dir follow. A failed load keeps the language shown.
+ */
+export async function setLocale(l: Locale, parts: 'shown' | 'all' = 'all'): Promise<void> {
+  await Promise.all([load(l, 'first'), parts === 'all' || laterShown ? load(l, 'later') : undefined])
   i18n.activate(l, [regional(l)])
   if (typeof document !== 'undefined') {
     document.documentElement.lang = l
@@ -74,12 +96,19 @@ export async function setLocale(l: Locale): Promise<void> {
   for (const listener of listeners) listener()
 }
 
+/** The words of the screens that load later, in the language shown: those screens wait for them. */
+export function laterMessages(): Promise<void> {
+  laterShown = true
+  return load(locale(), 'later')
+}
+
 export function onLocaleChange(listener: () => void): () => void {
   listeners.add(listener)
   return () => listeners.delete(listener)
 }
 
-export const hasMessage = (id: string): id is MessageId => Object.hasOwn(en, id)
+/** Whether `id` is a message of the language shown (of the parts loaded: the later screens' once they showed). */
+export const hasMessage = (id: string): id is MessageId => Object.hasOwn(i18n.messages, id)
 
 /** A message in the current language. */
 export const t = (id: MessageId, values?: MessageValues): string => i18n._(id, values)
@@ -90,6 +119,13 @@ export function dateTime(at: number, zone?: string): string {
   const parts: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }
   return new Intl.DateTimeFormat(formats(), { ...parts, ...(zone ? { timeZone: zone } : {}) }).format(at)
 }
+
+/**
+ * An instant on `zone`'s clock, hour and minute (and the day with `withDay`), on a 24-hour clock:
+ * a campaign's coordinators compare it across countries, where AM and PM are easy to misread.
+ */
+export const wallTime = (at: number, zone: string, withDay = false): string =>
+  new Intl.DateTimeFormat(formats(), { hour: 'numeric', minute: '2-digit', hourCycle: 'h23', timeZone: zone, ...(withDay ? { weekday: 'short', month: 'short', day: 'numeric' } : {}) }).format(at)
 
 export const clockTime = (at: number): string => new Intl.DateTimeFormat(formats(), { timeStyle: 'medium' }).format(at)
 

@@ -1,4 +1,5 @@
-// The participant's screen: the brief, the countdown, check-in, and the reveal.
+// The participant's screen: the brief, the countdown, check-in, the invites the core let this
+// person pass on, and the reveal.
 import { useEffect, useState } from 'preact/hooks'
 import type { ActionSession, StageView } from '../../model'
 import { errorText } from '../errors'
@@ -12,13 +13,17 @@ import { showTime, zoneName } from './time'
 const Marshal = later(() => import('./Marshal').then((m) => m.Marshal))
 // Loaded when the person asks to scan a release code (with the camera or a picture).
 const QrScanner = later(() => import('../qr/QrScanner').then((m) => m.QrScanner))
+// Loaded when the person asks to show an invite to pass on as a QR code.
+const QrCode = later(() => import('../qr/QrCode').then((m) => m.QrCode))
 
 export interface BriefProps {
   readonly session: ActionSession
+  /** The app's address, which invites to pass on are links to. */
+  readonly origin: string
   readonly back: () => void
 }
 
-export function Brief({ session, back }: BriefProps) {
+export function Brief({ session, origin, back }: BriefProps) {
   const live = useLive(
     () => ({ brief: session.brief.read(), announcements: session.brief.announcements(), stages: session.stages(), checkin: session.checkin, armed: session.armed(), pieces: session.quorumProgress(), marshal: session.marshal() !== undefined, now: Date.now() }),
     (cb) => session.onChange(cb),
@@ -107,6 +112,7 @@ export function Brief({ session, back }: BriefProps) {
         </p>
       )}
       {brief.showCheckins && brief.checkins !== undefined && <p>{t('othersHere', { n: brief.checkins })}</p>}
+      {!revealed && brief.state !== 'called-off' && <PassOn session={session} origin={origin} />}
       {!revealed && brief.state !== 'called-off' && (
         <button type="button" class="secondary" onClick={() => setScanning(!scanning)}>
           {scanning ? t('stopScanning') : t('scanRelease')}
@@ -136,8 +142,39 @@ export function Brief({ session, back }: BriefProps) {
   )
 }
 
+/** The invites the core let this person pass on, one link each, for people they trust. */
+function PassOn({ session, origin }: { session: ActionSession; origin: string }) {
+  const links = useLive(() => session.vouchLinks(origin), (cb) => session.onChange(cb))
+  if (links.length === 0) return null
+  return (
+    <section class="stack" aria-labelledby="vouch">
+      <h3 id="vouch">{t('vouchSection')}</h3>
+      <p class="muted">{t('vouchNote')}</p>
+      {links.map((link, i) => (
+        <VouchLink key={link} link={link} n={i + 1} />
+      ))}
+    </section>
+  )
+}
+
+function VouchLink({ link, n }: { link: string; n: number }) {
+  const [showing, setShowing] = useState(false)
+  return (
+    <div class="stack" data-vouch-link={n}>
+      <label>
+        {t('vouchLink', { n })}
+        <input readOnly value={link} onFocus={(e) => e.currentTarget.select()} />
+      </label>
+      <button type="button" class="secondary" onClick={() => setShowing(!showing)} aria-expanded={showing}>
+        {t('vouchShowQr', { n })}
+      </button>
+      {showing && <QrCode text={link} label={t('vouchLink', { n })} />}
+    </div>
+  )
+}
+
 /** A time on this phone's clock, with the zone named; and on the action's clock if it differs. */
-function Time({ at, zone }: { at: number | undefined; zone: string }) {
+export function Time({ at, zone }: { at: number | undefined; zone: string }) {
   const here = showTime(at)
   return (
     <>

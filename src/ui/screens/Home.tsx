@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks'
 import type { ActionId, ActionSummary, JoinStep } from '../../model'
 import { t } from '../i18n'
+import { ROLE_WORDS } from './roles'
 
 /** A join under way (what is really happening), or why it failed. */
 export type JoinStatus = { readonly step: JoinStep } | { readonly error: string }
@@ -42,7 +43,7 @@ export function Home({ actions, joinStatus, open, create, join, settings, lock }
           {actions.map((a) => (
             <li key={a.id}>
               <button type="button" class="link" onClick={() => open(a.id)}>
-                <bdi>{a.title || t('untitled')}</bdi> <span class="muted">({t(a.role === 'core' ? 'role.core' : 'role.participant')})</span>
+                <bdi>{a.title || t('untitled')}</bdi> <span class="muted">({t(ROLE_WORDS[a.role])})</span>
               </button>
             </li>
           ))}

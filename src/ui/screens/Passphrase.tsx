@@ -1,11 +1,17 @@
 // First run (choose a passphrase) and unlock: one form, two uses. The fields come first, so
 // they are in view on a small phone; what Blossom is follows the button.
 import { useState } from 'preact/hooks'
-import { t } from '../i18n'
+import { t, type MessageId } from '../i18n'
 import type { InviteTier } from '../../model'
 
+/** What an invite to an action admits to (a campaign's invite joins no one to an action: it is a problem here). */
+export type ActionTier = Exclude<InviteTier, 'cell'>
+
 /** An invite link this page was opened with: what it admits to, or why it cannot. */
-export type Invitation = { readonly tier: InviteTier } | { readonly problem: string }
+export type Invitation = { readonly tier: ActionTier } | { readonly problem: string }
+
+const INVITED_TITLE = { core: 'invitedCoreTitle', participant: 'invitedParticipantTitle', remote: 'invitedRemoteTitle' } as const satisfies Record<ActionTier, MessageId>
+const INVITED_TO = { core: 'invitedCore', participant: 'invitedParticipant', remote: 'invitedRemote' } as const satisfies Record<ActionTier, MessageId>
 
 export interface PassphraseProps {
   readonly mode: 'setup' | 'unlock'
@@ -32,7 +38,7 @@ export function Passphrase({ mode, invitation, submit }: PassphraseProps) {
   return (
     <form class="stack" onSubmit={onSubmit} autocomplete="off">
       {/* An invite link opened this page: what it admits to comes first, then the fields. */}
-      <h2>{invite ? t(invite === 'core' ? 'invitedCoreTitle' : 'invitedParticipantTitle') : setup ? t('setupTitle') : t('unlockTitle')}</h2>
+      <h2>{invite ? t(INVITED_TITLE[invite]) : setup ? t('setupTitle') : t('unlockTitle')}</h2>
       {invitation && 'problem' in invitation && (
         <p role="alert" class="error" data-invitation="refused">
           {invitation.problem}
@@ -62,7 +68,7 @@ export function Passphrase({ mode, invitation, submit }: PassphraseProps) {
       <button type="submit" disabled={busy}>
         {busy ? (setup ? t('settingUp') : t('unlocking')) : setup ? t('setUp') : t('unlock')}
       </button>
-      {invite && <p>{t(invite === 'core' ? 'invitedCore' : 'invitedParticipant')}</p>}
+      {invite && <p>{t(INVITED_TO[invite])}</p>}
       {setup && (
         <>
           <p class="muted">{t('setupIntro')}</p>

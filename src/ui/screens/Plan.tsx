@@ -1,17 +1,25 @@
-// The core's screen: the plan (core only), the sealed location, what participants see,
-// the go controls, invites and check-ins. Every field follows the document live: one that
-// saves on a deliberate step keeps the person's edit (and says so if another phone saved meanwhile).
+// The core's screen: the plan (core only), the sealed location, what participants and remote
+// supporters see, the go controls, the campaign, invites and check-ins. Every field follows the
+// document live: one that saves on a deliberate step keeps the person's edit (and says so if
+// another phone saved meanwhile).
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { ActionSession, BriefField, CoreStage } from '../../model'
 import { QrCode } from '../qr/QrCode'
 import { clockTime, duration, t, type MessageId } from '../i18n'
+import type { EnterCampaign } from './Campaign'
 import { useDraft } from './draft'
+import { Invites } from './Invites'
+import { later } from './later'
 import { useLive } from './live'
+import { SavedText, Stale } from './SavedText'
 import { SharedText } from './SharedText'
 import { Status } from './Status'
 import { opensBy, WithoutUs } from './WithoutUs'
 import { coordinateOf } from './coordinates'
 import { allZones, fromZonedInput, showTime, toZonedInput, zoneName } from './time'
+
+// The campaign panel loads on its own, after the plan's fields have painted.
+const Campaign = later(() => import('./Campaign').then((m) => m.Campaign))
 
 /** Says why this phone's own clock does not decide go time, when it does not. */
 function ClockNote({ session }: { session: ActionSession }) {
@@ -28,53 +36,12 @@ function ClockNote({ session }: { session: ActionSession }) {
 export interface PlanProps {
   readonly session: ActionSession
   readonly origin: string
+  /** Starts a campaign with this action, or joins it to one (the phone does: it opens the action anew). */
+  readonly enterCampaign: EnterCampaign
   readonly back: () => void
 }
 
 const BRIEF_FIELDS: readonly BriefField[] = ['stagingPoint', 'bring', 'conduct', 'dispersal']
-
-/** Shown when another phone saved while this person was editing: saving replaces theirs; or drop the edit. */
-const Stale = ({ stale, discard }: { stale: boolean; discard: () => void }) =>
-  stale ? (
-    <div class="notice row" role="status" data-stale>
-      <span>{t('changedElsewhere')}</span>
-      <button type="button" class="secondary" onClick={discard}>
-        {t('discardEdit')}
-      </button>
-    </div>
-  ) : null
-
-/** A brief field: follows the brief, saved when the person leaves it. */
-function BriefText({ label, remote, save, inputMode }: { label: MessageId; remote: string; save: (value: string) => boolean | void; inputMode?: 'decimal' }) {
-  const draft = useDraft(remote)
-  const [refused, setRefused] = useState(false)
-  return (
-    <>
-      <label>
-        {t(label)}
-        <SharedText
-          value={draft.value}
-          inputMode={inputMode}
-          onText={(v) => {
-            setRefused(false)
-            draft.edit(v)
-          }}
-          onCommit={(v) => {
-            // Not saved (not a number, say): the person's text stays, with why.
-            if (save(v) === false) return setRefused(true)
-            draft.clear()
-          }}
-        />
-      </label>
-      {refused && (
-        <p role="alert" class="error">
-          {t('notANumber')}
-        </p>
-      )}
-      <Stale stale={draft.stale} discard={draft.clear} />
-    </>
-  )
-}
 
 const coordinate = (n: number | undefined): string => n?.toString() ?? ''
 
@@ -181,7 +148,7 @@ function TimeFields({ session, brief }: { session: ActionSession; brief: ReturnT
 /** The two steps nobody can take back ask once more, below the row a hurried thumb is on. */
 type Grave = 'go' | 'call-off'
 
-export function Plan({ session, origin, back }: PlanProps) {
+export function Plan({ session, origin, enterCampaign, back }: PlanProps) {
   const plan = session.plan!
   const live = useLive(
     () => ({
@@ -194,15 +161,13 @@ export function Plan({ session, origin, back }: PlanProps) {
       coreSize: session.coreSize(),
       members: session.coreMembers(),
       armed: session.armed(),
+      remote: session.remoteBrief(),
     }),
     (cb) => session.onChange(cb),
   )
   const { location } = live
   const [message, setMessage] = useState('')
-  const [label, setLabel] = useState('')
-  const [link, setLink] = useState<string | undefined>()
   const [qr, setQr] = useState<string | undefined>()
-  const [removing, setRemoving] = useState<string | undefined>()
   const [confirming, setConfirming] = useState<Grave | undefined>()
   const cancelGrave = useRef<HTMLButtonElement>(null)
   // Focus moves into the question once, as it opens (not on every remote edit while it is open).
@@ -217,9 +182,6 @@ export function Plan({ session, origin, back }: PlanProps) {
     session.setBriefNumber(which, n)
     return true
   }
-  const role = (core: boolean): string => t(core ? 'role.core' : 'role.participant')
-  const inviteName = (i: { label: string; tier: string }): string => i.label || role(i.tier === 'core')
-  let unnamed = 0
 
   return (
     <div class="stack">
@@ -249,7 +211,7 @@ export function Plan({ session, origin, back }: PlanProps) {
       <section class="stack" aria-labelledby="brief">
         <h2 id="brief">{t('briefSection')}</h2>
         {BRIEF_FIELDS.map((field) => (
-          <BriefText
+          <SavedText
             key={field}
             label={field}
             remote={live.brief[field]}
@@ -261,10 +223,10 @@ export function Plan({ session, origin, back }: PlanProps) {
         ))}
         <div class="row">
           <div class="stack">
-            <BriefText label="stagingLat" inputMode="decimal" remote={coordinate(live.brief.stagingLat)} save={(v) => setCoordinate('stagingLat', v)} />
+            <SavedText label="stagingLat" inputMode="decimal" remote={coordinate(live.brief.stagingLat)} save={(v) => setCoordinate('stagingLat', v)} />
           </div>
           <div class="stack">
-            <BriefText label="stagingLon" inputMode="decimal" remote={coordinate(live.brief.stagingLon)} save={(v) => setCoordinate('stagingLon', v)} />
+            <SavedText label="stagingLon" inputMode="decimal" remote={coordinate(live.brief.stagingLon)} save={(v) => setCoordinate('stagingLon', v)} />
           </div>
         </div>
         <TimeFields session={session} brief={live.brief} />
@@ -298,6 +260,13 @@ export function Plan({ session, origin, back }: PlanProps) {
           {t('announce')}
         </button>
       </section>
+
+      {live.remote && (
+        <section class="stack" aria-labelledby="remote">
+          <h2 id="remote">{t('remoteSection')}</h2>
+          <SavedText label="remoteTask" rows={4} remote={live.remote.remoteTask} save={(v) => session.setRemoteTask(v)} />
+        </section>
+      )}
 
       <section class="stack" aria-labelledby="go">
         <h2 id="go">{t('goSection')}</h2>
@@ -361,100 +330,9 @@ export function Plan({ session, origin, back }: PlanProps) {
 
       <WithoutUs session={session} />
 
-      <section class="stack" aria-labelledby="invites">
-        <h2 id="invites">{t('invitesSection')}</h2>
-        <p data-core-size={live.coreSize}>{t('coreMembers', { n: live.coreSize })}</p>
-        <ul class="list">
-          {live.members.map((m) => {
-            const name = m.me ? t('thisPhone') : m.label || (m.invited ? t('unnamedCore', { n: ++unnamed }) : t('founder'))
-            return (
-              <li key={m.id}>
-                {name}{' '}
-                {!m.me &&
-                  (removing === m.id ? (
-                    <button
-                      type="button"
-                      class="danger"
-                      onClick={() => {
-                        setRemoving(undefined)
-                        void session.removeCoreMember(m.id)
-                      }}
-                    >
-                      {t('removeConfirm', { name })}
-                    </button>
-                  ) : (
-                    <button type="button" class="secondary" onClick={() => setRemoving(m.id)}>
-                      {t('remove', { name })}
-                    </button>
-                  ))}
-              </li>
-            )
-          })}
-        </ul>
-        <label>
-          {t('inviteLabel')}
-          <input value={label} onInput={(e) => setLabel(e.currentTarget.value)} />
-        </label>
-        <div class="row">
-          <button type="button" onClick={() => setLink(session.invite('participant', label, origin))}>
-            {t('inviteParticipant')}
-          </button>
-          <button type="button" class="secondary" onClick={() => setLink(session.invite('core', label, origin))}>
-            {t('inviteCore')}
-          </button>
-        </div>
-        {link && (
-          <>
-            <label>
-              {t('inviteLinkLabel')}
-              <input readOnly value={link} onFocus={(e) => e.currentTarget.select()} />
-            </label>
-            <QrCode text={link} label={t('inviteLinkLabel')} />
-          </>
-        )}
-        {live.invites.length > 0 && (
-          <ul class="list">
-            {live.invites.map((i) => (
-              <li key={i.id} data-state={i.state}>
-                {t('inviteSummary', { name: inviteName(i), role: role(i.tier === 'core'), state: t(`inviteState.${i.state}`) })}{' '}
-                {i.state === 'open' && i.replaces && (
-                  <>
-                    <span class="note" data-replaces>
-                      {t('replacesNote')}
-                    </span>{' '}
-                    <button type="button" onClick={() => setLink(session.inviteLink(i.id, origin))}>
-                      {t('showNewLink', { name: inviteName(i) })}
-                    </button>{' '}
-                  </>
-                )}
-                {i.state === 'open' && (
-                  <button type="button" class="secondary" onClick={() => session.revoke(i.id)}>
-                    {t('revoke', { name: inviteName(i) })}
-                  </button>
-                )}
-                {i.state === 'used' &&
-                  i.tier === 'participant' &&
-                  (removing === i.id ? (
-                    <button
-                      type="button"
-                      class="danger"
-                      onClick={() => {
-                        setRemoving(undefined)
-                        void session.removeMember(i.id)
-                      }}
-                    >
-                      {t('removeConfirm', { name: inviteName(i) })}
-                    </button>
-                  ) : (
-                    <button type="button" class="secondary" onClick={() => setRemoving(i.id)}>
-                      {t('remove', { name: inviteName(i) })}
-                    </button>
-                  ))}
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      <Campaign session={session} origin={origin} enter={enterCampaign} />
+
+      <Invites session={session} origin={origin} invites={live.invites} members={live.members} coreSize={live.coreSize} remote={live.remote !== undefined} />
 
       <section class="stack" aria-labelledby="checkins">
         <h2 id="checkins">{t('checkinsSection')}</h2>

@@ -1,6 +1,6 @@
 import type { FunctionComponent } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import { t } from '../i18n'
+import { laterMessages, t } from '../i18n'
 
 /**
  * A screen whose code loads the first time it is shown; until then it says it is loading, and
@@ -32,3 +32,6 @@ export function later<P extends object>(load: () => Promise<FunctionComponent<P>
     )
   }
 }
+
+/** A screen whose words are in the catalogs' later part (the core's, settings): its code and its words load together. */
+export const withLaterWords = <T,>(screen: Promise<T>): Promise<T> => Promise.all([screen, laterMessages()]).then(([loaded]) => loaded)
