@@ -8,8 +8,8 @@ import { gzipSync } from 'node:zlib'
 import type { Row } from './table'
 
 const CATALOG = /^_catalog_([A-Za-z-]+)-/
-/** Chunks loaded when first used, never at start (network: the server's STUN and TURN servers, once unlocked; Marshal: a marshal's panel; QrScanner: the camera, once asked). */
-const WHEN_USED = /^(decode|Plan|Settings|qr|QrCode|QrScanner|network|Marshal|Campaign|_catalog-later_[A-Za-z-]+)-/
+/** Chunks loaded when first used, never at start (network: the server’s STUN and TURN servers, once unlocked; Marshal: a marshal’s panel; QrScanner: the camera, once asked; campaign, Campaign: a campaign’s seat and panel, for an action in one). */
+const WHEN_USED = /^(decode|Plan|Settings|qr|QrCode|QrScanner|network|Marshal|Campaign|campaign|_catalog-later_[A-Za-z-]+)-/
 /** What opens a stage with no core phone (marshals, time lock): loaded only for an action that arms one. */
 const WITHOUT_CORE = /^(without-core|quorum|timelock|drand-ibe)-/
 

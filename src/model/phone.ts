@@ -329,7 +329,7 @@ export class Phone {
    */
   async startCampaign(id: ActionId, name: string, cellName: string): Promise<void> {
     const session = this.get(id)
-    if (session.role !== 'core' || session.campaign()) throw new ModelError('not-core', 'Only a core phone of an action not yet in a campaign can start one.')
+    if (session.role !== 'core' || session.recordNow().campaign) throw new ModelError('not-core', 'Only a core phone of an action not yet in a campaign can start one.')
     const me = newIdentity()
     const access: DocAccess = { docId: newDocId(), keys: new Map([[0, randomKey()]]), roster: { epoch: 0, writers: [publicPart(me)] } }
     session.setCellName(cellName)
@@ -340,7 +340,7 @@ export class Phone {
   /** A core phone joins its action `id` to a campaign, with a campaign invite (tier cell). */
   joinCampaign(id: ActionId, link: string, cellName: string): JoinAttempt {
     const session = this.get(id)
-    if (session.role !== 'core' || session.campaign()) throw new ModelError('not-core', 'Only a core phone of an action not yet in a campaign can join one.')
+    if (session.role !== 'core' || session.recordNow().campaign) throw new ModelError('not-core', 'Only a core phone of an action not yet in a campaign can join one.')
     const invite = decodeInvite(link)
     if (invite.tier !== 'cell') throw new InviteLinkError('malformed')
     return new JoinAttempt((attempt, settle) =>
@@ -361,7 +361,7 @@ export class Phone {
     const record: ActionRecord = { ...session.recordNow(), campaign: seat }
     await this.save(record)
     await session.close()
-    await this.open(record)
+    await (await this.open(record)).campaignReady
     for (const listener of this.listeners) listener()
   }
 

@@ -18,7 +18,7 @@ import type { MarshalView, WithoutCore } from './without-core'
 import { isCode, locationOf, newStageId, releaseCode, releaseFromCode, stageKeyId, type StageContent, type StageId, type StageKind } from './stage'
 import { closeWithout, stillNeedsClosing, type Members } from './rotation'
 import type { DocAccess } from './access'
-import { Campaign, type CampaignView } from './campaign'
+import type { Campaign, CampaignView } from './campaign'
 import type { CampaignOrderKind, CampaignTiming } from './campaign-order'
 import { vouchBoxFor, openVouchBox, MAX_VOUCHES } from './vouch'
 import { decodeInvite, encodeInvite, InviteLinkError } from './invite-link'
@@ -60,7 +60,11 @@ export class ActionSession {
   /** Core phones: the remote brief (remote supporters' only document), kept in step with the brief. */
   readonly remoteDoc: SecureDoc | undefined
   private readonly remoteEditor: BriefEditor | undefined
+  /** The campaign seat: its code loads (from the precache, offline too) only for an action in a campaign. */
   private campaignSeat: Campaign | undefined
+  private readonly campaignDocument: SecureDoc | undefined
+  /** Resolves once the campaign seat is up (at once for an action in no campaign). */
+  readonly campaignReady: Promise<void>
   private links: RoomLink[] = []
   private desk: InviteDesk | undefined
   private checkins: SealedTopic | undefined
@@ -150,13 +154,9 @@ export class ActionSession {
       }
     }
     if (this.remoteEditor) this.stopWatching.push(this.brief.onChange(() => this.mirrorRemote()))
+    this.campaignDocument = planDoc && record.campaign ? more.campaignDoc : undefined
+    this.campaignReady = this.campaignDocument ? this.seatInCampaign(this.campaignDocument) : Promise.resolve()
     if (planDoc && more.campaignDoc && record.campaign) {
-      const seat = record.campaign
-      this.campaignSeat = new Campaign(more.campaignDoc, seat.access, identityFromSeed(seat.identitySeed), {
-        cell: () => this.cellInCampaign(),
-        apply: (timing) => this.applyCampaign(timing),
-        changed: () => queueMicrotask(() => !this.closedSession && this.notify()),
-      }, signalingUrls)
       const onKeys = (): void => {
         const now = this.record.campaign
         if (!now) return
@@ -184,8 +184,8 @@ export class ActionSession {
       const now = keysOf(this.record[tier]!, doc)
       if (fingerprint(now) !== fingerprint(this.record[tier]!)) this.record = { ...this.record, [tier]: now }
     }
-    if (this.campaignSeat && this.record.campaign) {
-      const now = keysOf(this.record.campaign.access, this.campaignSeat.doc)
+    if (this.campaignDocument && this.record.campaign) {
+      const now = keysOf(this.record.campaign.access, this.campaignDocument)
       if (fingerprint(now) !== fingerprint(this.record.campaign.access)) this.record = { ...this.record, campaign: { ...this.record.campaign, access: now } }
     }
     if (this.record !== record) this.save(this.record).catch(() => {})
@@ -194,6 +194,23 @@ export class ActionSession {
     this.maintainSoon()
     this.stopWatching.push(this.brief.onChange(() => this.needsWays() && void this.ways()))
     if (this.needsWays()) void this.ways()
+  }
+
+  private async seatInCampaign(doc: SecureDoc): Promise<void> {
+    try {
+      const { Campaign } = await import('./campaign')
+      const seat = this.record.campaign
+      if (this.closedSession || !seat) return
+      this.campaignSeat = new Campaign(doc, seat.access, identityFromSeed(seat.identitySeed), {
+        cell: () => this.cellInCampaign(),
+        apply: (timing) => this.applyCampaign(timing),
+        changed: () => queueMicrotask(() => !this.closedSession && this.notify()),
+      }, this.signalingUrls)
+      this.campaignSeat.connect(seat.access, this.brief.read().relayOnly ? { ...this.transport, relayOnly: true } : this.transport)
+      this.notify()
+    } catch {
+      // Could not load (an old cache) or the campaign is unusable: the action goes on without it.
+    }
   }
 
   /** Whether this action needs the without-core code: a way is armed, or this phone holds what one passed on. */
@@ -245,7 +262,7 @@ export class ActionSession {
 
   /** The campaign document (coordinator phones only). */
   get campaignDoc(): SecureDoc | undefined {
-    return this.campaignSeat?.doc
+    return this.campaignDocument
   }
 
   /** The action's record as it stands (for the phone, to add a campaign seat). */
@@ -1141,7 +1158,7 @@ export class ActionSession {
     this.withoutCore?.close()
     this.campaignSeat?.close()
     for (const link of this.links) link.leave()
-    await Promise.all([this.planDoc?.close(), this.briefDoc.close(), this.remoteDoc?.close(), this.campaignSeat?.doc.close()])
+    await Promise.all([this.planDoc?.close(), this.briefDoc.close(), this.remoteDoc?.close(), this.campaignDocument?.close()])
   }
 
   // --- internals -----------------------------------------------------------------

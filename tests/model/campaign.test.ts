@@ -228,6 +228,7 @@ describe('campaigns, attacked by a coordinator', () => {
     phones.push(again)
     expect(again.unreadable).toBe(0)
     expect(again.list()).toHaveLength(1)
+    await again.get(again.list()[0]!.id).campaignReady
     expect(again.get(again.list()[0]!.id).campaign()!.cells).toHaveLength(3)
   }, 120_000)
 
