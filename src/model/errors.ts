@@ -1,4 +1,4 @@
-export type ModelErrorCode = 'corrupt-record' | 'bad-message' | 'not-core' | 'unknown-action' | 'not-participant' | 'bad-quorum'
+export type ModelErrorCode = 'corrupt-record' | 'bad-message' | 'not-core' | 'unknown-action' | 'not-participant' | 'bad-quorum' | 'too-many-vouches'
 
 /** A model-level failure, with a message for a person. */
 export class ModelError extends Error {

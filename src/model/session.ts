@@ -600,7 +600,7 @@ export class ActionSession {
     }
     const open = invitesIn(planDoc.plain).filter(([, e]) => e.vouchedBy === inviteId && stateOf(e) === 'open').length
     if (!Number.isInteger(count) || count < 1 || open + count > MAX_VOUCHES) {
-      throw new ModelError('bad-quorum', `A participant can hold at most ${MAX_VOUCHES} open invites to pass on.`)
+      throw new ModelError('too-many-vouches', `A participant can hold at most ${MAX_VOUCHES} open invites to pass on.`)
     }
     for (let i = 0; i < count; i++) addInvite(planDoc, this.me, 'participant', '', validForMs, inviteId)
     this.resealVouches(inviteId)

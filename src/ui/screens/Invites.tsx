@@ -12,7 +12,7 @@ import { TwoStep } from './TwoStep'
 const VOUCHES = 3
 
 /** Why the core could not let a participant pass on invites (the model's codes name marshals' limits elsewhere). */
-const VOUCH_REFUSED: Partial<Record<ModelErrorCode, MessageId>> = { 'not-participant': 'vouchNotMember', 'bad-quorum': 'vouchTooMany' }
+const VOUCH_REFUSED: Partial<Record<ModelErrorCode, MessageId>> = { 'not-participant': 'vouchNotMember', 'too-many-vouches': 'vouchTooMany' }
 
 function vouchRefusal(e: unknown): string {
   const code = e instanceof Error && e.name === 'ModelError' ? (e as { code?: ModelErrorCode }).code : undefined
