@@ -106,8 +106,10 @@ export class RoomLink extends ObservableV2<LinkEvents> {
         ...(settings.wrtc ? { wrtc: settings.wrtc } : {}),
       },
     })
-    // Catch up through the server only when the mesh cannot (no WebRTC peer yet).
-    this.relay = settings.serverRelay === false ? undefined : new FrameRelay(doc, this.keys, () => this.status().peers === 0, settings.relayLive !== false)
+    // Catch up through the server only when the mesh cannot: no WebRTC peer has answered this
+    // phone's sync yet (none connected, or one connected whose answer never came: a phone must not
+    // sit on an empty brief beside a peer that says nothing).
+    this.relay = settings.serverRelay === false ? undefined : new FrameRelay(doc, this.keys, () => !this.meshSynced(), settings.relayLive !== false)
     for (const socket of this.sockets) {
       this.relay?.attach(socket)
       socket.on('connect', this.emitStatus)
@@ -115,6 +117,13 @@ export class RoomLink extends ObservableV2<LinkEvents> {
     }
     doc.on('frame', this.onFrame)
     this.provider?.on('peers', this.emitStatus)
+  }
+
+  /** Whether a connected WebRTC peer has sent its state. */
+  private meshSynced(): boolean {
+    let synced = false
+    this.provider?.room?.webrtcConns.forEach((c) => c.connected && c.synced && (synced = true))
+    return synced
   }
 
   status(): LinkStatus {

@@ -15,6 +15,8 @@ export interface SignalingSocket {
 
 export interface WebrtcPeer {
   readonly connected: boolean
+  /** The peer answered this phone's sync request (its state arrived). */
+  readonly synced: boolean
   readonly peer: RTCPeerConnectionHolder
 }
 
