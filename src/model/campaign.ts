@@ -5,8 +5,8 @@
 // orders, messages between coordinators) and, per cell, only the name and time zone its
 // coordinator chose to show. No participant, staging point, location or size of a cell enters it.
 //
-// A cell joins through a one-time campaign invite (the lobby handshake of any invite, answered by
-// any coordinator online), can leave, and can be removed: the campaign's epoch then ends without
+// A cell joins through a one-time campaign invite (the lobby handshake every invite uses, answered by
+// whichever coordinator is online), can leave, and can be removed: the campaign's epoch then ends without
 // its coordinators (new keys sealed to the others), and every open campaign invite is made again,
 // since the removed ones knew their secrets.
 //
@@ -14,7 +14,7 @@
 // applyCampaign): the campaign cannot reach into a cell's plan, so a coordinator cannot release,
 // redirect or read another cell; it can only time the campaign, and a cell may opt out of holds.
 import * as Y from 'yjs'
-import { concat, forgetIdentity, fromBase64Url, sign, toBase64Url, utf8, verify, type DeviceIdentity, type DocId, type PublicIdentity, type SigningPublicKey } from '../crypto'
+import { concat, contentHash, forgetIdentity, fromBase64Url, sign, toBase64Url, utf8, verify, type DeviceIdentity, type DocId, type PublicIdentity, type SigningPublicKey } from '../crypto'
 import type { SecureDoc } from '../doc'
 import { RoomLink, type LinkStatus, type TransportSettings } from '../transport'
 import type { DocAccess } from './access'
@@ -72,7 +72,7 @@ export interface CampaignView {
   readonly script: string
   readonly cells: readonly CampaignCell[]
   readonly timing: CampaignTiming
-  /** Which cell gave the order in force (its name), if any. */
+  /** Which cell gave the order in force (its name); undefined before the first order. */
   readonly orderedBy: string | undefined
   readonly messages: readonly CampaignMessage[]
   readonly invites: readonly CampaignInviteView[]
@@ -99,25 +99,51 @@ const entryBytes = (campaign: DocId, key: string, what: 'cell' | 'message', fiel
   concat(fromBase64Url(campaign), fromBase64Url(key), utf8(what), utf8(JSON.stringify(fields)))
 const cellFields = (e: Omit<CellEntry, 'sig'>): unknown[] => [e.cell, e.name, e.timeZone, e.left === true]
 
+/** Checks a 'campaign-entry' signature (the seat's own, remembering what it checked). */
+type EntryCheck = (message: Uint8Array, sig: string, key: string) => boolean
+
+/**
+ * Each signed entry checked once: the view is read at every change, and a signature check per cell
+ * and message each time would grow with the campaign's history. Remembered by hash, per seat (gone
+ * when it closes), so no message text lingers in this memory.
+ */
+function entryChecker(max = 4096): EntryCheck {
+  const seen = new Map<string, boolean>()
+  return (message, sig, key) => {
+    const id = `${toBase64Url(contentHash(message))}|${sig}|${key}`
+    const known = seen.get(id)
+    if (known !== undefined) return known
+    let ok = false
+    try {
+      ok = verify('campaign-entry', message, fromBase64Url(sig), fromBase64Url(key) as SigningPublicKey)
+    } catch {
+      ok = false // a signature or key that is not base64url
+    }
+    if (seen.size >= max) seen.clear()
+    seen.set(id, ok)
+    return ok
+  }
+}
+
 /** A stored cell entry, if well formed and signed by `key`. */
-function readCell(campaign: DocId, key: string, e: unknown): CellEntry | undefined {
+function readCell(check: EntryCheck, campaign: DocId, key: string, e: unknown): CellEntry | undefined {
   const x = e as Partial<CellEntry> | null
   if (typeof x !== 'object' || x === null || typeof x.cell !== 'string' || typeof x.name !== 'string' || typeof x.timeZone !== 'string' || typeof x.sig !== 'string') return undefined
   if (x.cell.length > 64 || x.name.length > 200 || (x.left !== undefined && x.left !== true)) return undefined
   try {
-    return verify('campaign-entry', entryBytes(campaign, key, 'cell', cellFields(x as CellEntry)), fromBase64Url(x.sig), fromBase64Url(key) as SigningPublicKey) ? (x as CellEntry) : undefined
+    return check(entryBytes(campaign, key, 'cell', cellFields(x as CellEntry)), x.sig, key) ? (x as CellEntry) : undefined
   } catch {
-    return undefined
+    return undefined // a key that is not base64url
   }
 }
 
-function readMessage(campaign: DocId, m: unknown): StoredMessage | undefined {
+function readMessage(check: EntryCheck, campaign: DocId, m: unknown): StoredMessage | undefined {
   const x = m as Partial<StoredMessage> | null
   if (typeof x !== 'object' || x === null || typeof x.by !== 'string' || typeof x.text !== 'string' || typeof x.at !== 'number' || typeof x.sig !== 'string' || x.text.length > MAX_TEXT) return undefined
   try {
-    return verify('campaign-entry', entryBytes(campaign, x.by, 'message', [x.at, x.text]), fromBase64Url(x.sig), fromBase64Url(x.by) as SigningPublicKey) ? (x as StoredMessage) : undefined
+    return check(entryBytes(campaign, x.by, 'message', [x.at, x.text]), x.sig, x.by) ? (x as StoredMessage) : undefined
   } catch {
-    return undefined
+    return undefined // a key that is not base64url
   }
 }
 const removedOf = (doc: Y.Doc): Y.Map<true> => doc.getMap<true>('removed')
@@ -148,6 +174,7 @@ export class Campaign {
   }
   private closed = false
   private readonly readOrder = cachedOrderReader()
+  private readonly checkEntry = entryChecker()
 
   constructor(
     readonly doc: SecureDoc,
@@ -223,9 +250,9 @@ export class Campaign {
     const byCell = new Map<string, CampaignCell>()
     const nameOf = new Map<string, string>()
     // Every coordinator in force shows, also one that never named its cell (it shows unnamed, and
-    // can be removed like any other): none can coordinate unseen.
+    // can be removed like every other): none can coordinate unseen.
     for (const key of live) {
-      const e = readCell(this.id, key, cellsOf(plain).get(key))
+      const e = readCell(this.checkEntry, this.id, key, cellsOf(plain).get(key))
       const cell = e?.cell ?? key
       nameOf.set(key, e?.name ?? '')
       const had = byCell.get(cell)
@@ -241,7 +268,7 @@ export class Campaign {
     const messages = messagesOf(plain)
       .toArray()
       .slice(-MAX_MESSAGES)
-      .map((m) => readMessage(this.id, m))
+      .map((m) => readMessage(this.checkEntry, this.id, m))
       .filter((m): m is StoredMessage => m !== undefined && live.has(m.by))
       .map((m) => ({ cellName: nameOf.get(m.by) ?? '', at: m.at, text: m.text, mine: m.by === mine }))
     const invites: CampaignInviteView[] = []
@@ -254,8 +281,13 @@ export class Campaign {
       orderedBy: timing.order ? nameOf.get(timing.order.by) : undefined,
       messages,
       invites: invites.sort((a, b) => a.expiresAt - b.expiresAt),
-      removed: this.doc.removedHere || !live.has(mine),
+      removed: this.isRemoved(live),
     }
+  }
+
+  /** This cell was removed from the campaign, or left: it writes nothing more. */
+  private isRemoved(live = this.coordinators()): boolean {
+    return this.doc.removedHere || !live.has(toBase64Url(this.me.signingPublicKey))
   }
 
   // --- what a coordinator does ------------------------------------------------------
@@ -297,7 +329,7 @@ export class Campaign {
     this.writable()
     const mine = toBase64Url(this.me.signingPublicKey)
     // A coordinator that took this cell's id (or never named a cell: its id is its key) goes with it; this phone never removes itself.
-    const keys = [...this.coordinators()].filter((key) => key !== mine && (key === cell || readCell(this.id, key, cellsOf(this.doc.plain).get(key))?.cell === cell))
+    const keys = [...this.coordinators()].filter((key) => key !== mine && (key === cell || readCell(this.checkEntry, this.id, key, cellsOf(this.doc.plain).get(key))?.cell === cell))
     if (keys.length === 0) throw new ModelError('not-core', 'A coordinator cannot remove its own cell: leave the campaign instead.')
     const invites = invitesOf(this.doc.plain)
     this.doc.plain.transact(() => {
@@ -312,21 +344,21 @@ export class Campaign {
   leave(): void {
     this.writable()
     const mine = toBase64Url(this.me.signingPublicKey)
-    const entry = readCell(this.id, mine, cellsOf(this.doc.plain).get(mine))
+    const entry = readCell(this.checkEntry, this.id, mine, cellsOf(this.doc.plain).get(mine))
     this.putCell({ cell: entry?.cell ?? mine, name: entry?.name ?? '', timeZone: entry?.timeZone ?? 'UTC', left: true })
   }
 
   // --- internals ---------------------------------------------------------------------
 
   private writable(): void {
-    if (!this.doc.canWrite || this.view().removed) throw new ModelError('not-core', 'This cell is no longer in the campaign.')
+    if (!this.doc.canWrite || this.isRemoved()) throw new ModelError('not-core', 'This cell is no longer in the campaign.')
   }
 
   /** Coordinators removed or gone: by the removals recorded, by leaving (signed), and by every settled closure. */
   private gone(): Set<string> {
     const out = new Set<string>(this.doc.removedWriters())
     removedOf(this.doc.plain).forEach((_, k) => out.add(k))
-    cellsOf(this.doc.plain).forEach((e, k) => readCell(this.id, k, e)?.left && out.add(k))
+    cellsOf(this.doc.plain).forEach((e, k) => readCell(this.checkEntry, this.id, k, e)?.left && out.add(k))
     return out
   }
 
@@ -347,11 +379,11 @@ export class Campaign {
   private onChange(): void {
     if (this.closed) return
     const plain = this.doc.plain
-    if (this.doc.canWrite && !this.view().removed) {
+    if (this.doc.canWrite && !this.isRemoved()) {
       // This cell's entry says what its core lets the others see, and follows its time zone.
       const mine = toBase64Url(this.me.signingPublicKey)
       const want = this.side.cell()
-      const have = readCell(this.id, mine, cellsOf(plain).get(mine))
+      const have = readCell(this.checkEntry, this.id, mine, cellsOf(plain).get(mine))
       if (!have?.left && (have?.cell !== want.cell || have.name !== want.name || have.timeZone !== want.timeZone)) {
         this.putCell({ cell: want.cell, name: want.name.slice(0, 200), timeZone: want.timeZone })
       }

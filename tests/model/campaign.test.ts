@@ -308,7 +308,8 @@ describe('campaigns, attacked by a coordinator', () => {
       const cells = doc.plain.getMap<unknown>('cells')
       const had = cells.get(dcKey) as Record<string, unknown>
       cells.set(dcKey, { ...had, name: 'TRAITORS', left: true })
-      doc.plain.getArray<unknown>('messages').push([{ by: dcKey, at: Date.now(), text: 'DC says: go early', sig: 'AAAA' }])
+      doc.plain.getArray<unknown>('messages').push([{ by: dcKey, at: Date.now(), text: 'DC says: go early', sig: 'AAAA' }, null, 42, { by: '%%%', at: 'x', text: 7, sig: '!' }])
+      cells.set('%%%', 42)
     })
     doc.flush()
     await waitFor(() => JSON.stringify(ldn.s().campaignDoc!.plain.toJSON()).includes('TRAITORS'), 'the forgery arrived', T)
