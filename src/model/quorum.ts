@@ -103,6 +103,10 @@ export function makeShareOffer(briefId: DocId, stageId: StageId, share: Uint8Arr
   return concat(Uint8Array.of(VERSION), id, share, marshal.signingPublicKey, sign('share-offer', signedPart(briefId, id, share), marshal.signingSecretKey))
 }
 
+/** The stage and marshal an offer names, `stage:marshal`, read without checking it; undefined if it is no offer. */
+export const offerPlace = (bytes: Uint8Array): string | undefined =>
+  bytes instanceof Uint8Array && bytes.length === OFFER_BYTES ? `${toBase64Url(bytes.subarray(1, 17))}:${toBase64Url(bytes.subarray(17 + SHARE_BYTES, 17 + SHARE_BYTES + 32))}` : undefined
+
 export interface ShareOffer {
   readonly stageId: StageId
   readonly marshal: string
@@ -120,9 +124,10 @@ export function readShareOffer(bytes: Uint8Array, briefId: DocId, quorumOf: (sta
   const quorum = quorumOf(stageId)
   const entry = quorum?.shares.find((s) => s.marshal === marshal)
   if (!quorum || !entry) throw new QuorumError('not-marshal')
-  if (!verify('share-offer', signedPart(briefId, id, share), bytes.subarray(17 + SHARE_BYTES + 32), marshalKey)) throw new QuorumError('forged')
-  // Signed by the marshal, but not the share the core gave it (an old split, or a lie): refused.
+  // Not the piece the core gave this marshal (an old split, another action, a lie): refused for the
+  // cost of a hash, before the signature, so a flood of made-up pieces costs no signature check.
   if (entry.commit !== commitOf(briefId, stageId, share)) throw new QuorumError('wrong-share')
+  if (!verify('share-offer', signedPart(briefId, id, share), bytes.subarray(17 + SHARE_BYTES + 32), marshalKey)) throw new QuorumError('forged')
   return { stageId, marshal, share }
 }
 

@@ -18,18 +18,28 @@ import { roomKeys, SealedTopic, type PeerAwareness, type SignalingSocket } from 
 import type { BriefView } from './brief'
 import { CLOCK_TOLERANCE_MS } from './clock'
 import { ServerTime } from './server-time'
-import { combineShares, makeShareOffer, MAX_MARSHALS, OFFER_BYTES, QuorumError, readShareOffer, shareOf, type QuorumProblem, type ShareOffer } from './quorum'
+import { combineShares, makeShareOffer, MAX_MARSHALS, OFFER_BYTES, offerPlace, QuorumError, readShareOffer, shareOf, type QuorumProblem, type ShareOffer } from './quorum'
 import { beaconMessage, fetchBeacon, openTimelock, readBeaconMessage, roundTime, TimelockError, verifyBeacon, warmUp, type SealedTimelock } from './timelock'
 import { bytesOfCode, codeOf, type StageId } from './stage'
+
+type BeaconRead = ReturnType<typeof readBeaconMessage>
 
 const OFFER = 1
 const ASK = 2
 const BEACON = 3
 /**
- * Beacons from other phones a phone checks per minute at most: a check is a pairing, and a flood of
- * forged ones must not stall it. What the phone fetched itself is always checked.
+ * Beacons from other phones: a check is a pairing (18 ms here, more on a phone), and anyone holding
+ * the brief key can send forged ones, under as many mesh client ids as it likes (ids say nothing of
+ * the sender: y-webrtc passes every peer's states on). So they wait as candidates, at most this many,
+ * and are checked one at a time, at most a burst of FOREIGN_BURST and then one per FOREIGN_EVERY_MS,
+ * the most often sent first (every honest phone sends the one true beacon; a forger must send each
+ * forgery as often to get it checked before). What the phone fetched or kept itself is always checked.
  */
-const BEACON_CHECKS_PER_MINUTE = 60
+const MAX_CANDIDATES = 64
+/** A phone that cannot reach the drand proxy asks the others for the beacon at most this often. */
+const ASK_EVERY_MS = 10_000
+const FOREIGN_BURST = 8
+const FOREIGN_EVERY_MS = 1_000
 /** A phone answers "send me what you hold" at most this many times a minute: asking again and again gets little. */
 const ANSWERS_PER_MINUTE = 12
 /** How often a phone asks for the beacon while it is not out or the server does not answer (then every last one). */
@@ -106,12 +116,18 @@ export class WithoutCore {
   private readonly reads = new Map<string, ShareOffer | QuorumProblem>()
   /** Beacons checked against a time lock in force, by `chain hash:round`. */
   private readonly beacons = new Map<string, Uint8Array>()
-  /** Beacon messages already checked and found false (bounded), and the checks made this minute. */
+  /** Beacon messages already checked and found false (bounded). */
   private readonly falseBeacons = new Set<string>()
-  /** Checks of other phones' beacons this minute, per source ('relay', 'mesh:<client>'). */
-  private checks = { minute: 0, by: new Map<string, number>() }
+  /** Other phones' beacons waiting for a check, by message: how often sent, and when last (an arrival count). */
+  private readonly candidates = new Map<string, { bytes: Uint8Array; read: BeaconRead; times: number; last: number }>()
+  private arrivals = 0
+  /** Checks of other phones' beacons this phone may make now (a token bucket). */
+  private tokens = { n: FOREIGN_BURST, at: Date.now() }
+  private checkingCandidates = false
+  private candidateTimer: ReturnType<typeof setTimeout> | undefined
   private beaconTimer: ReturnType<typeof setTimeout> | undefined
   private beaconTries = 0
+  private askedAt = 0
   private warm: Promise<void> | undefined
   /** Time locks being opened: the same beacon from the proxy, the relay and the mesh is checked once. */
   private readonly openingLocks = new Map<string, Promise<boolean>>()
@@ -197,6 +213,8 @@ export class WithoutCore {
     this.closed = true
     clearTimeout(this.timer)
     clearTimeout(this.beaconTimer)
+    clearTimeout(this.candidateTimer)
+    this.candidates.clear()
     this.stopWatching()
     this.detach()
   }
@@ -331,16 +349,16 @@ export class WithoutCore {
 
   /** Keeps an offer if it checks out and its marshal has none in force for its stage yet. */
   private keep(bytes: Uint8Array): boolean {
-    let offer: ShareOffer
+    // A place already taken by a valid offer takes nothing more: no check of what else is sent for it.
+    const place = offerPlace(bytes)
+    const had = place === undefined ? undefined : this.held.get(place)
+    if (place === undefined || (had && this.isValid(had))) return false
     try {
-      offer = this.read(bytes)
+      this.read(bytes)
     } catch (e) {
       if (e instanceof QuorumError) return false
       throw e
     }
-    const place = `${offer.stageId}:${offer.marshal}`
-    const had = this.held.get(place)
-    if (had && this.isValid(had)) return false
     // Places of splits no longer in force go (bounded: stages × marshals of the splits in force).
     for (const [k, b] of this.held) if (!this.isValid(b)) this.held.delete(k)
     this.held.set(place, bytes)
@@ -439,7 +457,12 @@ export class WithoutCore {
         await this.takeBeacon(beaconMessage(sealed.chain.hash, beacon), false, 'own')
       }
     } catch {
-      // The proxy is down or lied: phones nearby may pass the beacon on; ask again.
+      // The proxy is down, blocked or lied: ask the phones that hold the beacon too (now and then: each
+      // answer also counts the true beacon up among forged ones), and the proxy again.
+      if (Date.now() - this.askedAt >= ASK_EVERY_MS) {
+        this.askedAt = Date.now()
+        this.topic?.send(Uint8Array.of(ASK), undefined, false)
+      }
     }
     if (this.closed || this.beacons.has(`${sealed.chain.hash}:${sealed.round}`)) return this.armBeacon()
     clearTimeout(this.beaconTimer)
@@ -447,49 +470,107 @@ export class WithoutCore {
     this.beaconTimer = setTimeout(() => void this.askForBeacon(sealed), wait + Math.random() * 500)
   }
 
-  /** A beacon from anywhere: kept only if it is the true beacon of a time lock in force here. */
   /**
-   * `from`: who handed it over. 'own' (this phone fetched or kept it) is always checked; the relay and
-   * each mesh peer have a budget of checks each, so a flood of forged beacons from one of them cannot
-   * crowd out the true one from another.
+   * A beacon from anywhere: kept only if it is the true beacon of a time lock in force here. 'own'
+   * (this phone fetched it, kept it, or a core phone recorded it in the brief) is checked at once;
+   * 'other' (the relay, the mesh) waits its turn as a candidate.
    */
-  private async takeBeacon(bytes: Uint8Array, quietly: boolean, from: string): Promise<void> {
-    let read: ReturnType<typeof readBeaconMessage>
+  private async takeBeacon(bytes: Uint8Array, quietly: boolean, from: 'own' | 'other'): Promise<void> {
+    let read: BeaconRead
     try {
       read = readBeaconMessage(bytes)
     } catch {
       return
     }
     const id = `${read.chainHash}:${read.beacon.round}`
-    if (this.beacons.has(id) || this.checkingBeacons.has(toBase64Url(bytes))) return
-    this.checkingBeacons.add(toBase64Url(bytes))
+    const text = toBase64Url(bytes)
+    if (this.beacons.has(id) || this.falseBeacons.has(text) || this.stageFor(read) === undefined) return
+    if (from === 'other') return this.candidate(text, bytes, read)
+    if (this.checkingBeacons.has(text)) return
+    this.checkingBeacons.add(text)
     try {
-      await this.checkBeacon(bytes, read, id, quietly, from)
+      await this.checkBeacon(bytes, read, quietly)
     } finally {
-      this.checkingBeacons.delete(toBase64Url(bytes))
+      this.checkingBeacons.delete(text)
     }
   }
 
   private readonly checkingBeacons = new Set<string>()
 
-  private async checkBeacon(bytes: Uint8Array, read: ReturnType<typeof readBeaconMessage>, id: string, quietly: boolean, from: string): Promise<void> {
-    const stageId = this.o.brief.timelockStages().find((s) => {
+  /** The time lock in force a beacon is for, if any. */
+  private stageFor(read: BeaconRead): StageId | undefined {
+    return this.o.brief.timelockStages().find((s) => {
       const t = this.o.brief.timelock(s)!
       return t.chain.hash === read.chainHash && t.round === read.beacon.round
     })
+  }
+
+  /** Another phone's beacon: counted, kept among the candidates (the least sent goes when full), checked in turn. */
+  private candidate(text: string, bytes: Uint8Array, read: BeaconRead): void {
+    const known = this.candidates.get(text)
+    if (known) {
+      known.times++
+      known.last = ++this.arrivals
+    } else {
+      if (this.candidates.size >= MAX_CANDIDATES) this.candidates.delete(this.ranked(-1))
+      this.candidates.set(text, { bytes, read, times: 1, last: ++this.arrivals })
+    }
+    void this.checkCandidates()
+  }
+
+  /** The candidate sent most often, then most lately (dir 1); or the least so (dir -1). */
+  private ranked(dir: 1 | -1): string {
+    let best: string | undefined
+    let b = { times: 0, last: 0 }
+    for (const [text, c] of this.candidates) {
+      const order = c.times - b.times || c.last - b.last
+      if (best === undefined || order * dir > 0) [best, b] = [text, c]
+    }
+    return best!
+  }
+
+  /** Checks candidates one at a time, within the bucket of checks; when it is empty, again once a check is due. */
+  private async checkCandidates(): Promise<void> {
+    if (this.checkingCandidates) return
+    this.checkingCandidates = true
+    try {
+      while (!this.closed && this.candidates.size > 0) {
+        const now = Date.now()
+        this.tokens = { n: Math.min(FOREIGN_BURST, this.tokens.n + (now - this.tokens.at) / FOREIGN_EVERY_MS), at: now }
+        if (this.tokens.n < 1) {
+          clearTimeout(this.candidateTimer)
+          this.candidateTimer = setTimeout(() => void this.checkCandidates(), Math.ceil((1 - this.tokens.n) * FOREIGN_EVERY_MS))
+          return
+        }
+        const text = this.ranked(1)
+        const c = this.candidates.get(text)!
+        this.candidates.delete(text)
+        if (this.beacons.has(`${c.read.chainHash}:${c.read.beacon.round}`) || this.falseBeacons.has(text) || this.stageFor(c.read) === undefined) continue
+        this.tokens.n -= 1
+        await this.checkBeacon(c.bytes, c.read, true)
+      }
+    } finally {
+      this.checkingCandidates = false
+    }
+  }
+
+  private async checkBeacon(bytes: Uint8Array, read: BeaconRead, quietly: boolean): Promise<void> {
+    const id = `${read.chainHash}:${read.beacon.round}`
+    const stageId = this.stageFor(read)
     const text = toBase64Url(bytes)
-    if (stageId === undefined || this.falseBeacons.has(text) || (from !== 'own' && !this.mayCheck(from))) return
+    if (stageId === undefined || this.falseBeacons.has(text)) return
     // A phone free to open checks the beacon by opening (openTimelock verifies it first): once, not twice.
     const opening = this.mayOpen() && !this.o.brief.openedBy(stageId, 'timelock')
     const verified = opening ? await this.openWith(stageId, bytes) : await verifyBeacon(this.o.brief.timelock(stageId)!.chain, read.beacon)
     if (!verified) {
       // Remembered, oldest forgotten first: a forgery sent again costs nothing.
-      if (this.falseBeacons.size >= 256) this.falseBeacons.delete(this.falseBeacons.values().next().value!)
+      if (this.falseBeacons.size >= 1024) this.falseBeacons.delete(this.falseBeacons.values().next().value!)
       this.falseBeacons.add(text)
       return
     }
     if (this.closed || this.beacons.has(id)) return
     this.beacons.set(id, bytes)
+    for (const [t, c] of this.candidates) if (`${c.read.chainHash}:${c.read.beacon.round}` === id) this.candidates.delete(t)
     this.saveHeld()
     if (!quietly) this.topic?.send(concat(Uint8Array.of(BEACON), bytes))
     this.share()
@@ -527,19 +608,10 @@ export class WithoutCore {
     return true
   }
 
-  private mayCheck(from: string): boolean {
-    const minute = Math.floor(Date.now() / 60_000)
-    if (this.checks.minute !== minute) this.checks = { minute, by: new Map() }
-    if (!this.checks.by.has(from) && this.checks.by.size >= 64) return false
-    const n = (this.checks.by.get(from) ?? 0) + 1
-    this.checks.by.set(from, n)
-    return n <= BEACON_CHECKS_PER_MINUTE
-  }
-
   private onMessage(message: Uint8Array): void {
     if (message[0] === BEACON) {
       this.seenSinceAsk?.add(toBase64Url(message.slice(1)))
-      void this.takeBeacon(message.slice(1), true, 'relay')
+      void this.takeBeacon(message.slice(1), true, 'other')
     }
     else if (message[0] === OFFER) {
       const bytes = message.slice(1)
@@ -593,7 +665,7 @@ export class WithoutCore {
       if (id === awareness.clientID) continue
       const state = awareness.getStates().get(id)
       // A peer writes its own fields: anything, of any size. Bounded, typed, decoded with care.
-      for (const b of meshStrings(state?.[MESH_BEACONS], 8, 200)) void this.takeBeacon(b, true, `mesh:${id}`)
+      for (const b of meshStrings(state?.[MESH_BEACONS], 8, 200)) void this.takeBeacon(b, true, 'other')
       for (const o of meshStrings(state?.[MESH_FIELD], MAX_MARSHALS * 4, 400)) this.take(o, true)
     }
   }

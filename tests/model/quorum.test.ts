@@ -92,8 +92,8 @@ describe('marshals’ quorum', () => {
     const lie = shareOf(marshals[0]!, quorum, stage)!.slice()
     lie[0]! ^= 0xff
     expect(problemOf(() => read(makeShareOffer(brief, stage, lie, marshals[0]!)))).toBe('wrong-share')
-    // The same offer for another action's brief.
-    expect(problemOf(() => readShareOffer(good, briefId(), () => quorum))).toBe('forged')
+    // The same offer for another action's brief: the commitment (over the brief id) refuses it first.
+    expect(problemOf(() => readShareOffer(good, briefId(), () => quorum))).toBe('wrong-share')
     // After a new version of the stage (a new key, a new split), old shares open nothing.
     const next = await splitStageKey(randomKey(), brief, stage, 2, marshals.map(publicPart))
     expect(problemOf(() => read(good, next))).toBe('wrong-share')
