@@ -11,7 +11,7 @@
 import * as Y from 'yjs'
 import { fromBase64Url, toBase64Url, type BoxPublicKey, type DocId, type PublicIdentity } from '../crypto'
 import { MAX_MARSHALS, QUICKNET, roundTime, type SealedQuorum, type SealedTimelock } from './ways'
-import { makeRelease, openStage, readRelease, ReleaseError, sealStage, stageKeyId, stageKindOf, LEGACY_LOCATION_LABEL, type Release, type StageContent, type StageId, type StageKind } from './stage'
+import { makeRelease, openStage, readRelease, releasedKeyId, ReleaseError, sealStage, stageKeyId, stageKindOf, LEGACY_LOCATION_LABEL, type Release, type StageContent, type StageId, type StageKind } from './stage'
 import type { DeviceIdentity, SecretKey } from '../crypto'
 
 export const BRIEF_FIELDS = ['stagingPoint', 'bring', 'conduct', 'dispersal'] as const
@@ -388,8 +388,12 @@ export class BriefEditor {
     return record
   }
 
+  /** Whether the core released the version of the stage in force (a release of an earlier key opens nothing now). */
   isReleased(id: StageId): boolean {
-    return releasesOf(this.doc).has(id)
+    const release = releasesOf(this.doc).get(id)
+    const keyId = stagesOf(this.doc).get(id)?.keyId
+    // A stage sealed before key ids were written says nothing of its version: any release counts.
+    return release instanceof Uint8Array && (keyId === undefined || releasedKeyId(release) === keyId)
   }
 
   /** Arms (or, with undefined, disarms) the marshals' quorum of a stage. */

@@ -136,7 +136,13 @@ export async function combineShares(quorum: SealedQuorum, offers: readonly Share
   const byMarshal = new Map<string, Uint8Array>()
   for (const o of offers) if (quorum.shares.some((s) => s.marshal === o.marshal)) byMarshal.set(o.marshal, o.share)
   if (byMarshal.size < quorum.k) return undefined
-  const key = (await combine([...byMarshal.values()].slice(0, quorum.k))) as SecretKey
+  let key: SecretKey
+  try {
+    key = (await combine([...byMarshal.values()].slice(0, quorum.k))) as SecretKey
+  } catch {
+    // Pieces of two splits can share an x-coordinate, which the library refuses: no key, not a crash.
+    return undefined
+  }
   return key.length === 32 && stageKeyId(key) === quorum.keyId ? key : undefined
 }
 

@@ -867,8 +867,13 @@ export class ActionSession {
     for (const stage of this.plan!.stages()) this.resealStage(stage)
   }
 
-  /** A stage under a new key: in the plan (its own release time kept) and sealed into the brief. */
+  /**
+   * A stage under a new key: in the plan (its own release time kept) and sealed into the brief. Not
+   * once it is out (by any way): a new key then protects nothing, and every screen showing it would
+   * go blank until a release of the new key.
+   */
   private resealStage(stage: CoreStage): void {
+    if (this.brief.isReleased(stage.id)) return
     const key = this.plan!.putStage(stage.id, stage.kind, stage.content, stage.releaseAt)
     this.editor().sealStage(stage.id, stage.kind, key, stage.content)
     this.planDoc!.flush()
@@ -1066,7 +1071,8 @@ export class ActionSession {
         })
         const marshals = (setting?.marshals ?? []).filter((m) => identities.has(m))
         const k = setting?.k ?? 0
-        for (const stage of plan.stages()) {
+        // A stage that is out needs no other way to open.
+        for (const stage of plan.stages().filter((st) => !this.brief.isReleased(st.id))) {
           const key = plan.stageKey(stage.id)!
           const have = this.brief.quorum(stage.id)
           // Marshals release at go: a stage with a later time of its own (dispersal, say) is not split.
@@ -1090,7 +1096,7 @@ export class ActionSession {
         const chain = plan.timelockChain()
         const { goAt } = this.brief.read()
         const lock = chain !== undefined && goAt !== undefined ? await import('./timelock') : undefined
-        for (const stage of plan.stages()) {
+        for (const stage of plan.stages().filter((st) => !this.brief.isReleased(st.id))) {
           const key = plan.stageKey(stage.id)!
           const keyId = stageKeyId(key)
           const have = this.brief.timelock(stage.id)
@@ -1233,7 +1239,11 @@ export class ActionSession {
       const due = stage.releaseAt ?? goAt
       if (due === undefined || this.briefEditor!.isReleased(stage.id)) continue
       if (due <= now) {
-        this.briefEditor!.release(stage.id, this.plan!.stageKey(stage.id)!, this.me)
+        const key = this.plan!.stageKey(stage.id)!
+        // A box sealed under another key (two core phones' edits meeting) is sealed again first (resealStale).
+        const sealed = this.brief.sealedKeyId(stage.id)
+        if (sealed !== undefined && sealed !== stageKeyId(key)) continue
+        this.briefEditor!.release(stage.id, key, this.me)
         released = true
       } else if (next === undefined || due < next) next = due
     }

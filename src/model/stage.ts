@@ -141,6 +141,10 @@ export function makeRelease(briefId: DocId, stageId: StageId, key: SecretKey, si
   return concat(Uint8Array.of(VERSION), id, key, signer.signingPublicKey, sig)
 }
 
+/** The id of the key a release record carries (unchecked: the core's own phone reads what it wrote); undefined if it is none. */
+export const releasedKeyId = (bytes: Uint8Array): string | undefined =>
+  bytes.length === RELEASE_BYTES && bytes[0] === VERSION ? stageKeyId(bytes.slice(17, 49) as SecretKey) : undefined
+
 /** Checks a release record against the brief's writers. Throws ReleaseError; never anything raw. */
 export function readRelease(bytes: Uint8Array, briefId: DocId, core: readonly PublicIdentity[]): Release {
   if (bytes.length !== RELEASE_BYTES || bytes[0] !== VERSION) throw new ReleaseError('malformed')

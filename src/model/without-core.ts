@@ -40,6 +40,12 @@ const MAX_CANDIDATES = 64
 const ASK_EVERY_MS = 10_000
 const FOREIGN_BURST = 8
 const FOREIGN_EVERY_MS = 1_000
+/**
+ * After (re)connecting, a marshal's phone waits this long before its own offer goes out, so that a
+ * hold or call-off made while it was away (a jammed square) reaches it first: the relay's catch-up
+ * answers within about 1.5 s. A phone online all along offers at go at once.
+ */
+const SETTLE_MS = 4_000
 /** A phone answers "send me what you hold" at most this many times a minute: asking again and again gets little. */
 const ANSWERS_PER_MINUTE = 12
 /** How often a phone asks for the beacon while it is not out or the server does not answer (then every last one). */
@@ -139,6 +145,11 @@ export class WithoutCore {
   local: () => number = Date.now
   private timer: ReturnType<typeof setTimeout> | undefined
   private answerTimer: ReturnType<typeof setTimeout> | undefined
+  /** Connected (relay or mesh) for SETTLE_MS since the last (re)connection: this phone's own offer may go out. */
+  private settled = false
+  /** Connected at all since attach (the mesh's first peer counts as coming online once). */
+  private online = false
+  private settleTimer: ReturnType<typeof setTimeout> | undefined
   /** The person confirmed it is go time (their phone could not). */
   /** The go time the person said had come (a later go time asks again). */
   private personSaysGo: number | undefined
@@ -151,6 +162,7 @@ export class WithoutCore {
   constructor(private readonly o: WithoutCoreOptions) {
     for (const bytes of o.stored.offers) this.keep(bytes)
     this.stopWatching = o.brief.onChange(() => {
+      if (!this.mayOpen()) this.dropOwn()
       this.fromBrief()
       this.armMarshal()
       this.armBeacon()
@@ -201,6 +213,8 @@ export class WithoutCore {
   }
 
   detach(): void {
+    this.online = this.settled = false
+    clearTimeout(this.settleTimer)
     this.serverTime.stop()
     this.topic?.close()
     this.topic = undefined
@@ -214,6 +228,7 @@ export class WithoutCore {
     clearTimeout(this.timer)
     clearTimeout(this.beaconTimer)
     clearTimeout(this.candidateTimer)
+    clearTimeout(this.settleTimer)
     this.candidates.clear()
     this.stopWatching()
     this.detach()
@@ -271,6 +286,43 @@ export class WithoutCore {
     return q ? shareOf(this.o.me, q, stageId) : undefined
   }
 
+  /** Whether this phone's own offer may go out now: the action is on, and the phone has been connected a while. */
+  private mayPublishOwn(): boolean {
+    return this.mayOpen() && this.settled
+  }
+
+  private isMine(bytes: Uint8Array): boolean {
+    return offerPlace(bytes)?.endsWith(`:${toBase64Url(this.o.me.signingPublicKey)}`) === true
+  }
+
+  /** Whether an offer may be passed on now: none while the core holds, this phone's own once settled. */
+  private mayPass(bytes: Uint8Array): boolean {
+    return this.isMine(bytes) ? this.mayPublishOwn() : this.mayOpen()
+  }
+
+  /** Connected (again): this phone's own offer goes out once it has settled, if the action is still on. */
+  private cameOnline(): void {
+    this.online = true
+    this.settled = false
+    clearTimeout(this.settleTimer)
+    this.settleTimer = setTimeout(() => {
+      this.settled = true
+      if (!this.mayPublishOwn()) return
+      for (const bytes of this.myOffers()) this.topic?.send(concat(Uint8Array.of(OFFER), bytes))
+      this.share()
+    }, SETTLE_MS)
+  }
+
+  /** Held or called off: this phone's own offer is withdrawn (kept nowhere, shown nowhere); at go again it is made again. */
+  private dropOwn(): void {
+    let dropped = false
+    for (const [place, bytes] of this.held) if (this.isMine(bytes)) dropped = this.held.delete(place) || dropped
+    if (!dropped) return
+    this.saveHeld()
+    this.share()
+    this.o.changed()
+  }
+
   private myOffers(): Uint8Array[] {
     const me = toBase64Url(this.o.me.signingPublicKey)
     return this.o.brief.quorumStages().flatMap((id) => this.validOffers(id).filter((v) => v.offer.marshal === me).map((v) => v.bytes))
@@ -318,8 +370,12 @@ export class WithoutCore {
 
   /** Reads an offer against the split in force; throws QuorumError. Remembered per offer and split. */
   private read(bytes: Uint8Array): ShareOffer {
-    const stage = bytes.length > 17 ? toBase64Url(bytes.subarray(1, 17)) : ''
-    const memo = `${toBase64Url(bytes)}:${this.o.brief.quorum(stage as StageId)?.keyId ?? ''}`
+    // Remembered against the piece the split in force commits this marshal to: two core phones can
+    // split one key twice (same key id, other pieces), and an offer of the losing split is stale.
+    const place = offerPlace(bytes)
+    const stage = place?.split(':')[0] as StageId | undefined
+    const commit = stage && this.o.brief.quorum(stage)?.shares.find((s) => `${stage}:${s.marshal}` === place)?.commit
+    const memo = `${toBase64Url(bytes)}:${commit ?? ''}`
     const known = this.reads.get(memo)
     if (typeof known === 'string') throw new QuorumError(known)
     if (known) return known
@@ -378,7 +434,7 @@ export class WithoutCore {
   private take(bytes: Uint8Array, fromRelay = false): void {
     if (!this.keep(bytes)) return
     this.saveHeld()
-    if (!fromRelay) this.topic?.send(concat(Uint8Array.of(OFFER), bytes))
+    if (!fromRelay && this.mayPass(bytes)) this.topic?.send(concat(Uint8Array.of(OFFER), bytes))
     this.share()
     this.o.changed()
     void this.open()
@@ -627,7 +683,7 @@ export class WithoutCore {
   /** A phone that (re)connects asks what it missed, and offers its own again. */
   private onSubscribed(): void {
     this.topic?.send(Uint8Array.of(ASK), undefined, false)
-    for (const bytes of this.myOffers()) this.topic?.send(concat(Uint8Array.of(OFFER), bytes))
+    this.cameOnline()
   }
 
   /** Answers a late phone after a random wait, with what no other phone sent meanwhile. */
@@ -643,7 +699,7 @@ export class WithoutCore {
       this.seenSinceAsk = undefined
       for (const stageId of this.o.brief.quorumStages()) {
         for (const v of this.validOffers(stageId)) {
-          if (!seen.has(toBase64Url(v.bytes))) this.topic?.send(concat(Uint8Array.of(OFFER), v.bytes), undefined, false)
+          if (!seen.has(toBase64Url(v.bytes)) && this.mayPass(v.bytes)) this.topic?.send(concat(Uint8Array.of(OFFER), v.bytes), undefined, false)
         }
       }
       for (const bytes of this.beacons.values()) if (!seen.has(toBase64Url(bytes))) this.topic?.send(concat(Uint8Array.of(BEACON), bytes), undefined, false)
@@ -653,14 +709,16 @@ export class WithoutCore {
   /** Shares the valid offers held in the mesh: a peer that connects gets them with the room's first awareness. */
   private share(): void {
     if (!this.awareness) return
-    const offers = this.o.brief.quorumStages().flatMap((id) => this.validOffers(id).map((v) => toBase64Url(v.bytes)))
-    if (offers.length > 0) this.awareness.setLocalStateField(MESH_FIELD, offers)
+    const offers = this.o.brief.quorumStages().flatMap((id) => this.validOffers(id).filter((v) => this.mayPass(v.bytes)).map((v) => toBase64Url(v.bytes)))
+    const shown = this.awareness.getStates().get(this.awareness.clientID)?.[MESH_FIELD]
+    if (offers.length > 0 || (Array.isArray(shown) && shown.length > 0)) this.awareness.setLocalStateField(MESH_FIELD, offers)
     if (this.beacons.size > 0) this.awareness.setLocalStateField(MESH_BEACONS, [...this.beacons.values()].map(toBase64Url))
   }
 
   private readonly onMesh = (changes: { added: number[]; updated: number[] }): void => {
     const awareness = this.awareness
     if (!awareness) return
+    if (!this.online && changes.added.some((id) => id !== awareness.clientID)) this.cameOnline()
     for (const id of [...changes.added, ...changes.updated]) {
       if (id === awareness.clientID) continue
       const state = awareness.getStates().get(id)

@@ -91,7 +91,7 @@ describe('removing a core member', () => {
     // Edits after the removal reach Bob, not Mallory.
     sa.plan!.set('notes', 'original notes, now secret')
     sa.planDoc!.flush()
-    await waitFor(() => bob.plan!.read().notes === 'original notes, now secret', 'Bob reads the new plan', 10_000)
+    await waitFor(() => bob.plan!.read().notes === 'original notes, now secret', 'Bob reads the new plan', 20_000)
     await new Promise((r) => setTimeout(r, 500))
     expect(mallory.plan!.read().notes).toBe('original notes')
     expect(mallory.removed()).toBe(true)
