@@ -80,6 +80,8 @@ const JOIN_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000]
 const UNANSWERED_AFTER = 2
 
 const EXPIRY_CHECK_MS = 60_000
+/** Locking waits at most this long for saves under way. */
+const LOCK_SAVE_WAIT_MS = 1_000
 
 /** A practice action a person prepares for the duress passphrase to open. */
 export interface Decoy {
@@ -298,6 +300,9 @@ export class Phone {
     clearInterval(this.expiryTimer)
     const sessions = [...this.sessions.values()]
     await Promise.all(sessions.map((s) => s.close()))
+    // What a session changed just before (offers that opened a stage, say) is written first, or it is
+    // lost with the key; a store that hangs does not keep the phone unlocked for more than a moment.
+    await Promise.race([this.saving, new Promise((r) => setTimeout(r, LOCK_SAVE_WAIT_MS))])
     for (const s of sessions) {
       for (const access of accessesOf(s)) access.keys.forEach((key) => wipe(key))
       if (s.me !== this.identity) forgetIdentity(s.me)

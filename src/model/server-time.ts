@@ -22,20 +22,19 @@ export class ServerTime {
       const onPong = (message: unknown): void => {
         const m = message as { type?: unknown; now?: unknown } | null
         if (m?.type !== 'pong' || typeof m.now !== 'number' || !Number.isFinite(m.now) || Math.abs(m.now - Date.now()) > ABSURD_MS) return
-        const first = !this.heard.has(socket.url)
         this.heard.set(socket.url, { server: m.now, at: performance.now() })
-        if (first) this.changed()
+        this.changed()
       }
       socket.on('message', onPong)
-      socket.on('connect', this.probe)
+      socket.on('connect', this.ask)
       this.stops.push(() => {
         socket.off('message', onPong)
-        socket.off('connect', this.probe)
+        socket.off('connect', this.ask)
       })
       this.sockets.push(socket)
     }
-    this.probe()
-    this.timer = setInterval(this.probe, PROBE_MS)
+    this.ask()
+    this.timer = setInterval(this.ask, PROBE_MS)
   }
 
   private stops: (() => void)[] = []
@@ -58,7 +57,17 @@ export class ServerTime {
     return slowest
   }
 
-  private readonly probe = (): void => {
+  /**
+   * Whether a server spoke (a pong) with its clock at or past `at`: whatever it relayed on that
+   * socket before, this phone has received (one connection keeps its order).
+   */
+  heardSince(at: number): boolean {
+    for (const h of this.heard.values()) if (h.server >= at) return true
+    return false
+  }
+
+  /** Asks every connected server for its time now (a pong answers). */
+  readonly ask = (): void => {
     for (const socket of this.sockets) if (socket.connected) socket.send({ type: 'ping' })
   }
 }

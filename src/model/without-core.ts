@@ -30,22 +30,29 @@ const BEACON = 3
 /**
  * Beacons from other phones: a check is a pairing (18 ms here, more on a phone), and anyone holding
  * the brief key can send forged ones, under as many mesh client ids as it likes (ids say nothing of
- * the sender: y-webrtc passes every peer's states on). So they wait as candidates, at most this many,
- * and are checked one at a time, at most a burst of FOREIGN_BURST and then one per FOREIGN_EVERY_MS,
- * the most often sent first (every honest phone sends the one true beacon; a forger must send each
- * forgery as often to get it checked before). What the phone fetched or kept itself is always checked.
+ * the sender: y-webrtc passes every peer's states on). So they wait as candidates, at most this many
+ * (one drawn at random goes when full), and are checked one at a time, at most a burst of
+ * FOREIGN_BURST and then one per FOREIGN_EVERY_MS: by turns the most often sent (every honest phone
+ * sends the one true beacon, and how often each was sent is remembered beyond its place, up to
+ * MAX_COUNTED) and one drawn at random (a forger sending each forgery more often still cannot keep
+ * the true one waiting long). What the phone fetched or kept itself is always checked.
  */
 const MAX_CANDIDATES = 64
+const MAX_COUNTED = 2048
 /** A phone that cannot reach the drand proxy asks the others for the beacon at most this often. */
 const ASK_EVERY_MS = 10_000
 const FOREIGN_BURST = 8
 const FOREIGN_EVERY_MS = 1_000
 /**
- * After (re)connecting, a marshal's phone waits this long before its own offer goes out, so that a
- * hold or call-off made while it was away (a jammed square) reaches it first: the relay's catch-up
- * answers within about 1.5 s. A phone online all along offers at go at once.
+ * A marshal's own offer goes out only once its phone has surely heard a hold or call-off made before
+ * go (a jammed square can hide one): after coming back online (no socket connected, then one), it
+ * waits this long, for the relay's catch-up (answers come within about 1.5 s); and on a connected
+ * socket it waits for the server's word sent after go (a pong: the relay's frames before it on the
+ * same socket arrived first), asking again every PONG_RETRY_MS. A phone online all along offers at go
+ * within a round trip.
  */
 const SETTLE_MS = 4_000
+const PONG_RETRY_MS = 2_000
 /** A phone answers "send me what you hold" at most this many times a minute: asking again and again gets little. */
 const ANSWERS_PER_MINUTE = 12
 /** How often a phone asks for the beacon while it is not out or the server does not answer (then every last one). */
@@ -67,10 +74,12 @@ export interface MarshalView {
   /** Distinct marshals whose valid offers this phone holds (for the stage with the fewest). */
   readonly offered: number
   /**
-   * waiting: before go (or held). offered: this phone released its share. confirm: go has come by
-   * this phone's clock or the server's but not both, or no server answers: the person decides.
+   * waiting: before go (or held). sending: this phone made its offer and waits to send it until it
+   * has surely heard any hold (SETTLE_MS); its QR code shows it meanwhile. offered: it went out.
+   * confirm: go has come by this phone's clock or the server's but not both, or no server answers:
+   * the person decides.
    */
-  readonly mine: 'waiting' | 'offered' | 'confirm'
+  readonly mine: 'waiting' | 'sending' | 'offered' | 'confirm'
 }
 
 /** The offer a marshal's QR code carries. Throws QuorumError 'malformed' for anything else. */
@@ -126,7 +135,10 @@ export class WithoutCore {
   private readonly falseBeacons = new Set<string>()
   /** Other phones' beacons waiting for a check, by message: how often sent, and when last (an arrival count). */
   private readonly candidates = new Map<string, { bytes: Uint8Array; read: BeaconRead; times: number; last: number }>()
+  /** How often each beacon message was sent to this phone, newest last (bounded). */
+  private readonly sentTimes = new Map<string, number>()
   private arrivals = 0
+  private checksMade = 0
   /** Checks of other phones' beacons this phone may make now (a token bucket). */
   private tokens = { n: FOREIGN_BURST, at: Date.now() }
   private checkingCandidates = false
@@ -140,16 +152,22 @@ export class WithoutCore {
   private topic: SealedTopic | undefined
   private awareness: PeerAwareness | undefined
   /** The server's time, for a marshal's release at go. */
-  private readonly serverTime = new ServerTime(() => this.armMarshal())
+  private readonly serverTime = new ServerTime(() => {
+    this.armMarshal()
+    this.publishOwn()
+  })
   /** This phone's own clock (tests replace it with one a fake tower pushed). */
   local: () => number = Date.now
   private timer: ReturnType<typeof setTimeout> | undefined
   private answerTimer: ReturnType<typeof setTimeout> | undefined
-  /** Connected (relay or mesh) for SETTLE_MS since the last (re)connection: this phone's own offer may go out. */
+  /** Online (relay or mesh) for SETTLE_MS since it last came online: this phone's own offer may go out. */
   private settled = false
-  /** Connected at all since attach (the mesh's first peer counts as coming online once). */
-  private online = false
   private settleTimer: ReturnType<typeof setTimeout> | undefined
+  private publishTimer: ReturnType<typeof setTimeout> | undefined
+  /** This phone's own offers sent on the relay since it came online, and those ever sent or shown to a peer. */
+  private readonly relayedOwn = new Set<string>()
+  private readonly outOwn = new Set<string>()
+  private sockets: readonly SignalingSocket[] = []
   /** The person confirmed it is go time (their phone could not). */
   /** The go time the person said had come (a later go time asks again). */
   private personSaysGo: number | undefined
@@ -166,6 +184,8 @@ export class WithoutCore {
       this.fromBrief()
       this.armMarshal()
       this.armBeacon()
+      // Held, called off or on again: what this phone shows its mesh follows.
+      this.share()
       void this.open()
     })
     this.fromBrief()
@@ -201,6 +221,8 @@ export class WithoutCore {
     const keys = roomKeys(deriveKey(briefKey, 'without-core'))
     this.topic = new SealedTopic(keys.relayTopic, keys.relayKey, 1024, (bytes) => this.onMessage(bytes), () => this.onSubscribed(), 256)
     for (const socket of sockets) this.topic.attach(socket)
+    this.sockets = sockets
+    for (const socket of sockets) socket.on('disconnect', this.onSocketDown)
     if (awareness) {
       this.awareness = awareness
       awareness.on('change', this.onMesh)
@@ -213,8 +235,10 @@ export class WithoutCore {
   }
 
   detach(): void {
-    this.online = this.settled = false
-    clearTimeout(this.settleTimer)
+    for (const socket of this.sockets) socket.off('disconnect', this.onSocketDown)
+    this.sockets = []
+    this.wentOffline()
+    clearTimeout(this.publishTimer)
     this.serverTime.stop()
     this.topic?.close()
     this.topic = undefined
@@ -229,7 +253,9 @@ export class WithoutCore {
     clearTimeout(this.beaconTimer)
     clearTimeout(this.candidateTimer)
     clearTimeout(this.settleTimer)
+    clearTimeout(this.publishTimer)
     this.candidates.clear()
+    this.sentTimes.clear()
     this.stopWatching()
     this.detach()
   }
@@ -245,7 +271,7 @@ export class WithoutCore {
     await this.open()
   }
 
-  /** This phone's own offer as a QR code's text, once it released (a marshal with no network shows it). */
+  /** This phone's own offer as a QR code's text, once made (a marshal with no network shows it). */
   myCode(): string | undefined {
     const mine = this.myOffers()[0]
     return mine ? codeOf('SHARE', mine) : undefined
@@ -257,12 +283,14 @@ export class WithoutCore {
     if (stages.length === 0) return undefined
     const counts = stages.map((id) => this.validOffers(id).length)
     const q = this.o.brief.quorum(stages[0]!)!
-    const offered = this.myOffers().length >= stages.length
+    const mine = this.myOffers()
+    const made = mine.length >= stages.length
+    const out = made && mine.every((b) => this.outOwn.has(toBase64Url(b)))
     return {
       k: q.k,
       n: q.shares.length,
       offered: Math.min(...counts),
-      mine: offered ? 'offered' : this.goBy() === 'person' ? 'confirm' : 'waiting',
+      mine: out ? 'offered' : made ? 'sending' : this.goBy() === 'person' ? 'confirm' : 'waiting',
     }
   }
 
@@ -286,37 +314,76 @@ export class WithoutCore {
     return q ? shareOf(this.o.me, q, stageId) : undefined
   }
 
-  /** Whether this phone's own offer may go out now: the action is on, and the phone has been connected a while. */
+  /**
+   * Whether this phone's own offer may go out now: the action is on, the phone has been online a
+   * while, and, on a connected socket, the server has spoken since go (see SETTLE_MS).
+   */
   private mayPublishOwn(): boolean {
-    return this.mayOpen() && this.settled
+    const { goAt } = this.o.brief.read()
+    return this.mayOpen() && this.settled && goAt !== undefined && (this.topic?.online !== true || this.serverTime.heardSince(goAt))
   }
 
   private isMine(bytes: Uint8Array): boolean {
     return offerPlace(bytes)?.endsWith(`:${toBase64Url(this.o.me.signingPublicKey)}`) === true
   }
 
-  /** Whether an offer may be passed on now: none while the core holds, this phone's own once settled. */
+  /** Whether an offer may be passed on now: none while the core holds, this phone's own once it may go out. */
   private mayPass(bytes: Uint8Array): boolean {
     return this.isMine(bytes) ? this.mayPublishOwn() : this.mayOpen()
   }
 
-  /** Connected (again): this phone's own offer goes out once it has settled, if the action is still on. */
-  private cameOnline(): void {
-    this.online = true
+  /** Online (a socket subscribed, or a mesh peer came): settles unless it already has. */
+  private startSettling(): void {
+    if (this.settled || this.settleTimer !== undefined || this.closed) return
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined
+      this.settled = true
+      this.publishOwn()
+    }, SETTLE_MS)
+  }
+
+  /** No socket connected any more (one of several dropping changes nothing): settling starts again when one is back. */
+  private readonly onSocketDown = (): void => {
+    if (this.topic?.online !== true) this.wentOffline()
+  }
+
+  private wentOffline(): void {
     this.settled = false
     clearTimeout(this.settleTimer)
-    this.settleTimer = setTimeout(() => {
-      this.settled = true
-      if (!this.mayPublishOwn()) return
-      for (const bytes of this.myOffers()) this.topic?.send(concat(Uint8Array.of(OFFER), bytes))
-      this.share()
-    }, SETTLE_MS)
+    this.settleTimer = undefined
+    this.relayedOwn.clear()
+  }
+
+  /** Sends this phone's own offers that have not gone out on this connection, once they may; else asks the server for its word and looks again. */
+  private publishOwn(): void {
+    clearTimeout(this.publishTimer)
+    const mine = this.myOffers()
+    if (mine.length === 0 || this.closed) return
+    if (!this.mayPublishOwn()) {
+      if (this.mayOpen() && this.settled && this.topic?.online === true) {
+        this.serverTime.ask()
+        this.publishTimer = setTimeout(() => this.publishOwn(), PONG_RETRY_MS)
+      }
+      return
+    }
+    const before = this.outOwn.size
+    for (const bytes of mine) {
+      const text = toBase64Url(bytes)
+      if (!this.relayedOwn.has(text) && this.topic?.send(concat(Uint8Array.of(OFFER), bytes))) {
+        this.relayedOwn.add(text)
+        this.outOwn.add(text)
+      }
+    }
+    this.share()
+    if (this.outOwn.size !== before) this.o.changed()
   }
 
   /** Held or called off: this phone's own offer is withdrawn (kept nowhere, shown nowhere); at go again it is made again. */
   private dropOwn(): void {
     let dropped = false
     for (const [place, bytes] of this.held) if (this.isMine(bytes)) dropped = this.held.delete(place) || dropped
+    this.relayedOwn.clear()
+    this.outOwn.clear()
     if (!dropped) return
     this.saveHeld()
     this.share()
@@ -434,7 +501,8 @@ export class WithoutCore {
   private take(bytes: Uint8Array, fromRelay = false): void {
     if (!this.keep(bytes)) return
     this.saveHeld()
-    if (!fromRelay && this.mayPass(bytes)) this.topic?.send(concat(Uint8Array.of(OFFER), bytes))
+    if (this.isMine(bytes)) this.publishOwn()
+    else if (!fromRelay && this.mayOpen()) this.topic?.send(concat(Uint8Array.of(OFFER), bytes))
     this.share()
     this.o.changed()
     void this.open()
@@ -446,32 +514,40 @@ export class WithoutCore {
       this.openAgain = true
       return this.opening
     }
-    this.opening = this.openAll().finally(() => (this.opening = undefined))
+    // The last look at openAgain and the end of the pass happen in one step: a request between them
+    // (a pass's end reached while its promise was still settling) was lost, and k offers sat unopened.
+    this.opening = (async () => {
+      try {
+        do {
+          this.openAgain = false
+          await this.openAll()
+        } while (this.openAgain && !this.closed)
+      } finally {
+        this.opening = undefined
+      }
+    })()
     return this.opening
   }
 
   private async openAll(): Promise<void> {
-    do {
-      this.openAgain = false
-      for (const stageId of this.mayOpen() ? this.o.brief.quorumStages() : []) {
-        const q = this.o.brief.quorum(stageId)!
-        const valid = this.validOffers(stageId)
-        if (valid.length < q.k || this.o.brief.openedBy(stageId, 'quorum')) continue
-        const opensNow = !this.o.brief.isReleased(stageId)
-        const key = await combineShares(q, valid.map((v) => v.offer))
-        if (this.closed) return
-        if (key && this.o.brief.acceptKey(stageId, 'quorum', key)) {
-          if (opensNow) this.o.changed()
-          this.o.record?.(stageId, 'quorum', concat(...valid.slice(0, q.k).map((v) => v.bytes)))
-        }
+    for (const stageId of this.mayOpen() ? this.o.brief.quorumStages() : []) {
+      const q = this.o.brief.quorum(stageId)!
+      const valid = this.validOffers(stageId)
+      if (valid.length < q.k || this.o.brief.openedBy(stageId, 'quorum')) continue
+      const opensNow = !this.o.brief.isReleased(stageId)
+      const key = await combineShares(q, valid.map((v) => v.offer))
+      if (this.closed) return
+      if (key && this.o.brief.acceptKey(stageId, 'quorum', key)) {
+        if (opensNow) this.o.changed()
+        this.o.record?.(stageId, 'quorum', concat(...valid.slice(0, q.k).map((v) => v.bytes)))
       }
-      for (const stageId of this.mayOpen() ? this.o.brief.timelockStages() : []) {
-        const sealed = this.o.brief.timelock(stageId)!
-        const beacon = this.beacons.get(`${sealed.chain.hash}:${sealed.round}`)
-        if (beacon && !this.o.brief.openedBy(stageId, 'timelock')) await this.openWith(stageId, beacon)
-        if (this.closed) return
-      }
-    } while (this.openAgain && !this.closed)
+    }
+    for (const stageId of this.mayOpen() ? this.o.brief.timelockStages() : []) {
+      const sealed = this.o.brief.timelock(stageId)!
+      const beacon = this.beacons.get(`${sealed.chain.hash}:${sealed.round}`)
+      if (beacon && !this.o.brief.openedBy(stageId, 'timelock')) await this.openWith(stageId, beacon)
+      if (this.closed) return
+    }
   }
 
   /** An honest phone opens nothing by these ways while the core holds or called off (a modified one may: SECURITY.md). */
@@ -563,26 +639,33 @@ export class WithoutCore {
 
   /** Another phone's beacon: counted, kept among the candidates (the least sent goes when full), checked in turn. */
   private candidate(text: string, bytes: Uint8Array, read: BeaconRead): void {
+    const times = (this.sentTimes.get(text) ?? 0) + 1
+    this.sentTimes.delete(text)
+    this.sentTimes.set(text, times)
+    if (this.sentTimes.size > MAX_COUNTED) this.sentTimes.delete(this.sentTimes.keys().next().value!)
     const known = this.candidates.get(text)
     if (known) {
-      known.times++
+      known.times = times
       known.last = ++this.arrivals
     } else {
-      if (this.candidates.size >= MAX_CANDIDATES) this.candidates.delete(this.ranked(-1))
-      this.candidates.set(text, { bytes, read, times: 1, last: ++this.arrivals })
+      if (this.candidates.size >= MAX_CANDIDATES) this.candidates.delete(this.drawn())
+      this.candidates.set(text, { bytes, read, times, last: ++this.arrivals })
     }
     void this.checkCandidates()
   }
 
-  /** The candidate sent most often, then most lately (dir 1); or the least so (dir -1). */
-  private ranked(dir: 1 | -1): string {
+  /** The candidate sent most often, then most lately. */
+  private mostSent(): string {
     let best: string | undefined
     let b = { times: 0, last: 0 }
-    for (const [text, c] of this.candidates) {
-      const order = c.times - b.times || c.last - b.last
-      if (best === undefined || order * dir > 0) [best, b] = [text, c]
-    }
+    for (const [text, c] of this.candidates) if (best === undefined || (c.times - b.times || c.last - b.last) > 0) [best, b] = [text, c]
     return best!
+  }
+
+  /** A candidate drawn at random. */
+  private drawn(): string {
+    const keys = [...this.candidates.keys()]
+    return keys[Math.floor(Math.random() * keys.length)]!
   }
 
   /** Checks candidates one at a time, within the bucket of checks; when it is empty, again once a check is due. */
@@ -598,7 +681,7 @@ export class WithoutCore {
           this.candidateTimer = setTimeout(() => void this.checkCandidates(), Math.ceil((1 - this.tokens.n) * FOREIGN_EVERY_MS))
           return
         }
-        const text = this.ranked(1)
+        const text = this.checksMade++ % 2 === 0 ? this.mostSent() : this.drawn()
         const c = this.candidates.get(text)!
         this.candidates.delete(text)
         if (this.beacons.has(`${c.read.chainHash}:${c.read.beacon.round}`) || this.falseBeacons.has(text) || this.stageFor(c.read) === undefined) continue
@@ -683,7 +766,8 @@ export class WithoutCore {
   /** A phone that (re)connects asks what it missed, and offers its own again. */
   private onSubscribed(): void {
     this.topic?.send(Uint8Array.of(ASK), undefined, false)
-    this.cameOnline()
+    this.startSettling()
+    this.publishOwn()
   }
 
   /** Answers a late phone after a random wait, with what no other phone sent meanwhile. */
@@ -711,14 +795,16 @@ export class WithoutCore {
     if (!this.awareness) return
     const offers = this.o.brief.quorumStages().flatMap((id) => this.validOffers(id).filter((v) => this.mayPass(v.bytes)).map((v) => toBase64Url(v.bytes)))
     const shown = this.awareness.getStates().get(this.awareness.clientID)?.[MESH_FIELD]
-    if (offers.length > 0 || (Array.isArray(shown) && shown.length > 0)) this.awareness.setLocalStateField(MESH_FIELD, offers)
+    if (JSON.stringify(shown ?? []) !== JSON.stringify(offers)) this.awareness.setLocalStateField(MESH_FIELD, offers)
+    // Shown to a peer: this phone's own offer is out.
+    if (this.awareness.getStates().size > 1) for (const text of offers) if (this.isMine(fromBase64Url(text))) this.outOwn.add(text)
     if (this.beacons.size > 0) this.awareness.setLocalStateField(MESH_BEACONS, [...this.beacons.values()].map(toBase64Url))
   }
 
   private readonly onMesh = (changes: { added: number[]; updated: number[] }): void => {
     const awareness = this.awareness
     if (!awareness) return
-    if (!this.online && changes.added.some((id) => id !== awareness.clientID)) this.cameOnline()
+    if (changes.added.some((id) => id !== awareness.clientID)) this.startSettling()
     for (const id of [...changes.added, ...changes.updated]) {
       if (id === awareness.clientID) continue
       const state = awareness.getStates().get(id)

@@ -5,10 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { concat, framed, fromBase64Url, newIdentity, randomBytes, utf8, type DeviceIdentity, type DocId } from '../../src/crypto'
 import { lib } from '../../src/crypto/sodium'
-import { Phone, type ActionSession } from '../../src/model'
+import { Phone } from '../../src/model'
 import { makeShareOffer, shareOf } from '../../src/model/quorum'
 import { startSignaling, waitFor, type Harness } from '../server/helpers'
-import { newestKey, newPhone, ORIGIN, revealed, sessionOf, withoutCoreRogue, type TestPhone } from './phones'
+import { marshalsCast, newestKey, revealed, sessionOf, withoutCoreRogue, type MarshalsCast } from './phones'
 
 let harness: Harness | undefined
 const phones: Phone[] = []
@@ -20,35 +20,8 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const LOCATION = 'The old tram depot, north gate'
 
-interface Cast {
-  core: TestPhone
-  a: ActionSession
-  marshals: TestPhone[]
-  ana: TestPhone
-}
-
-/** A core phone, three marshals and one participant; the core arms 2 of 3, go an hour ahead. */
-async function action(): Promise<Cast> {
-  harness = await startSignaling()
-  const core = await newPhone(harness.url, phones)
-  const id = await core.phone.createAction('Mob')
-  const a = core.phone.get(id)
-  a.setBrief('stagingPoint', 'Fountain')
-  a.setStage({ text: LOCATION })
-  a.setTimes({ goAt: Date.now() + 60 * 60_000 })
-  const join = async (label: string): Promise<TestPhone> => {
-    const t = await newPhone(harness!.url, phones)
-    await t.phone.join(core.phone.invite(id, 'participant', ORIGIN, label)).done
-    await waitFor(() => sessionOf(t).brief.read().stagingPoint === 'Fountain', `${label} has the brief`, 15_000)
-    return t
-  }
-  const marshals = [await join('M1'), await join('M2'), await join('M3')]
-  const ana = await join('Ana')
-  const ids = a.marshalChoices().filter((c) => c.label.startsWith('M')).map((c) => c.id)
-  a.setQuorum({ k: 2, marshals: ids })
-  for (const m of marshals) await waitFor(() => sessionOf(m).marshal() !== undefined, 'every marshal holds its share', 15_000)
-  return { core, a, marshals, ana }
-}
+/** The cast on a signaling server of its own: a core phone, three marshals and Ana; the core arms 2 of 3. */
+const action = async (): Promise<MarshalsCast> => marshalsCast((harness = await startSignaling()).url, phones, LOCATION)
 
 /**
  * The same share offer, signed again with a fresh random nonce: a valid Ed25519 signature, and new

@@ -60,3 +60,39 @@ export function withoutCoreRogue(url: string, briefKey: SecretKey, kind: 'offer'
     },
   }
 }
+
+/** The marshals among a core phone's choices: the participants named M1, M2, M3… */
+export const marshalIds = (s: ActionSession): string[] => s.marshalChoices().filter((c) => /^M\d$/.test(c.label)).map((c) => c.id)
+
+export interface MarshalsCast {
+  core: TestPhone
+  a: ActionSession
+  id: string
+  marshals: TestPhone[]
+  ana: TestPhone
+  /** Another phone joining by an invite of the core, once it holds the brief. */
+  join(label: string, tier?: 'participant' | 'core'): Promise<TestPhone>
+}
+
+/** A core phone, three marshals (M1–M3) and one participant (Ana); go an hour ahead; the core arms 2 of 3 unless `arm` is false. */
+export async function marshalsCast(url: string, all: Phone[], location: string, arm = true): Promise<MarshalsCast> {
+  const core = await newPhone(url, all)
+  const id = await core.phone.createAction('Mob')
+  const a = core.phone.get(id)
+  a.setBrief('stagingPoint', 'Fountain')
+  a.setStage({ text: location })
+  a.setTimes({ goAt: Date.now() + 60 * 60_000 })
+  const join = async (label: string, tier: 'participant' | 'core' = 'participant'): Promise<TestPhone> => {
+    const t = await newPhone(url, all)
+    await t.phone.join(core.phone.invite(id, tier, ORIGIN, label)).done
+    await waitFor(() => sessionOf(t).brief.read().stagingPoint === 'Fountain', `${label} has the brief`, 15_000)
+    return t
+  }
+  const marshals = [await join('M1'), await join('M2'), await join('M3')]
+  const ana = await join('Ana')
+  if (arm) {
+    a.setQuorum({ k: 2, marshals: marshalIds(a) })
+    for (const m of marshals) await waitFor(() => sessionOf(m).marshal() !== undefined, 'every marshal holds its share', 15_000)
+  }
+  return { core, a, id, marshals, ana, join }
+}

@@ -1,8 +1,11 @@
 // Opening without the core (issue 15), attacked a second time: a modified marshal's early offer
-// meeting two core phones that split the same key, a hold a jammed marshal never heard, a removal
+// meeting two core phones that split the same key, a hold a jammed marshal never heard (off the
+// network, or behind a blackout no socket notices), a flaky socket beside a healthy one, a removal
 // after go, and what a marshal's screen shows before go. Each attack is played as a modified client
 // would: offers sent by hand on the without-core relay topic, a listener that collects whatever the
-// topic carries, phones taken off the network and brought back. Real phones, real relay on 127.0.0.1.
+// topic carries, phones taken off the network and brought back, a TCP proxy that cuts or jams the
+// connection. Real phones, real relay on 127.0.0.1.
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { deriveKey, type SecretKey } from '../../src/crypto'
 import { Phone, type ActionSession } from '../../src/model'
@@ -10,11 +13,13 @@ import { combineShares, makeShareOffer, readShareOffer, shareOf, type ShareOffer
 import { openStage, type StageId } from '../../src/model/stage'
 import { ownSockets, releaseSockets, roomKeys, SealedTopic } from '../../src/transport'
 import { startSignaling, waitFor, type Harness } from '../server/helpers'
-import { newestKey, newPhone, ORIGIN, revealed, sessionOf, withoutCoreRogue, type TestPhone } from './phones'
+import { marshalIds, marshalsCast, newestKey, revealed, sessionOf, withoutCoreRogue, type MarshalsCast } from './phones'
 
 let harness: Harness | undefined
 const phones: Phone[] = []
+const cleanups: (() => void)[] = []
 afterEach(async () => {
+  for (const c of cleanups.splice(0)) c()
   await Promise.all(phones.splice(0).map((p) => p.lock().catch(() => undefined)))
   await harness?.stop()
 })
@@ -22,40 +27,8 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const LOCATION = 'The old tram depot, north gate'
 
-interface Cast {
-  core: TestPhone
-  a: ActionSession
-  id: string
-  marshals: TestPhone[]
-  ana: TestPhone
-  join(label: string, tier?: 'participant' | 'core'): Promise<TestPhone>
-}
-
-/** A core phone, three marshals and one participant; go an hour ahead. The quorum (2 of 3) is armed unless `arm` is false. */
-async function action(arm = true): Promise<Cast> {
-  harness = await startSignaling()
-  const core = await newPhone(harness.url, phones)
-  const id = await core.phone.createAction('Mob')
-  const a = core.phone.get(id)
-  a.setBrief('stagingPoint', 'Fountain')
-  a.setStage({ text: LOCATION })
-  a.setTimes({ goAt: Date.now() + 60 * 60_000 })
-  const join = async (label: string, tier: 'participant' | 'core' = 'participant'): Promise<TestPhone> => {
-    const t = await newPhone(harness!.url, phones)
-    await t.phone.join(core.phone.invite(id, tier, ORIGIN, label)).done
-    await waitFor(() => sessionOf(t).brief.read().stagingPoint === 'Fountain', `${label} has the brief`, 15_000)
-    return t
-  }
-  const marshals = [await join('M1'), await join('M2'), await join('M3')]
-  const ana = await join('Ana')
-  if (arm) {
-    a.setQuorum({ k: 2, marshals: marshalIds(a) })
-    for (const m of marshals) await waitFor(() => sessionOf(m).marshal() !== undefined, 'every marshal holds its share', 15_000)
-  }
-  return { core, a, id, marshals, ana, join }
-}
-
-const marshalIds = (s: ActionSession): string[] => s.marshalChoices().filter((c) => /^M\d$/.test(c.label)).map((c) => c.id)
+/** The cast on a signaling server of its own: a core phone, three marshals and Ana; the quorum (2 of 3) is armed unless `arm` is false. */
+const action = async (arm = true): Promise<MarshalsCast> => marshalsCast((harness = await startSignaling()).url, phones, LOCATION, arm)
 
 /**
  * A modified participant's phone listening on the action's without-core relay topic (it holds the
@@ -75,6 +48,54 @@ function listener(url: string, briefKey: SecretKey) {
     close(): void {
       topic.close()
       releaseSockets(sockets, topic)
+    },
+  }
+}
+
+/**
+ * A TCP proxy in front of the relay. `closeAfterMs`: every connection is cut that long after it opens
+ * (a flaky link or load balancer; lib0 reconnects at once). `jam()`: nothing passes either way until
+ * `unjam()`, then everything queued is delivered in order, as TCP does after a short blackout: no
+ * socket closes, so no 'connect' event follows.
+ */
+async function proxy(target: string, closeAfterMs?: number) {
+  const u = new URL(target.replace(/^ws/, 'http'))
+  const live = new Set<Socket>()
+  let jammed = false
+  const queued: (() => void)[] = []
+  const server = createServer((a) => {
+    const b = connect(Number(u.port), u.hostname)
+    live.add(a).add(b)
+    const forward = (from: Socket, to: Socket) =>
+      from.on('data', (d) => {
+        const write = () => !to.destroyed && to.write(d)
+        if (jammed) queued.push(write)
+        else write()
+      })
+    forward(a, b)
+    forward(b, a)
+    const end = () => {
+      a.destroy()
+      b.destroy()
+      live.delete(a)
+      live.delete(b)
+    }
+    for (const s of [a, b]) s.on('close', end).on('error', end)
+    if (closeAfterMs !== undefined) setTimeout(end, closeAfterMs)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as AddressInfo).port
+  const close = () => {
+    for (const s of live) s.destroy()
+    server.close()
+  }
+  cleanups.push(close)
+  return {
+    url: `ws://127.0.0.1:${port}${u.pathname}`,
+    jam: () => (jammed = true),
+    unjam: () => {
+      jammed = false
+      for (const w of queued.splice(0)) w()
     },
   }
 }
@@ -207,7 +228,7 @@ describe('a removal after go', () => {
   })
 })
 
-describe('what a marshal holds before go (regression guards: these hold on main)', () => {
+describe('what a marshal holds before go', () => {
   it('before go a marshal’s screen shows counts only, its code is empty, and the relay carries no offer of an honest marshal, also when its person is asked', { timeout: 90_000 }, async () => {
     const cast = await action()
     const [m1, m2] = cast.marshals.map(sessionOf)
@@ -234,5 +255,64 @@ describe('what a marshal holds before go (regression guards: these hold on main)
     expect(sessionOf(cast.ana).marshal()).toBeUndefined()
     expect(spy.heard).toEqual([])
     spy.close()
+  })
+})
+
+describe('a marshal’s own offer on a flaky or jammed network', () => {
+  // A first version of the wait before a marshal's own offer goes out restarted on every socket's
+  // 'connect': a second socket reconnecting more often than every 4 s (a hostile server, a flaky
+  // balancer) kept the offer in for good, on the healthy socket and the mesh too. Now only coming
+  // back from no socket at all starts the wait again.
+  it('a marshal with one healthy relay and one flaky one still offers at go, the core gone', { timeout: 120_000 }, async () => {
+    const cast = await action()
+    const ana = sessionOf(cast.ana)
+    const flaky = await proxy(harness!.url, 1_500)
+    const [m1T, m2T] = [cast.marshals[0]!, cast.marshals[1]!]
+    for (const t of [m1T, m2T]) sessionOf(t).connect({ ...t.transport, signalingUrls: [...t.transport.signalingUrls, flaky.url] })
+    const goAt = Date.now() + 10_000
+    cast.a.setTimes({ goAt })
+    for (const t of [m1T, m2T, cast.ana]) await waitFor(() => sessionOf(t).brief.read().goAt === goAt, 'the go time reached the phones', 8_000)
+    await cast.core.phone.lock()
+    phones.splice(phones.indexOf(cast.core.phone), 1)
+    await waitFor(() => sessionOf(m1T).marshal()?.mine === 'offered' && sessionOf(m2T).marshal()?.mine === 'offered', 'M1 and M2 say they offered', 20_000)
+    // Control: M3 (no flaky socket) got its offer to Ana over the same relay.
+    await waitFor(() => (ana.quorumProgress()?.offered ?? 0) >= 1, 'M3’s offer reached Ana', 10_000)
+    await waitFor(() => revealed(ana) === LOCATION, `Ana reveals with M1’s or M2’s piece (she holds ${ana.quorumProgress()?.offered} of 2)`, 15_000)
+  })
+
+  // A blackout shorter than lib0's message timeout (30 s) closes no socket. A first version, waiting
+  // only after a reconnection, wrote the offer made at go into the still-"connected" socket, and it
+  // reached the relay when the network came back, with the hold still on its way in. Now the offer
+  // waits for the server's word sent after go on that socket (a pong), which comes after the hold.
+  it('marshals jammed (no socket closes) at the hold, back after go, do not hand a modified participant the location', { timeout: 120_000 }, async () => {
+    const cast = await action()
+    const ana = sessionOf(cast.ana)
+    const stageId = ana.stages()[0]!.id
+    const jam = await proxy(harness!.url)
+    const [m1T, m2T] = [cast.marshals[0]!, cast.marshals[1]!]
+    for (const t of [m1T, m2T]) sessionOf(t).connect({ ...t.transport, signalingUrls: [jam.url] })
+    const goAt = Date.now() + 12_000
+    cast.a.setTimes({ goAt })
+    for (const t of [m1T, m2T, cast.ana]) await waitFor(() => sessionOf(t).brief.read().goAt === goAt, 'the go time reached the phones', 8_000)
+    const spy = listener(harness!.url, newestKey(ana))
+    cleanups.push(() => spy.close())
+    await waitFor(spy.online, 'the modified participant listens', 10_000)
+    await waitFor(() => Date.now() > goAt - 4_000, 'shortly before go', 15_000)
+    jam.jam()
+    cast.a.hold()
+    await waitFor(() => ana.brief.read().state === 'held', 'the hold reached Ana', 5_000)
+    // Both marshals' phones make their offer at go (their carried-forward server time and clock agree),
+    // and keep it in (their screens say so, and show its QR code) until the server has spoken since go.
+    await waitFor(() => sessionOf(m1T).marshal()?.mine === 'sending' && sessionOf(m2T).marshal()?.mine === 'sending', 'M1 and M2 made their offers, jammed', 15_000)
+    expect(sessionOf(m1T).myShareCode()).toBeDefined()
+    await sleep(500)
+    jam.unjam()
+    for (const t of [m1T, m2T]) await waitFor(() => sessionOf(t).brief.read().state === 'held', 'the marshal learned of the hold', 15_000)
+    await sleep(2_000)
+    // Withdrawn: nothing to send, nothing to show.
+    for (const t of [m1T, m2T]) expect(sessionOf(t).marshal()?.mine).toBe('waiting')
+    expect(revealed(ana)).toBeUndefined()
+    expect(await openWith(ana, stageId, spy.heard)).toBeUndefined()
+    expect(spy.heard.length).toBe(0)
   })
 })

@@ -12,7 +12,7 @@ export function Marshal({ session }: { session: ActionSession }) {
   const view = useLive(() => session.marshal(), (cb) => session.onChange(cb), 5_000)
   const [showing, setShowing] = useState(false)
   if (!view) return null
-  const code = view.mine === 'offered' ? session.myShareCode() : undefined
+  const code = view.mine === 'offered' || view.mine === 'sending' ? session.myShareCode() : undefined
   return (
     <section class="stack" aria-labelledby="marshal" data-marshal={view.mine}>
       <h3 id="marshal">{t('youAreMarshal')}</h3>
@@ -28,6 +28,7 @@ export function Marshal({ session }: { session: ActionSession }) {
           </button>
         </>
       )}
+      {view.mine === 'sending' && <p role="status">{t('marshalSending')}</p>}
       {view.mine === 'offered' && <p>{t('marshalReleased')}</p>}
       {code && (
         <button type="button" class="secondary" onClick={() => setShowing(!showing)} aria-expanded={showing}>
