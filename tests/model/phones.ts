@@ -4,8 +4,10 @@ import 'fake-indexeddb/auto'
 import { WebSocket } from 'ws'
 import { concat, deriveKey, type SecretKey } from '../../src/crypto'
 import { openBlossomDB, type BlossomDB } from '../../src/store'
-import { Phone, type ActionSession } from '../../src/model'
+import { Phone, type ActionId, type ActionSession } from '../../src/model'
 import { ownSockets, releaseSockets, roomKeys, SealedTopic, type TransportSettings } from '../../src/transport'
+import { createAppServer, type AppServer } from '../../src/server/app-server'
+import { startTestBeacon, type TestBeacon } from '../support/test-beacon'
 import { waitFor } from '../server/helpers'
 
 ;(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket
@@ -61,13 +63,32 @@ export function withoutCoreRogue(url: string, briefKey: SecretKey, kind: 'offer'
   }
 }
 
+/** A core phone's new action: staging point 'Fountain', the location sealed, go an hour ahead. */
+async function coreAction(url: string, all: Phone[], location: string) {
+  const core = await newPhone(url, all)
+  const id = await core.phone.createAction('Mob')
+  const a = core.phone.get(id)
+  a.setBrief('stagingPoint', 'Fountain')
+  a.setStage({ text: location })
+  a.setTimes({ goAt: Date.now() + 60 * 60_000 })
+  return { core, id, a }
+}
+
+/** A new phone joining the core's action by an invite of this tier, once it holds the brief (staging point 'Fountain'). */
+async function joinBy(url: string, all: Phone[], core: TestPhone, id: ActionId, label: string, tier: 'participant' | 'core' = 'participant'): Promise<TestPhone> {
+  const t = await newPhone(url, all)
+  await t.phone.join(core.phone.invite(id, tier, ORIGIN, label)).done
+  await waitFor(() => sessionOf(t).brief.read().stagingPoint === 'Fountain', `${label} has the brief`, 15_000)
+  return t
+}
+
 /** The marshals among a core phone's choices: the participants named M1, M2, M3… */
 export const marshalIds = (s: ActionSession): string[] => s.marshalChoices().filter((c) => /^M\d$/.test(c.label)).map((c) => c.id)
 
 export interface MarshalsCast {
   core: TestPhone
   a: ActionSession
-  id: string
+  id: ActionId
   marshals: TestPhone[]
   ana: TestPhone
   /** Another phone joining by an invite of the core, once it holds the brief. */
@@ -76,18 +97,8 @@ export interface MarshalsCast {
 
 /** A core phone, three marshals (M1–M3) and one participant (Ana); go an hour ahead; the core arms 2 of 3 unless `arm` is false. */
 export async function marshalsCast(url: string, all: Phone[], location: string, arm = true): Promise<MarshalsCast> {
-  const core = await newPhone(url, all)
-  const id = await core.phone.createAction('Mob')
-  const a = core.phone.get(id)
-  a.setBrief('stagingPoint', 'Fountain')
-  a.setStage({ text: location })
-  a.setTimes({ goAt: Date.now() + 60 * 60_000 })
-  const join = async (label: string, tier: 'participant' | 'core' = 'participant'): Promise<TestPhone> => {
-    const t = await newPhone(url, all)
-    await t.phone.join(core.phone.invite(id, tier, ORIGIN, label)).done
-    await waitFor(() => sessionOf(t).brief.read().stagingPoint === 'Fountain', `${label} has the brief`, 15_000)
-    return t
-  }
+  const { core, id, a } = await coreAction(url, all, location)
+  const join = (label: string, tier: 'participant' | 'core' = 'participant'): Promise<TestPhone> => joinBy(url, all, core, id, label, tier)
   const marshals = [await join('M1'), await join('M2'), await join('M3')]
   const ana = await join('Ana')
   if (arm) {
@@ -95,4 +106,20 @@ export async function marshalsCast(url: string, all: Phone[], location: string, 
     for (const m of marshals) await waitFor(() => sessionOf(m).marshal() !== undefined, 'every marshal holds its share', 15_000)
   }
   return { core, a, id, marshals, ana, join }
+}
+
+/** A drand-compatible test beacon (a round a second, 127.0.0.1) behind an app server's /drand proxy; `url` is its signaling URL. */
+export async function drandServer(): Promise<{ beacon: TestBeacon; server: AppServer; url: string }> {
+  const beacon = await startTestBeacon({ period: 1 })
+  const server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: '/nonexistent', signaling: { overloadLagMs: 60_000 }, drand: { upstreams: [beacon.url], chain: beacon.chain.hash } })
+  return { beacon, server, url: `${(await server.listen()).replace('http', 'ws')}signal` }
+}
+
+/** A core phone's action: staging point, the location sealed, go an hour ahead, and a time lock to the network the server names. */
+export async function timelockAction(url: string, all: Phone[], location: string) {
+  const { core, id, a } = await coreAction(url, all, location)
+  const network = await a.timelockNetwork()
+  a.setTimelock(network.chain)
+  const join = (label: string): Promise<TestPhone> => joinBy(url, all, core, id, label)
+  return { core, id, a, network, join }
 }

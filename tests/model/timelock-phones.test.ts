@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Phone } from '../../src/model'
 import { beaconMessage, roundAt } from '../../src/model/timelock'
-import { createAppServer, type AppServer } from '../../src/server/app-server'
-import { startTestBeacon, type TestBeacon } from '../support/test-beacon'
+import type { AppServer } from '../../src/server/app-server'
+import type { TestBeacon } from '../support/test-beacon'
 import { waitFor } from '../server/helpers'
-import { newestKey, newPhone, ORIGIN, revealed, sessionOf, withoutCoreRogue, type TestPhone } from './phones'
+import { drandServer, newestKey, revealed, sessionOf, timelockAction, withoutCoreRogue } from './phones'
 
 let server: AppServer | undefined
 let beacon: TestBeacon | undefined
@@ -24,24 +24,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const LOCATION = 'The library steps'
 
 async function action() {
-  beacon = await startTestBeacon({ period: 1 })
-  server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: '/nonexistent', signaling: { overloadLagMs: 60_000 }, drand: { upstreams: [beacon.url], chain: beacon.chain.hash } })
-  const url = `${(await server.listen()).replace('http', 'ws')}signal`
-  const core = await newPhone(url, phones)
-  const id = await core.phone.createAction('Mob')
-  const a = core.phone.get(id)
-  a.setBrief('stagingPoint', 'Fountain')
-  a.setStage({ text: LOCATION })
-  a.setTimes({ goAt: Date.now() + 60 * 60_000 })
-  const network = await a.timelockNetwork()
-  expect(network).toEqual({ chain: beacon.chain, quicknet: false })
-  a.setTimelock(network.chain)
-  const join = async (label: string): Promise<TestPhone> => {
-    const t = await newPhone(url, phones)
-    await t.phone.join(core.phone.invite(id, 'participant', ORIGIN, label)).done
-    await waitFor(() => sessionOf(t).brief.read().stagingPoint === 'Fountain', `${label} has the brief`, 15_000)
-    return t
-  }
+  let url: string
+  ;({ beacon, server, url } = await drandServer())
+  const { core, a, network, join } = await timelockAction(url, phones, LOCATION)
+  expect(network).toEqual({ chain: beacon!.chain, quicknet: false })
   const ana = await join('Ana')
   const ben = await join('Ben')
   return { core, a, ana, ben, url }

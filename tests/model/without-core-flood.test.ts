@@ -14,10 +14,10 @@ import { concat, fromBase64Url, randomBytes, toBase64Url } from '../../src/crypt
 import { Phone } from '../../src/model'
 import { beaconMessage, roundAt } from '../../src/model/timelock'
 import { WithoutCore } from '../../src/model/without-core'
-import { createAppServer, type AppServer } from '../../src/server/app-server'
-import { startTestBeacon, type TestBeacon } from '../support/test-beacon'
+import type { AppServer } from '../../src/server/app-server'
+import type { TestBeacon } from '../support/test-beacon'
 import { waitFor } from '../server/helpers'
-import { newPhone, ORIGIN, revealed, sessionOf } from './phones'
+import { drandServer, marshalIds, revealed, sessionOf, timelockAction } from './phones'
 
 const counted = vi.hoisted(() => ({ beaconChecks: 0, offerChecks: 0 }))
 
@@ -66,30 +66,15 @@ function awarenessUpdate(states: readonly { id: number; state: Record<string, un
   return encoding.toUint8Array(e)
 }
 
-/** A core phone, one participant and `marshals` more; the core arms a time lock (the test beacon's chain) and, with marshals, 2 of them. */
+/** A core phone, Ana and `marshals` more; the core arms a time lock (the test beacon's chain) and, with marshals, 2 of them. */
 async function action(marshals = 0) {
-  beacon = await startTestBeacon({ period: 1 })
-  server = createAppServer({ host: '127.0.0.1', port: 0, distRoot: '/nonexistent', signaling: { overloadLagMs: 60_000 }, drand: { upstreams: [beacon.url], chain: beacon.chain.hash } })
-  const url = `${(await server.listen()).replace('http', 'ws')}signal`
-  const core = await newPhone(url, phones)
-  const id = await core.phone.createAction('Mob')
-  const a = core.phone.get(id)
-  a.setBrief('stagingPoint', 'Fountain')
-  a.setStage({ text: LOCATION })
-  const goAt = Date.now() + 60 * 60_000
-  a.setTimes({ goAt })
-  a.setTimelock((await a.timelockNetwork()).chain)
-  const ana = await newPhone(url, phones)
-  await ana.phone.join(core.phone.invite(id, 'participant', ORIGIN, 'Ana')).done
-  for (let i = 0; i < marshals; i++) {
-    const m = await newPhone(url, phones)
-    await m.phone.join(core.phone.invite(id, 'participant', ORIGIN, `M${i}`)).done
-  }
-  if (marshals > 0) {
-    await waitFor(() => a.marshalChoices().filter((c) => c.label.startsWith('M')).length === marshals, 'the marshals joined', 15_000)
-    a.setQuorum({ k: 2, marshals: a.marshalChoices().filter((c) => c.label.startsWith('M')).map((c) => c.id) })
-  }
-  const round = roundAt(beacon.chain, goAt)
+  let url: string
+  ;({ beacon, server, url } = await drandServer())
+  const { a, join } = await timelockAction(url, phones, LOCATION)
+  const ana = await join('Ana')
+  for (let i = 1; i <= marshals; i++) await join(`M${i}`)
+  if (marshals > 0) a.setQuorum({ k: 2, marshals: marshalIds(a) })
+  const round = roundAt(beacon!.chain, a.brief.read().goAt!)
   await waitFor(() => sessionOf(ana).armed().timelock?.round === round && (marshals === 0 || sessionOf(ana).armed().quorum !== undefined), 'Ana holds the lock (and the split)', 15_000)
   return { ana: sessionOf(ana), round }
 }
