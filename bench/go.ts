@@ -317,7 +317,8 @@ export async function withoutCoreRun(way: WithoutCoreWay, n: number, dist: strin
     const joinedAt = now()
     for (const p of peers) p.send({ type: 'join' })
     while (formedAt === undefined && now() - joinedAt < FORM_TIMEOUT_MS) await sleep(50)
-    await sleep(settleMs)
+    // A marshal's phone online all along: longer than the wait after coming online (without-core.ts SETTLE_MS, 4 s).
+    await sleep(beacon ? settleMs : Math.max(settleMs, 5_000))
     let from: number
     let waitingOn: number[]
     if (beacon) {

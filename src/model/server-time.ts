@@ -8,6 +8,11 @@ const FRESH_MS = 3 * 60_000
 const PROBE_MS = 60_000
 const ABSURD_MS = 24 * 3600_000
 
+export interface ServerMark {
+  readonly at: number
+  readonly servers: ReadonlyMap<string, number>
+}
+
 export class ServerTime {
   /** By socket URL: what the server said, and the monotonic time it arrived. */
   private readonly heard = new Map<string, { server: number; at: number }>()
@@ -57,12 +62,27 @@ export class ServerTime {
     return slowest
   }
 
+  /** Each server's time now, as last heard and carried forward (however old; 0 if never heard): to tell later pongs by. */
+  mark(): ServerMark {
+    const at = performance.now()
+    const servers = new Map<string, number>()
+    for (const s of this.sockets) {
+      const h = this.heard.get(s.url)
+      servers.set(s.url, h ? h.server + (at - h.at) : 0)
+    }
+    return { at, servers }
+  }
+
   /**
-   * Whether a server spoke (a pong) with its clock at or past `at`: whatever it relayed on that
-   * socket before, this phone has received (one connection keeps its order).
+   * Whether a server answered after the mark (a pong that arrived since, stamped at or past its time
+   * then): whatever it relayed on that socket before, this phone has received (one connection keeps
+   * its order). Its clock is compared only with itself.
    */
-  heardSince(at: number): boolean {
-    for (const h of this.heard.values()) if (h.server >= at) return true
+  answeredSince(mark: ServerMark): boolean {
+    for (const [url, server] of mark.servers) {
+      const h = this.heard.get(url)
+      if (h && h.at > mark.at && h.server >= server) return true
+    }
     return false
   }
 

@@ -17,7 +17,7 @@ import { concat, deriveKey, fromBase64Url, toBase64Url, type DeviceIdentity, typ
 import { roomKeys, SealedTopic, type PeerAwareness, type SignalingSocket } from '../transport'
 import type { BriefView } from './brief'
 import { CLOCK_TOLERANCE_MS } from './clock'
-import { ServerTime } from './server-time'
+import { ServerTime, type ServerMark } from './server-time'
 import { combineShares, makeShareOffer, MAX_MARSHALS, OFFER_BYTES, offerPlace, QuorumError, readShareOffer, shareOf, type QuorumProblem, type ShareOffer } from './quorum'
 import { beaconMessage, fetchBeacon, openTimelock, readBeaconMessage, roundTime, TimelockError, verifyBeacon, warmUp, type SealedTimelock } from './timelock'
 import { bytesOfCode, codeOf, type StageId } from './stage'
@@ -47,8 +47,8 @@ const FOREIGN_EVERY_MS = 1_000
  * A marshal's own offer goes out only once its phone has surely heard a hold or call-off made before
  * go (a jammed square can hide one): after coming back online (no socket connected, then one), it
  * waits this long, for the relay's catch-up (answers come within about 1.5 s); and on a connected
- * socket it waits for the server's word sent after go (a pong: the relay's frames before it on the
- * same socket arrived first), asking again every PONG_RETRY_MS. A phone online all along offers at go
+ * socket it waits for a server's word sent after the offer was made (a pong stamped later: the relay's
+ * frames before it on the same socket arrived first), asking again every PONG_RETRY_MS. A phone online all along offers at go
  * within a round trip.
  */
 const SETTLE_MS = 4_000
@@ -167,6 +167,8 @@ export class WithoutCore {
   /** This phone's own offers sent on the relay since it came online, and those ever sent or shown to a peer. */
   private readonly relayedOwn = new Set<string>()
   private readonly outOwn = new Set<string>()
+  /** The servers' times when this phone's own offer was made: a pong stamped later says the relay's earlier frames (a hold) are in. */
+  private ordered: ServerMark | undefined
   private sockets: readonly SignalingSocket[] = []
   /** The person confirmed it is go time (their phone could not). */
   /** The go time the person said had come (a later go time asks again). */
@@ -316,11 +318,10 @@ export class WithoutCore {
 
   /**
    * Whether this phone's own offer may go out now: the action is on, the phone has been online a
-   * while, and, on a connected socket, the server has spoken since go (see SETTLE_MS).
+   * while, and, on a connected socket, a server has answered since the offer was made (SETTLE_MS).
    */
   private mayPublishOwn(): boolean {
-    const { goAt } = this.o.brief.read()
-    return this.mayOpen() && this.settled && goAt !== undefined && (this.topic?.online !== true || this.serverTime.heardSince(goAt))
+    return this.mayOpen() && this.settled && (this.topic?.online !== true || (this.ordered !== undefined && this.serverTime.answeredSince(this.ordered)))
   }
 
   private isMine(bytes: Uint8Array): boolean {
@@ -352,6 +353,7 @@ export class WithoutCore {
     clearTimeout(this.settleTimer)
     this.settleTimer = undefined
     this.relayedOwn.clear()
+    this.ordered = undefined
   }
 
   /** Sends this phone's own offers that have not gone out on this connection, once they may; else asks the server for its word and looks again. */
@@ -359,6 +361,7 @@ export class WithoutCore {
     clearTimeout(this.publishTimer)
     const mine = this.myOffers()
     if (mine.length === 0 || this.closed) return
+    this.ordered ??= this.serverTime.mark()
     if (!this.mayPublishOwn()) {
       if (this.mayOpen() && this.settled && this.topic?.online === true) {
         this.serverTime.ask()
@@ -384,6 +387,7 @@ export class WithoutCore {
     for (const [place, bytes] of this.held) if (this.isMine(bytes)) dropped = this.held.delete(place) || dropped
     this.relayedOwn.clear()
     this.outOwn.clear()
+    this.ordered = undefined
     if (!dropped) return
     this.saveHeld()
     this.share()
