@@ -45,11 +45,11 @@ const FOREIGN_BURST = 8
 const FOREIGN_EVERY_MS = 1_000
 /**
  * A marshal's own offer goes out only once its phone has surely heard a hold or call-off made before
- * go (a jammed square can hide one): after coming back online (no socket connected, then one), it
+ * it (a jammed square can hide one): after coming back online (no socket connected, then one), it
  * waits this long, for the relay's catch-up (answers come within about 1.5 s); and on a connected
- * socket it waits for a server's word sent after the offer was made (a pong stamped later: the relay's
- * frames before it on the same socket arrived first), asking again every PONG_RETRY_MS. A phone online all along offers at go
- * within a round trip.
+ * socket it waits for a server's word sent after the offer was made (a pong stamped later: the
+ * relay's frames before it on the same socket arrived first), asking again every PONG_RETRY_MS. A
+ * phone online all along offers at go within a round trip.
  */
 const SETTLE_MS = 4_000
 const PONG_RETRY_MS = 2_000
