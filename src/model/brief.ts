@@ -392,7 +392,7 @@ export class BriefEditor {
   isReleased(id: StageId): boolean {
     const release = releasesOf(this.doc).get(id)
     const keyId = stagesOf(this.doc).get(id)?.keyId
-    // A stage sealed before key ids were written says nothing of its version: any release counts.
+    // A stage sealed before key ids were written says nothing of its version: a release of it counts.
     return release instanceof Uint8Array && (keyId === undefined || releasedKeyId(release) === keyId)
   }
 

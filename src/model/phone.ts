@@ -302,7 +302,9 @@ export class Phone {
     await Promise.all(sessions.map((s) => s.close()))
     // What a session changed just before (offers that opened a stage, say) is written first, or it is
     // lost with the key; a store that hangs does not keep the phone unlocked for more than a moment.
-    await Promise.race([this.saving, new Promise((r) => setTimeout(r, LOCK_SAVE_WAIT_MS))])
+    let waited: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([this.saving, new Promise((r) => (waited = setTimeout(r, LOCK_SAVE_WAIT_MS)))])
+    clearTimeout(waited)
     for (const s of sessions) {
       for (const access of accessesOf(s)) access.keys.forEach((key) => wipe(key))
       if (s.me !== this.identity) forgetIdentity(s.me)

@@ -869,7 +869,7 @@ export class ActionSession {
 
   /**
    * A stage under a new key: in the plan (its own release time kept) and sealed into the brief. Not
-   * once it is out (by any way): a new key then protects nothing, and every screen showing it would
+   * once it is out (by whichever way): a new key then protects nothing, and every screen showing it would
    * go blank until a release of the new key.
    */
   private resealStage(stage: CoreStage): void {

@@ -75,7 +75,7 @@ export interface MarshalView {
   readonly offered: number
   /**
    * waiting: before go (or held). sending: this phone made its offer and waits to send it until it
-   * has surely heard any hold (SETTLE_MS); its QR code shows it meanwhile. offered: it went out.
+   * has surely heard a hold made meanwhile (SETTLE_MS); its QR code shows it meanwhile. offered: it went out.
    * confirm: go has come by this phone's clock or the server's but not both, or no server answers:
    * the person decides.
    */
@@ -343,7 +343,7 @@ export class WithoutCore {
     }, SETTLE_MS)
   }
 
-  /** No socket connected any more (one of several dropping changes nothing): settling starts again when one is back. */
+  /** No socket connected now (one of several dropping changes nothing): settling starts again when one is back. */
   private readonly onSocketDown = (): void => {
     if (this.topic?.online !== true) this.wentOffline()
   }
@@ -633,7 +633,7 @@ export class WithoutCore {
 
   private readonly checkingBeacons = new Set<string>()
 
-  /** The time lock in force a beacon is for, if any. */
+  /** The time lock in force a beacon is for; undefined if none. */
   private stageFor(read: BeaconRead): StageId | undefined {
     return this.o.brief.timelockStages().find((s) => {
       const t = this.o.brief.timelock(s)!
